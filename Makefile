@@ -1,0 +1,105 @@
+# kmemscope build: BPF C -> clang -target bpf -> bpftool gen object/skeleton -> user C.
+# `make V=1` shows full commands. Everything lands under build/.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
+$(error no vmlinux/$(ARCH)/vmlinux.h: unsupported ARCH '$(ARCH)' (generate it with tools/gen-vmlinux))
+endif
+
+OUT      := build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PYTHON   ?= python3
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+CPPFLAGS := -I$(OUT) -Iinclude -Iuser -D_GNU_SOURCE
+DEPFLAGS  = -MMD -MP
+LDLIBS   := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) \
+	      -Wall -Werror -Wno-unused-function
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.c,$(OUT)/bpf/%.o,$(BPF_SRCS))
+SKEL      := $(OUT)/kmemscope.skel.h
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+LIB       := $(OUT)/libkms.a
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all static run check unit live test clean deps bench
+
+all: $(OUT)/kmemscope
+
+deps:
+	$(Q)tools/deps all
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUT)/kmemscope.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(OUT)/kmemscope.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kmemscope > $@
+
+$(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/kmemscope: $(OUT)/user/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+static: $(OUT)/kmemscope.static
+$(OUT)/kmemscope.static: $(OUT)/user/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(OUT)/bpf $(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+# The main job: build if needed, then a live report of this kernel.
+run: $(OUT)/kmemscope
+	$(OUT)/kmemscope
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run unit
+
+live: $(OUT)/kmemscope
+	$(Q)tests/run live
+
+# Everything: unit tests, live tests on this kernel, the VM kernel matrix.
+check: $(OUT)/kmemscope $(UNIT_BINS) static
+	$(Q)tests/run all
+test: check
+
+clean:
+	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
+		$(OUT)/kmemscope $(OUT)/kmemscope.static
+
+-include tools/vm/vm.mk
+-include $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

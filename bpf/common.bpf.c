@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one definition of the maps and tunables every kmemscope BPF file shares. */
+#include "kms.bpf.h"
+
+const volatile __u32 filter_tgid = 0;
+const volatile bool want_stacks = false;
+const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
+const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
+const volatile __u64 vmemmap_base = 0;
+
+struct kms_ring events SEC(".maps");
+struct kms_counter_map counters SEC(".maps");
+struct kms_stack_map stacks SEC(".maps");
+
+char LICENSE[] SEC("license") = "GPL";

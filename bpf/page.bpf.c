@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The page allocator: alloc, free, and the buddy-list events fragmentation needs. */
+#include "kms.bpf.h"
+
+static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 gfp, __s32 mt)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_page_alloc *r;
+
+	if (!c)
+		return 0;
+	c->seen[KMS_EV_PAGE_ALLOC]++;
+	if (pfn == (__u64)-1 || kms_skip_task()) {	/* -1: the allocation failed */
+		c->filtered[KMS_EV_PAGE_ALLOC]++;
+		return 0;
+	}
+	r = kms_reserve(c, KMS_EV_PAGE_ALLOC, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_PAGE_ALLOC;
+	r->hdr.event = KMS_EV_PAGE_ALLOC;
+	r->pid = kms_tgid();
+	r->gfp = gfp;
+	r->pfn = pfn;
+	r->order = order;
+	r->migratetype = mt;
+	r->stack_id = kms_stack_id(ctx, c);
+	r->nr_frames = kms_frames(ctx, c, r->frames);
+	kms_submit(c, KMS_EV_PAGE_ALLOC, r);
+	return 0;
+}
+
+static __always_inline int page_free(__u32 ev, __u64 pfn, __u32 order)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_page_free *r;
+
+	if (!c)
+		return 0;
+	c->seen[ev]++;
+	r = kms_reserve(c, ev, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_PAGE_FREE;
+	r->hdr.event = ev;
+	r->pfn = pfn;
+	r->order = order;
+	kms_submit(c, ev, r);
+	return 0;
+}
+
+static __always_inline int page_buddy(__u32 ev, __u64 pfn, __u32 order, __s32 mt, __s32 refill)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_page_buddy *r;
+
+	if (!c)
+		return 0;
+	c->seen[ev]++;
+	r = kms_reserve(c, ev, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_PAGE_BUDDY;
+	r->hdr.event = ev;
+	r->pfn = pfn;
+	r->order = order;
+	r->migratetype = mt;
+	r->percpu_refill = refill;
+	kms_submit(c, ev, r);
+	return 0;
+}
+
+static __always_inline int page_extfrag(__u64 pfn, __s32 ao, __s32 fo, __s32 amt, __s32 fmt,
+					__s32 own)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_page_extfrag *r;
+
+	if (!c)
+		return 0;
+	c->seen[KMS_EV_PAGE_EXTFRAG]++;
+	r = kms_reserve(c, KMS_EV_PAGE_EXTFRAG, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_PAGE_EXTFRAG;
+	r->hdr.event = KMS_EV_PAGE_EXTFRAG;
+	r->pfn = pfn;
+	r->alloc_order = ao;
+	r->fallback_order = fo;
+	r->alloc_migratetype = amt;
+	r->fallback_migratetype = fmt;
+	r->change_ownership = own;
+	r->pid = kms_tgid();
+	kms_submit(c, KMS_EV_PAGE_EXTFRAG, r);
+	return 0;
+}
+
+/* Classic tracepoints carry the pfn; the first choice for page events until
+ * the loader knows the vmemmap base that raw_tp/tp_btf need. */
+SEC("tracepoint/kmem/mm_page_alloc")
+int tp_page_alloc(struct trace_event_raw_mm_page_alloc *x)
+{
+	return page_alloc(x, x->pfn, x->order, x->gfp_flags, x->migratetype);
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int tp_page_free(struct trace_event_raw_mm_page_free *x)
+{
+	return page_free(KMS_EV_PAGE_FREE, x->pfn, x->order);
+}
+
+SEC("tracepoint/kmem/mm_page_free_batched")
+int tp_page_free_batched(struct trace_event_raw_mm_page_free_batched *x)
+{
+	return page_free(KMS_EV_PAGE_FREE_BATCHED, x->pfn, 0);
+}
+
+SEC("tracepoint/kmem/mm_page_alloc_zone_locked")
+int tp_page_zone_locked(struct trace_event_raw_mm_page *x)
+{
+	/* percpu_refill arrived in 5.19 (10e0f7530205) */
+	__s32 refill = bpf_core_field_exists(x->percpu_refill) ? x->percpu_refill : -1;
+
+	return page_buddy(KMS_EV_PAGE_ZONE_LOCKED, x->pfn, x->order, x->migratetype, refill);
+}
+
+SEC("tracepoint/kmem/mm_page_pcpu_drain")
+int tp_page_pcpu_drain(struct trace_event_raw_mm_page_pcpu_drain *x)
+{
+	return page_buddy(KMS_EV_PAGE_PCPU_DRAIN, x->pfn, x->order, x->migratetype, -1);
+}
+
+SEC("tracepoint/kmem/mm_page_alloc_extfrag")
+int tp_page_extfrag(struct trace_event_raw_mm_page_alloc_extfrag *x)
+{
+	return page_extfrag(x->pfn, x->alloc_order, x->fallback_order, x->alloc_migratetype,
+			    x->fallback_migratetype, x->change_ownership);
+}
+
+/* raw_tp / tp_btf get a struct page *: pfn = (page - vmemmap) / sizeof(struct page). */
+static __always_inline __u64 page_pfn(__u64 page)
+{
+	return (page - vmemmap_base) / bpf_core_type_size(struct page);
+}
+
+static __always_inline int on_page_alloc(__u64 *ctx)
+{
+	return page_alloc(ctx, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
+}
+
+static __always_inline int on_page_free(__u64 *ctx)
+{
+	return page_free(KMS_EV_PAGE_FREE, page_pfn(ctx[0]), ctx[1]);
+}
+
+static __always_inline int on_page_free_batched(__u64 *ctx)
+{
+	return page_free(KMS_EV_PAGE_FREE_BATCHED, page_pfn(ctx[0]), 0);
+}
+
+static __always_inline int on_page_zone_locked(__u64 *ctx)
+{
+	return page_buddy(KMS_EV_PAGE_ZONE_LOCKED, page_pfn(ctx[0]), ctx[1], ctx[2], -1);
+}
+
+static __always_inline int on_page_pcpu_drain(__u64 *ctx)
+{
+	return page_buddy(KMS_EV_PAGE_PCPU_DRAIN, page_pfn(ctx[0]), ctx[1], ctx[2], -1);
+}
+
+static __always_inline int on_page_extfrag(__u64 *ctx)
+{
+	return page_extfrag(page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3], ctx[4], ctx[5]);
+}
+
+KMS_RAW_PAIR(page_alloc, mm_page_alloc, on_page_alloc)
+KMS_RAW_PAIR(page_free, mm_page_free, on_page_free)
+KMS_RAW_PAIR(page_free_batched, mm_page_free_batched, on_page_free_batched)
+KMS_RAW_PAIR(page_zone_locked, mm_page_alloc_zone_locked, on_page_zone_locked)
+KMS_RAW_PAIR(page_pcpu_drain, mm_page_pcpu_drain, on_page_pcpu_drain)
+KMS_RAW_PAIR(page_extfrag, mm_page_alloc_extfrag, on_page_extfrag)

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmalloc / kfree and kmem_cache_alloc / kmem_cache_free: the hottest hooks. */
+#include "kms.bpf.h"
+
+#define CACHE_SLOTS 256
+
+/* Per CPU, the last kmem_cache seen in each hash slot: a cache's name is sent
+ * once per slot and CPU, not with every allocation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} cache_seen SEC(".maps");
+
+/* Flavours of the classic tracepoint entry for kernels before 6.1, when
+ * kmalloc and kmem_cache_alloc shared the kmem_alloc class (2c1d697fb8ba). */
+struct trace_event_raw_kmem_alloc___x {
+	unsigned long call_site;
+	const void *ptr;
+	size_t bytes_req;
+	size_t bytes_alloc;
+	unsigned long gfp_flags;	/* gfp_t (4 bytes) before 5.19: CO-RE sizes the load */
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kmem_alloc_node___x {
+	unsigned long call_site;
+	const void *ptr;
+	size_t bytes_req;
+	size_t bytes_alloc;
+	unsigned long gfp_flags;
+} __attribute__((preserve_access_index));
+
+/* kfree and kmem_cache_free entries start (call_site, ptr) on every kernel,
+ * whether in the kmem_free class (<=5.11) or their own events (5.12+). */
+struct kms_tp_free {
+	__u64 common;		/* struct trace_entry */
+	__u64 call_site;
+	__u64 ptr;
+};
+
+static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
+					    struct kmem_cache *s)
+{
+	struct kms_rec_cache_name *r;
+	const char *name;
+
+	r = kms_reserve(c, ev, sizeof(*r));
+	if (!r)
+		return;
+	r->hdr.type = KMS_REC_CACHE_NAME;
+	r->hdr.event = ev;
+	r->cache = (__u64)s;
+	r->object_size = BPF_CORE_READ(s, object_size);
+	r->size = BPF_CORE_READ(s, size);
+	name = BPF_CORE_READ(s, name);
+	if (bpf_probe_read_kernel_str(r->name, sizeof(r->name), name) < 0) {
+		r->name[0] = 0;
+		c->name_errors++;
+	}
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* Send the cache's name the first time this CPU sees it in its slot. */
+static __always_inline void note_cache(struct kms_counters *c, __u32 ev, __u64 s)
+{
+	__u32 slot = (s >> 6) & (CACHE_SLOTS - 1);
+	__u64 *seen = bpf_map_lookup_elem(&cache_seen, &slot);
+
+	if (!seen || *seen == s)
+		return;
+	*seen = s;
+	emit_cache_name(c, ev, (struct kmem_cache *)s);
+}
+
+static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __u32 ev,
+					   __u64 call_site, __u64 ptr, __u64 cache,
+					   __u64 req, __u64 alloc, __u64 gfp)
+{
+	struct kms_rec_slab_alloc *r;
+
+	if (cache)
+		note_cache(c, ev, cache);
+	r = kms_reserve(c, ev, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_SLAB_ALLOC;
+	r->hdr.event = ev;
+	r->pid = kms_tgid();
+	r->gfp = gfp;
+	r->call_site = call_site;
+	r->ptr = ptr;
+	r->cache = cache;
+	r->bytes_req = req;
+	r->bytes_alloc = alloc;
+	r->stack_id = kms_stack_id(ctx, c);
+	kms_submit(c, ev, r);
+	return 0;
+}
+
+/* ZERO_SIZE_PTR is 16: kmalloc(0) returns it and kfree() ignores it. */
+static __always_inline bool slab_ptr_ok(__u64 ptr)
+{
+	return ptr > 16;
+}
+
+static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
+{
+	struct kms_counters *c = kms_counters();
+	__u64 ptr = ctx[1], s = 0, req = 0, alloc = 0, gfp = 0;
+
+	if (!c)
+		return 0;
+	c->seen[ev]++;
+	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
+		c->filtered[ev]++;
+		return 0;
+	}
+	switch (layout) {
+	case KMS_SLAB_ALLOC_V1:
+	case KMS_KMALLOC_V3:
+		req = KMS_ARG(ctx, 2), alloc = KMS_ARG(ctx, 3), gfp = KMS_ARG(ctx, 4);
+		break;
+	case KMS_SLAB_ALLOC_V2:
+		s = KMS_ARG(ctx, 2), req = KMS_ARG(ctx, 3);
+		alloc = KMS_ARG(ctx, 4), gfp = KMS_ARG(ctx, 5);
+		break;
+	case KMS_CACHE_ALLOC_V3:	/* sizes come with the cache's name record */
+		s = KMS_ARG(ctx, 2), gfp = KMS_ARG(ctx, 3);
+		break;
+	default:
+		return 0;
+	}
+	return emit_slab_alloc(ctx, c, ev, ctx[0], ptr, kms_scalar(c, s), req, alloc, gfp);
+}
+
+static __always_inline int slab_free(__u32 ev, __u64 ptr)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_slab_free *r;
+
+	if (!c)
+		return 0;
+	c->seen[ev]++;
+	if (!slab_ptr_ok(ptr)) {
+		c->filtered[ev]++;
+		return 0;
+	}
+	r = kms_reserve(c, ev, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_SLAB_FREE;
+	r->hdr.event = ev;
+	r->ptr = ptr;
+	kms_submit(c, ev, r);
+	return 0;
+}
+
+/* Every slab free event carries (call_site, ptr) first, on every kernel. */
+static __always_inline int on_slab_free(__u64 *ctx, __u32 ev)
+{
+	return slab_free(ev, ctx[1]);
+}
+
+KMS_RAW_PAIR(kmalloc, kmalloc, on_slab_alloc, KMS_EV_KMALLOC, kmalloc_layout)
+KMS_RAW_PAIR(kmalloc_node, kmalloc_node, on_slab_alloc, KMS_EV_KMALLOC_NODE, kmalloc_layout)
+KMS_RAW_PAIR(cache_alloc, kmem_cache_alloc, on_slab_alloc, KMS_EV_CACHE_ALLOC, cache_alloc_layout)
+KMS_RAW_PAIR(cache_alloc_node, kmem_cache_alloc_node, on_slab_alloc, KMS_EV_CACHE_ALLOC_NODE,
+	     cache_alloc_layout)
+KMS_RAW_PAIR(kfree, kfree, on_slab_free, KMS_EV_KFREE)
+KMS_RAW_PAIR(cache_free, kmem_cache_free, on_slab_free, KMS_EV_CACHE_FREE)
+
+/* Classic tracepoints: the fallback when the TP_PROTO layout is not one we know.
+ * Fields are found by CO-RE, so they survive layout changes. */
+static __always_inline int slab_alloc_tp(void *ctx, __u32 ev, __u64 call_site, __u64 ptr,
+					 __u64 req, __u64 alloc, __u64 gfp)
+{
+	struct kms_counters *c = kms_counters();
+
+	if (!c)
+		return 0;
+	c->seen[ev]++;
+	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
+		c->filtered[ev]++;
+		return 0;
+	}
+	return emit_slab_alloc(ctx, c, ev, call_site, ptr, 0, req, alloc, gfp);
+}
+
+#define SLAB_ALLOC_TP(ev, x) \
+	slab_alloc_tp(x, ev, x->call_site, (__u64)x->ptr, x->bytes_req, x->bytes_alloc, x->gfp_flags)
+
+SEC("tracepoint/kmem/kmalloc")
+int tp_kmalloc(void *ctx)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
+		struct trace_event_raw_kmalloc *x = ctx;
+
+		return SLAB_ALLOC_TP(KMS_EV_KMALLOC, x);
+	} else {
+		struct trace_event_raw_kmem_alloc___x *x = ctx;
+
+		return SLAB_ALLOC_TP(KMS_EV_KMALLOC, x);
+	}
+}
+
+SEC("tracepoint/kmem/kmalloc_node")
+int tp_kmalloc_node(struct trace_event_raw_kmem_alloc_node___x *x)
+{
+	return SLAB_ALLOC_TP(KMS_EV_KMALLOC_NODE, x);
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc")
+int tp_cache_alloc(void *ctx)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_kmem_cache_alloc)) {
+		struct trace_event_raw_kmem_cache_alloc *x = ctx;
+
+		return SLAB_ALLOC_TP(KMS_EV_CACHE_ALLOC, x);
+	} else {
+		struct trace_event_raw_kmem_alloc___x *x = ctx;
+
+		return SLAB_ALLOC_TP(KMS_EV_CACHE_ALLOC, x);
+	}
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc_node")
+int tp_cache_alloc_node(struct trace_event_raw_kmem_alloc_node___x *x)
+{
+	return SLAB_ALLOC_TP(KMS_EV_CACHE_ALLOC_NODE, x);
+}
+
+SEC("tracepoint/kmem/kfree")
+int tp_kfree(struct kms_tp_free *x)
+{
+	return slab_free(KMS_EV_KFREE, x->ptr);
+}
+
+SEC("tracepoint/kmem/kmem_cache_free")
+int tp_cache_free(struct kms_tp_free *x)
+{
+	return slab_free(KMS_EV_CACHE_FREE, x->ptr);
+}

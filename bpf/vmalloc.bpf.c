@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmalloc / vfree: vmap-area tracepoints (6.2+) or the functions themselves. */
+#include "kms.bpf.h"
+
+struct vm_start {
+	__u64 size;
+	__u64 caller;
+};
+
+/* kprobe path: the entry's arguments, until the return probe fires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vm_start);
+} vm_starts SEC(".maps");
+
+static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 caller)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_vmalloc *r;
+
+	if (!c)
+		return 0;
+	c->seen[KMS_EV_VMALLOC]++;
+	if (!addr || kms_skip_task()) {
+		c->filtered[KMS_EV_VMALLOC]++;
+		return 0;
+	}
+	r = kms_reserve(c, KMS_EV_VMALLOC, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_VMALLOC;
+	r->hdr.event = KMS_EV_VMALLOC;
+	r->pid = kms_tgid();
+	r->addr = addr;
+	r->size = size;
+	r->call_site = caller;
+	r->stack_id = kms_stack_id(ctx, c);
+	r->nr_frames = kms_frames(ctx, c, r->frames);
+	kms_submit(c, KMS_EV_VMALLOC, r);
+	return 0;
+}
+
+static __always_inline int vm_free(__u64 addr)
+{
+	struct kms_counters *c = kms_counters();
+	struct kms_rec_vfree *r;
+
+	if (!c)
+		return 0;
+	c->seen[KMS_EV_VFREE]++;
+	if (!addr) {
+		c->filtered[KMS_EV_VFREE]++;
+		return 0;
+	}
+	r = kms_reserve(c, KMS_EV_VFREE, sizeof(*r));
+	if (!r)
+		return 0;
+	r->hdr.type = KMS_REC_VFREE;
+	r->hdr.event = KMS_EV_VFREE;
+	r->addr = addr;
+	kms_submit(c, KMS_EV_VFREE, r);
+	return 0;
+}
+
+/* alloc_vmap_area(addr, size, align, vstart, vend, failed): size includes the
+ * guard page; the area is any vmap area (vmalloc, vmap, ioremap). */
+static __always_inline int on_vm_alloc(__u64 *ctx)
+{
+	return vm_alloc(ctx, ctx[5] ? 0 : ctx[0], ctx[1], 0);
+}
+
+static __always_inline int on_vm_free(__u64 *ctx)
+{
+	return vm_free(ctx[0]);
+}
+
+KMS_RAW_PAIR(vm_alloc, alloc_vmap_area, on_vm_alloc)
+KMS_RAW_PAIR(vm_free, free_vmap_area_noflush, on_vm_free)
+
+SEC("tracepoint/vmalloc/alloc_vmap_area")
+int tp_vm_alloc(struct trace_event_raw_alloc_vmap_area *x)
+{
+	return vm_alloc(x, x->failed ? 0 : x->addr, x->size, 0);
+}
+
+SEC("tracepoint/vmalloc/free_vmap_area_noflush")
+int tp_vm_free(struct trace_event_raw_free_vmap_area_noflush *x)
+{
+	return vm_free(x->va_start);
+}
+
+/* __vmalloc_node_range[_noprof](size, align, start, end, gfp, prot, vm_flags,
+ * node, caller): nine arguments, so fexit needs 6.6+ on x86. The target name
+ * is chosen at run time (_noprof from 6.10). */
+SEC("fexit")
+int BPF_PROG(fx_vmalloc, unsigned long size, unsigned long align, unsigned long start,
+	     unsigned long end, unsigned int gfp, unsigned long prot, unsigned long vm_flags,
+	     int node, const void *caller, void *ret)
+{
+	return vm_alloc(ctx, (__u64)ret, size, (__u64)caller);
+}
+
+SEC("fentry")
+int BPF_PROG(fe_vfree, const void *addr)
+{
+	return vm_free((__u64)addr);
+}
+
+/* kprobe: arguments 7-9 are on the stack above the return address. */
+SEC("kprobe")
+int BPF_KPROBE(kp_vmalloc, unsigned long size)
+{
+	struct vm_start st = { .size = size };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+
+	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)(sp + 3 * sizeof(__u64)));
+	bpf_map_update_elem(&vm_starts, &tid, &st, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_vmalloc, void *ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vm_start *st = bpf_map_lookup_elem(&vm_starts, &tid);
+
+	if (!st)
+		return 0;
+	vm_alloc(ctx, (__u64)ret, st->size, st->caller);
+	bpf_map_delete_elem(&vm_starts, &tid);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_vfree, const void *addr)
+{
+	return vm_free((__u64)addr);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agg.h"
+
+/* A live allocation: 32 bytes. key 0 = empty slot, TOMB = deleted. */
+struct live {
+	uint64_t key;
+	uint32_t row;
+	uint32_t bytes;
+	uint8_t fam;
+	uint8_t order;
+	uint16_t pad;
+	uint32_t pid;
+	uint64_t pad2;
+};
+
+#define TOMB ((uint64_t)-1)
+
+struct agg {
+	struct live *live;
+	size_t live_cap, live_used;	/* used counts tombstones too */
+	struct agg_row *rows;
+	size_t nr_rows, rows_cap;
+	uint32_t *row_idx;		/* open addressing: row number + 1, 0 empty */
+	size_t idx_cap;
+	struct agg_stats st;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+struct agg *agg__new(void)
+{
+	struct agg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->live_cap = 1 << 16;
+	a->idx_cap = 1 << 10;
+	a->live = calloc(a->live_cap, sizeof(*a->live));
+	a->row_idx = calloc(a->idx_cap, sizeof(*a->row_idx));
+	if (!a->live || !a->row_idx) {
+		agg__free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void agg__free(struct agg *a)
+{
+	if (!a)
+		return;
+	free(a->live);
+	free(a->rows);
+	free(a->row_idx);
+	free(a);
+}
+
+static size_t row_hash(const struct agg_row *r, size_t cap)
+{
+	return mix(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56)) & (cap - 1);
+}
+
+static int rows_rehash(struct agg *a)
+{
+	size_t cap = a->idx_cap * 2;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nr_rows; i++) {
+		size_t h = row_hash(&a->rows[i], cap);
+
+		while (idx[h])
+			h = (h + 1) & (cap - 1);
+		idx[h] = i + 1;
+	}
+	free(a->row_idx);
+	a->row_idx = idx;
+	a->idx_cap = cap;
+	return 0;
+}
+
+static long row_new(struct agg *a, const struct agg_row *key, size_t slot)
+{
+	if (a->nr_rows == a->rows_cap) {
+		size_t cap = a->rows_cap ? a->rows_cap * 2 : 256;
+		struct agg_row *r = realloc(a->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		a->rows = r;
+		a->rows_cap = cap;
+	}
+	a->rows[a->nr_rows] = *key;
+	a->row_idx[slot] = ++a->nr_rows;
+	if (a->nr_rows * 2 > a->idx_cap && rows_rehash(a))
+		return -ENOMEM;
+	return a->nr_rows - 1;
+}
+
+/* The row of (family, caller, cache), created on first use. */
+static long row_get(struct agg *a, const struct kms_alloc *al)
+{
+	struct agg_row key = { .fam = al->fam, .caller = al->caller, .cache = al->cache };
+	size_t h = row_hash(&key, a->idx_cap);
+
+	for (; a->row_idx[h]; h = (h + 1) & (a->idx_cap - 1)) {
+		struct agg_row *r = &a->rows[a->row_idx[h] - 1];
+
+		if (r->fam == key.fam && r->caller == key.caller && r->cache == key.cache)
+			return a->row_idx[h] - 1;
+	}
+	if (al->device)
+		strncpy(key.device, al->device, sizeof(key.device) - 1);
+	return row_new(a, &key, h);
+}
+
+static size_t live_hash(uint64_t key, uint8_t fam, size_t cap)
+{
+	return mix(key ^ ((uint64_t)fam << 59)) & (cap - 1);
+}
+
+static struct live *live_find(const struct agg *a, uint64_t key, uint8_t fam)
+{
+	size_t h = live_hash(key, fam, a->live_cap);
+
+	for (; a->live[h].key; h = (h + 1) & (a->live_cap - 1))
+		if (a->live[h].key == key && a->live[h].fam == fam)
+			return &a->live[h];
+	return NULL;
+}
+
+static void live_put(struct live *tab, size_t cap, const struct live *e)
+{
+	size_t h = live_hash(e->key, e->fam, cap);
+
+	while (tab[h].key && tab[h].key != TOMB)
+		h = (h + 1) & (cap - 1);
+	tab[h] = *e;
+}
+
+static int live_grow(struct agg *a)
+{
+	size_t cap = a->st.live * 4 > a->live_cap ? a->live_cap * 2 : a->live_cap;
+	struct live *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->live_cap; i++)
+		if (a->live[i].key && a->live[i].key != TOMB)
+			live_put(tab, cap, &a->live[i]);
+	free(a->live);
+	a->live = tab;
+	a->live_cap = cap;
+	a->live_used = a->st.live;
+	return 0;
+}
+
+static void release_entry(struct agg *a, struct live *e)
+{
+	struct agg_row *r = &a->rows[e->row];
+
+	r->frees++;
+	r->live--;
+	r->live_bytes -= e->bytes;
+	e->key = TOMB;
+	a->st.live--;
+	a->st.frees++;
+}
+
+int agg__alloc(struct agg *a, const struct kms_alloc *al)
+{
+	struct live e = { .key = al->key, .fam = al->fam, .order = al->order, .pid = al->pid };
+	struct live *old = live_find(a, al->key, al->fam);
+	struct agg_row *r;
+	long row;
+
+	if (old)		/* a free we never saw: the old one is gone */
+		release_entry(a, old);
+	row = row_get(a, al);
+	if (row < 0)
+		return row;
+	r = &a->rows[row];
+	r->allocs++;
+	r->bytes_req += al->bytes_req;
+	r->bytes_alloc += al->bytes_alloc;
+	r->live++;
+	r->live_bytes += al->bytes_alloc;
+	r->orders[al->order < KMS_MAX_ORDER ? al->order : KMS_MAX_ORDER]++;
+	r->gfp_any |= al->gfp;
+	e.row = row;
+	e.bytes = al->bytes_alloc > UINT32_MAX ? UINT32_MAX : al->bytes_alloc;
+	if ((a->live_used + 1) * 10 > a->live_cap * 7 && live_grow(a))
+		return -ENOMEM;
+	live_put(a->live, a->live_cap, &e);
+	a->live_used++;
+	a->st.live++;
+	a->st.allocs++;
+	return 0;
+}
+
+void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
+{
+	struct live *e = live_find(a, key, fam);
+
+	if (!e) {
+		a->st.unmatched_frees++;
+		return;
+	}
+	release_entry(a, e);
+}
+
+const struct agg_row *agg__rows(const struct agg *a, size_t *nr)
+{
+	*nr = a->nr_rows;
+	return a->rows;
+}
+
+const struct agg_stats *agg__stats(const struct agg *a)
+{
+	return &a->st;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Allocations matched to their frees, aggregated per call site. */
+#ifndef KMS_AGG_H
+#define KMS_AGG_H
+
+#include <stdint.h>
+#include "kms_records.h"
+
+#define KMS_MAX_ORDER 10	/* orders above are counted in the last slot */
+
+/* One allocation, whatever its family. */
+struct kms_alloc {
+	enum kms_family fam;
+	uint64_t key;		/* slab ptr, pfn, vmalloc address, dma cpu address */
+	uint64_t caller;	/* call-site address, 0 if unknown */
+	uint64_t cache;		/* struct kmem_cache * for kmem_cache rows */
+	uint64_t bytes_req, bytes_alloc;
+	uint32_t order;		/* page family */
+	uint32_t gfp, pid;
+	int32_t stack_id;
+	const char *device;	/* dma */
+};
+
+struct agg_row {
+	enum kms_family fam;
+	uint64_t caller, cache;
+	uint64_t allocs, frees;
+	uint64_t bytes_req, bytes_alloc;
+	uint64_t live, live_bytes;	/* still outstanding */
+	uint64_t orders[KMS_MAX_ORDER + 1];
+	uint32_t gfp_any;		/* OR of every allocation's flags */
+	char device[KMS_NAME_LEN];
+};
+
+struct agg_stats {
+	uint64_t allocs, frees;
+	uint64_t unmatched_frees;	/* allocated before tracing, or by an unhooked path */
+	uint64_t live;
+};
+
+struct agg;
+
+struct agg *agg__new(void);
+void agg__free(struct agg *a);
+int agg__alloc(struct agg *a, const struct kms_alloc *al);
+/* A free of `key` in family fam (order: pages). */
+void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
+/* Rows, in no particular order; valid until the next agg__alloc. */
+const struct agg_row *agg__rows(const struct agg *a, size_t *nr);
+const struct agg_stats *agg__stats(const struct agg *a);
+
+#endif

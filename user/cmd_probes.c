@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope probes: which mechanism each hook uses, or why none could. */
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+#include "json.h"
+#include "ksyms.h"
+#include "out.h"
+#include "session.h"
+#include "tracer.h"
+#include "util.h"
+
+static void probe_json(struct json *j, const struct hook_result *r)
+{
+	const struct kms_cand *c = r->chosen >= 0 ? &r->hook->cands[r->chosen] : NULL;
+
+	json__obj(j, NULL);
+	json__str(j, "family", kms_family_name(r->hook->family));
+	json__str(j, "event", r->hook->event);
+	json__str(j, "mechanism", c ? kms_mech_name(c->mech) : "none");
+	json__str(j, "target", c ? r->target : NULL);
+	json__bool(j, "attached", r->attached);
+	json__str(j, "reason", r->reason[0] ? r->reason : NULL);
+	json__bool(j, "required", !r->hook->absent_note);
+	json__end(j);
+}
+
+static void print_json(const struct tracer *t, const struct cli_opts *o)
+{
+	const struct hook_result *res;
+	struct json *j = json__new(stdout, o->pretty);
+	int nr;
+
+	res = tracer__results(t, &nr);
+	json__obj(j, NULL);
+	json__str(j, "kernel", kernel_release());
+	json__str(j, "tracefs", tracer__feat(t)->tracefs[0] ? tracer__feat(t)->tracefs : NULL);
+	json__bool(j, "btf", tracer__feat(t)->btf != NULL);
+	json__bool(j, "kprobes", tracer__feat(t)->kprobes);
+	json__str(j, "kmalloc_layout", kfeat__layout_name(tracer__feat(t)->kmalloc_layout));
+	json__str(j, "kmem_cache_alloc_layout",
+		  kfeat__layout_name(tracer__feat(t)->cache_alloc_layout));
+	json__arr(j, "probes");
+	for (int i = 0; i < nr; i++)
+		probe_json(j, &res[i]);
+	json__free(j);
+}
+
+static void print_text(const struct tracer *t)
+{
+	const struct hook_result *res;
+	int nr;
+
+	res = tracer__results(t, &nr);
+	printf("kernel %s\n%-11s %-13s %-10s %-30s %s\n", kernel_release(), "FAMILY", "EVENT",
+	       "MECHANISM", "TARGET", "NOTE");
+	for (int i = 0; i < nr; i++) {
+		const struct hook_result *r = &res[i];
+		const struct kms_cand *c = r->chosen >= 0 ? &r->hook->cands[r->chosen] : NULL;
+
+		printf("%-11s %-13s %-10s %-30s %s\n", kms_family_name(r->hook->family),
+		       r->hook->event, c ? kms_mech_name(c->mech) : "none", c ? r->target : "-",
+		       r->attached ? (r->reason[0] ? r->reason : "") : r->reason);
+	}
+}
+
+static int run(struct cli_opts *o)
+{
+	struct tracer_opts to = { .ring_bytes = 1 << 16, .wakeup_bytes = 1 << 15 };
+	struct tracer *t;
+	struct ksyms *ks;
+	const char *missing;
+	int rc, err;
+
+	if ((rc = session__check_privileges()) || (rc = session__load_ksyms(&ks)))
+		return rc;
+	err = tracer__open(&t, &to, ks);
+	if (err) {
+		ksyms__free(ks);
+		return kms_err(KMS_EXIT_FAIL, "cannot load the BPF programs: %s (run with -v)",
+			       strerror(-err));
+	}
+	if (o->json)
+		print_json(t, o);
+	else
+		print_text(t);
+	rc = tracer__complete(t, &missing) ? KMS_EXIT_OK : KMS_EXIT_FAIL;
+	if (rc)
+		kms_warn("the %s family has no usable hook on this kernel", missing);
+	tracer__close(t);
+	ksyms__free(ks);
+	return rc;
+}
+
+const struct cli_cmd cmd_probes = {
+	.name = "probes",
+	.summary = "show which mechanism each hook uses on this kernel, or why none can",
+	.allowed = "",
+	.run = run,
+	.usage =
+	"Usage: kmemscope probes [--json] [--pretty] [-v]\n"
+	"\n"
+	"Loads and attaches every hook the way a trace would, then reports for each\n"
+	"allocator family and event the mechanism (tp_btf, raw_tp, tracepoint, fentry,\n"
+	"fexit, kprobe) and target it uses, or why nothing could be used. Nothing is\n"
+	"traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo kmemscope probes\n"
+	"  sudo kmemscope probes --json | jq '.probes[] | select(.attached | not)'\n",
+};

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope with no sub-command: a short live report of this kernel. */
+#include "cmds.h"
+
+static int run(struct cli_opts *o)
+{
+	if (!o->duration)
+		o->duration = 5;
+	if (!o->rows)
+		o->rows = 15;
+	return cmd_top.run(o);
+}
+
+const struct cli_cmd cmd_summary = {
+	.name = "summary",
+	.summary = "a short live report of this kernel (the default)",
+	.allowed = "dnpr",
+	.run = run,
+	.usage =
+	"Usage: kmemscope [summary] [-d SECONDS] [-n ROWS] [--json]\n"
+	"\n"
+	"Traces every allocator family for a few seconds (default 5) and shows the\n"
+	"hooks in use and the busiest call sites. The same as 'top -d 5 -n 15'.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo kmemscope\n"
+	"  sudo kmemscope summary -d 30\n",
+};

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope top: allocations per call site, live. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "agg.h"
+#include "cmds.h"
+#include "gfp.h"
+#include "hooks.h"
+#include "json.h"
+#include "out.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+struct top {
+	struct cli_opts *o;
+	struct gfp_table gfp;
+	bool tty;
+};
+
+void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->duration = o->duration;
+	so->interval = o->interval;
+	so->command = o->command;
+	so->tracer.filter_tgid = o->pid;
+	so->tracer.stacks = o->stacks;
+	so->tracer.ring_bytes = o->ring_mb << 20;
+	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
+}
+
+static double waste(const struct agg_row *r)
+{
+	return r->bytes_alloc ? 100.0 * (r->bytes_alloc - r->bytes_req) / r->bytes_alloc : 0;
+}
+
+static void orders_text(const struct agg_row *r, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	buf[0] = 0;
+	for (int k = 0; k <= KMS_MAX_ORDER && pos < len; k++)
+		if (r->orders[k])
+			pos += snprintf(buf + pos, len - pos, "%sorder%d:%llu", pos ? "," : " ", k,
+					(unsigned long long)r->orders[k]);
+}
+
+static void row_text(struct session *s, struct top *t, const struct agg_row *r)
+{
+	struct caller_name cn;
+	char extra[256] = "", gfp[160];
+	const char *cache;
+
+	report__caller(session__ksyms(s), r->caller, &cn);
+	if (r->fam == KMS_FAM_CACHE && (cache = report__cache_name(s, r)))
+		snprintf(extra, sizeof(extra), " {%s}", cache);
+	else if (r->fam == KMS_FAM_PAGE)
+		orders_text(r, extra, sizeof(extra));
+	else if (r->fam == KMS_FAM_DMA && r->device[0])
+		snprintf(extra, sizeof(extra), " dev=%s", r->device);
+	if (r->fam == KMS_FAM_PAGE)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " %s",
+			 gfp__format(&t->gfp, r->gfp_any, gfp, sizeof(gfp)));
+	printf("%-10s %9llu %9llu %9llu %12llu %12llu %5.1f%%  %s%s%s%s%s\n",
+	       kms_family_name(r->fam), (unsigned long long)r->allocs,
+	       (unsigned long long)r->frees, (unsigned long long)r->live,
+	       (unsigned long long)r->bytes_req, (unsigned long long)r->bytes_alloc, waste(r),
+	       cn.caller, cn.module[0] ? " [" : "", cn.module, cn.module[0] ? "]" : "", extra);
+}
+
+static size_t row_limit(const struct top *t, size_t nr)
+{
+	size_t max = t->o->rows ? t->o->rows : (t->o->json ? nr : 20);
+
+	return nr < max ? nr : max;
+}
+
+static int print_table(struct session *s, struct top *t)
+{
+	struct session_totals tot;
+	struct agg_row *rows;
+	size_t nr;
+
+	if (session__totals(s, &tot))
+		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
+	rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+	if (!rows)
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	if (t->tty && t->o->interval > 0)
+		fputs("\033[H\033[2J", stdout);
+	printf("kmemscope top: %.1f s on %s, %llu events seen, %llu lost\n",
+	       session__elapsed(s), kernel_release(), (unsigned long long)tot.seen,
+	       (unsigned long long)(tot.dropped + (tot.emitted > tot.received ?
+						    tot.emitted - tot.received : 0)));
+	printf("%-10s %9s %9s %9s %12s %12s %6s  %s\n", "FAMILY", "ALLOCS", "FREES", "LIVE",
+	       "BYTES_REQ", "BYTES_ALLOC", "WASTE", "CALLER");
+	for (size_t i = 0; i < row_limit(t, nr); i++)
+		row_text(s, t, &rows[i]);
+	fflush(stdout);
+	free(rows);
+	return 0;
+}
+
+static void row_json(struct json *j, struct session *s, const struct agg_row *r)
+{
+	struct caller_name cn;
+	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(s, r) : NULL;
+	char k[4];
+
+	report__caller(session__ksyms(s), r->caller, &cn);
+	json__obj(j, NULL);
+	json__str(j, "family", kms_family_name(r->fam));
+	json__str(j, "function", cn.function);
+	json__str(j, "caller", cn.caller);
+	json__str(j, "module", cn.module[0] ? cn.module : NULL);
+	if (r->fam == KMS_FAM_CACHE)
+		json__str(j, "cache", cache);
+	if (r->fam == KMS_FAM_DMA)
+		json__str(j, "device", r->device);
+	json__u64(j, "allocs", r->allocs);
+	json__u64(j, "frees", r->frees);
+	json__u64(j, "live", r->live);
+	json__u64(j, "bytes_req", r->bytes_req);
+	json__u64(j, "bytes_alloc", r->bytes_alloc);
+	json__u64(j, "live_bytes", r->live_bytes);
+	json__u64(j, "gfp", r->gfp_any);
+	if (r->fam == KMS_FAM_PAGE) {
+		json__obj(j, "orders");
+		for (int o = 0; o <= KMS_MAX_ORDER; o++)
+			if (r->orders[o] && snprintf(k, sizeof(k), "%d", o) > 0)
+				json__u64(j, k, r->orders[o]);
+		json__end(j);
+	}
+	json__end(j);
+}
+
+static int print_json(struct session *s, struct top *t)
+{
+	struct session_totals tot;
+	struct agg_row *rows;
+	struct json *j;
+	size_t nr;
+
+	if (session__totals(s, &tot))
+		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
+	rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+	j = rows ? json__new(stdout, t->o->pretty) : NULL;
+	if (!j) {
+		free(rows);
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
+	json__obj(j, NULL);
+	json__str(j, "kernel", kernel_release());
+	json__dbl(j, "duration_s", session__elapsed(s));
+	if (t->o->command)
+		json__i64(j, "command_status", session__command_status(s));
+	report__events_json(j, &tot);
+	json__u64(j, "unmatched_frees", agg__stats(session__agg(s))->unmatched_frees);
+	json__arr(j, "callers");
+	for (size_t i = 0; i < row_limit(t, nr); i++)
+		row_json(j, s, &rows[i]);
+	json__free(j);
+	free(rows);
+	report__warn_losses(&tot);
+	return 0;
+}
+
+static int tick(struct session *s, void *ctx)
+{
+	return print_table(s, ctx);
+}
+
+static int run(struct cli_opts *o)
+{
+	struct top t = { .o = o, .tty = isatty(STDOUT_FILENO) };
+	struct session_opts so;
+	struct session *s;
+	int rc;
+
+	if (!o->duration && !o->command && !o->interval)
+		o->interval = t.tty && !o->json ? 1 : 0;
+	cmds__session_opts(o, &so);
+	so.tick = o->json ? NULL : tick;
+	so.tick_ctx = &t;
+	if ((rc = session__open(&s, &so)))
+		return rc;
+	gfp__init(&t.gfp, tracer__feat(session__tracer(s))->btf, kernel_release());
+	if (!o->json && !o->interval)
+		fprintf(stderr, "kmemscope: tracing%s... (Ctrl-C to stop)\n",
+			o->command ? " the command" : "");
+	rc = session__run(s);
+	if (!rc)
+		rc = o->json ? print_json(s, &t) : print_table(s, &t);
+	if (!rc && !o->json) {
+		struct session_totals tot;
+
+		if (!session__totals(s, &tot))
+			report__warn_losses(&tot);
+	}
+	session__close(s);
+	return rc;
+}
+
+const struct cli_cmd cmd_top = {
+	.name = "top",
+	.summary = "allocations per call site, refreshed live",
+	.allowed = "dinprsc",
+	.run = run,
+	.usage =
+	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
+	"                     [--ring-mb N] [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"\n"
+	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
+	"shows per call site: allocations, frees of those allocations, still live,\n"
+	"bytes requested and allocated, slab waste, page orders and GFP flags.\n"
+	"\n"
+	"  -d, --duration SECONDS  trace this long, print once, exit\n"
+	"  -i, --interval SECONDS  refresh period (default 1 s on a terminal)\n"
+	"  -n, --rows N            rows to show (default 20; JSON: all)\n"
+	"  -p, --pid PID           only allocations made by this process\n"
+	"      --stacks            collect full kernel stacks (costs more per event)\n"
+	"      --ring-mb N         ring buffer size in MiB, a power of two (default 16)\n"
+	"      --json, --pretty    print JSON at the end\n"
+	"  -- COMMAND              trace while COMMAND runs, then print\n"
+	"\n"
+	"Lost events are always reported: 'events.lost' in JSON, a warning on stderr.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo kmemscope top                      # live, like top(1)\n"
+	"  sudo kmemscope top -d 10 -n 30          # ten seconds, one table\n"
+	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n",
+};

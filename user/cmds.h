@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The sub-commands, one file each. */
+#ifndef KMS_CMDS_H
+#define KMS_CMDS_H
+
+#include "cli.h"
+
+extern const struct cli_cmd cmd_probes;
+extern const struct cli_cmd cmd_top;
+extern const struct cli_cmd cmd_summary;
+
+/* Shared by commands that trace: session options from the parsed CLI. */
+struct session_opts;
+void cmds__session_opts(const struct cli_opts *o, struct session_opts *so);
+
+#endif

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agg.h"
+#include "callsite.h"
+#include "decode.h"
+
+#define CACHE_TAB 4096	/* kmem_caches: a few hundred on a busy kernel */
+
+struct decoder {
+	struct agg *agg;
+	struct callsite *cs;
+	struct cache_info caches[CACHE_TAB];
+	size_t nr_caches;
+	struct decode_stats st;
+};
+
+struct decoder *decoder__new(struct agg *agg, struct callsite *cs)
+{
+	struct decoder *d = calloc(1, sizeof(*d));
+
+	if (d) {
+		d->agg = agg;
+		d->cs = cs;
+	}
+	return d;
+}
+
+void decoder__free(struct decoder *d)
+{
+	free(d);
+}
+
+static struct cache_info *cache_slot(const struct decoder *d, uint64_t cache)
+{
+	size_t h = (cache >> 6) % CACHE_TAB;
+
+	for (size_t n = 0; n < CACHE_TAB; n++, h = (h + 1) % CACHE_TAB) {
+		const struct cache_info *c = &d->caches[h];
+
+		if (!c->cache || c->cache == cache)
+			return (struct cache_info *)c;
+	}
+	return NULL;
+}
+
+const struct cache_info *decoder__cache(const struct decoder *d, uint64_t cache)
+{
+	const struct cache_info *c = cache ? cache_slot(d, cache) : NULL;
+
+	return c && c->cache ? c : NULL;
+}
+
+const struct decode_stats *decoder__stats(const struct decoder *d)
+{
+	return &d->st;
+}
+
+static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
+{
+	struct cache_info *c = cache_slot(d, r->cache);
+
+	if (!c || !r->cache)
+		return;
+	c->cache = r->cache;
+	c->object_size = r->object_size;
+	c->size = r->size;
+	memcpy(c->name, r->name, sizeof(c->name));
+	c->name[sizeof(c->name) - 1] = 0;
+}
+
+static bool is_kmalloc_event(uint32_t ev)
+{
+	return ev == KMS_EV_KMALLOC || ev == KMS_EV_KMALLOC_NODE;
+}
+
+static int on_slab_alloc(struct decoder *d, const struct kms_rec_slab_alloc *r)
+{
+	struct kms_alloc a = {
+		.fam = is_kmalloc_event(r->hdr.event) ? KMS_FAM_KMALLOC : KMS_FAM_CACHE,
+		.key = r->ptr, .caller = r->call_site, .cache = r->cache,
+		.bytes_req = r->bytes_req, .bytes_alloc = r->bytes_alloc,
+		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
+	};
+
+	if (a.fam == KMS_FAM_KMALLOC)
+		a.cache = 0;
+	if (a.cache && !a.bytes_alloc) {	/* 6.1+: sizes come from the cache */
+		const struct cache_info *c = decoder__cache(d, a.cache);
+
+		if (c) {
+			a.bytes_req = c->object_size;
+			a.bytes_alloc = c->size;
+		} else {
+			d->st.unknown_cache++;
+		}
+	}
+	return agg__alloc(d->agg, &a);
+}
+
+static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
+{
+	unsigned int n = r->nr_frames < KMS_CALLER_FRAMES ? r->nr_frames : KMS_CALLER_FRAMES;
+	struct kms_alloc a = {
+		.fam = KMS_FAM_PAGE, .key = r->pfn, .order = r->order,
+		.caller = callsite__pick(d->cs, r->frames, n),
+		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
+	};
+
+	if (r->order > 31)
+		return -EINVAL;
+	a.bytes_req = a.bytes_alloc = 4096ull << r->order;
+	return agg__alloc(d->agg, &a);
+}
+
+static uint64_t pick_caller(struct decoder *d, uint64_t call_site, const __u64 *frames,
+			    uint32_t nr)
+{
+	uint64_t c = callsite__pick(d->cs, frames, nr < KMS_CALLER_FRAMES ? nr : KMS_CALLER_FRAMES);
+
+	return c ? c : call_site;
+}
+
+static int on_vmalloc(struct decoder *d, const struct kms_rec_vmalloc *r)
+{
+	struct kms_alloc a = {
+		.fam = KMS_FAM_VMALLOC, .key = r->addr,
+		.caller = pick_caller(d, r->call_site, r->frames, r->nr_frames),
+		.bytes_req = r->size, .bytes_alloc = r->size,
+		.pid = r->pid, .stack_id = r->stack_id,
+	};
+
+	return agg__alloc(d->agg, &a);
+}
+
+static int on_dma_alloc(struct decoder *d, const struct kms_rec_dma_alloc *r)
+{
+	char dev[KMS_NAME_LEN];
+	struct kms_alloc a = {
+		.fam = KMS_FAM_DMA, .key = r->virt,
+		.caller = pick_caller(d, r->call_site, r->frames, r->nr_frames),
+		.bytes_req = r->size, .bytes_alloc = r->size,
+		.pid = r->pid, .stack_id = r->stack_id, .device = dev,
+	};
+
+	memcpy(dev, r->device, sizeof(dev));
+	dev[sizeof(dev) - 1] = 0;
+	return agg__alloc(d->agg, &a);
+}
+
+static const size_t rec_size[] = {
+	[KMS_REC_SLAB_ALLOC] = sizeof(struct kms_rec_slab_alloc),
+	[KMS_REC_SLAB_FREE] = sizeof(struct kms_rec_slab_free),
+	[KMS_REC_PAGE_ALLOC] = sizeof(struct kms_rec_page_alloc),
+	[KMS_REC_PAGE_FREE] = sizeof(struct kms_rec_page_free),
+	[KMS_REC_PAGE_BUDDY] = sizeof(struct kms_rec_page_buddy),
+	[KMS_REC_PAGE_EXTFRAG] = sizeof(struct kms_rec_page_extfrag),
+	[KMS_REC_VMALLOC] = sizeof(struct kms_rec_vmalloc),
+	[KMS_REC_VFREE] = sizeof(struct kms_rec_vfree),
+	[KMS_REC_DMA_ALLOC] = sizeof(struct kms_rec_dma_alloc),
+	[KMS_REC_DMA_FREE] = sizeof(struct kms_rec_dma_free),
+	[KMS_REC_CACHE_NAME] = sizeof(struct kms_rec_cache_name),
+};
+
+static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
+{
+	switch (h->type) {
+	case KMS_REC_SLAB_ALLOC:
+		return on_slab_alloc(d, (const void *)h);
+	case KMS_REC_SLAB_FREE: {
+		const struct kms_rec_slab_free *r = (const void *)h;
+		enum kms_family f = h->event == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE;
+
+		agg__release(d->agg, f, r->ptr, 0);
+		return 0;
+	}
+	case KMS_REC_PAGE_ALLOC:
+		return on_page_alloc(d, (const void *)h);
+	case KMS_REC_PAGE_FREE: {
+		const struct kms_rec_page_free *r = (const void *)h;
+
+		agg__release(d->agg, KMS_FAM_PAGE, r->pfn, r->order);
+		return 0;
+	}
+	case KMS_REC_VMALLOC:
+		return on_vmalloc(d, (const void *)h);
+	case KMS_REC_VFREE:
+		agg__release(d->agg, KMS_FAM_VMALLOC, ((const struct kms_rec_vfree *)h)->addr, 0);
+		return 0;
+	case KMS_REC_DMA_ALLOC:
+		return on_dma_alloc(d, (const void *)h);
+	case KMS_REC_DMA_FREE:
+		agg__release(d->agg, KMS_FAM_DMA, ((const struct kms_rec_dma_free *)h)->virt, 0);
+		return 0;
+	case KMS_REC_CACHE_NAME:
+		on_cache_name(d, (const void *)h);
+		return 0;
+	default:	/* buddy and extfrag records feed the fragmentation model */
+		return 0;
+	}
+}
+
+int decoder__record(struct decoder *d, const void *data, size_t size)
+{
+	const struct kms_rec_hdr *h = data;
+
+	d->st.records++;
+	if (size < sizeof(*h) || h->type == 0 || h->type >= sizeof(rec_size) / sizeof(rec_size[0]) ||
+	    size < rec_size[h->type] || h->event >= KMS_EV_NR) {
+		d->st.bad_records++;
+		return -EINVAL;
+	}
+	return dispatch(d, h);
+}

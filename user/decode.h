@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Ring-buffer records -> allocations and frees for the aggregator. Every record
+ * is checked against its type's size first: the same code reads recordings. */
+#ifndef KMS_DECODE_H
+#define KMS_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kms_records.h"
+
+struct agg;
+struct callsite;
+
+struct cache_info {
+	uint64_t cache;
+	uint32_t object_size, size;
+	char name[KMS_NAME_LEN];
+};
+
+struct decode_stats {
+	uint64_t records;
+	uint64_t bad_records;		/* unknown type or wrong size */
+	uint64_t unknown_cache;		/* kmem_cache allocs whose cache name never came */
+};
+
+struct decoder;
+
+struct decoder *decoder__new(struct agg *agg, struct callsite *cs);
+void decoder__free(struct decoder *d);
+/* 0 on success, -EINVAL for a malformed record (counted), -ENOMEM. */
+int decoder__record(struct decoder *d, const void *data, size_t size);
+const struct cache_info *decoder__cache(const struct decoder *d, uint64_t cache);
+const struct decode_stats *decoder__stats(const struct decoder *d);
+
+#endif

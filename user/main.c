@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope: who allocates kernel memory, who leaks it, who fragments it. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "cmds.h"
+#include "out.h"
+#include "util.h"
+
+#define KMS_VERSION "0.1"
+
+static const struct cli_cmd *const commands[] = { &cmd_summary, &cmd_top, &cmd_probes };
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: kmemscope [COMMAND] [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nCommon options: --json, --pretty, -v (libbpf log; -vv debug), -h/--help\n"
+		"Exit codes: 0 ok, 1 failure (or check failed), 2 usage error, 4 skipped\n"
+		"(a kernel feature is missing).\n\n"
+		"EXAMPLES\n"
+		"  sudo kmemscope                 # 5-second live summary of this kernel\n"
+		"  sudo kmemscope probes          # which hooks work here, and how\n"
+		"  sudo kmemscope top -d 10       # busiest allocation call sites\n"
+		"  kmemscope top --help\n");
+}
+
+/* A command by exact name or unique prefix, bpftool style. */
+static const struct cli_cmd *find(const char *name)
+{
+	const struct cli_cmd *hit = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+		if (str_starts(commands[i]->name, name))
+			hit = hit ? (const struct cli_cmd *)-1 : commands[i];
+	}
+	return hit == (const struct cli_cmd *)-1 ? NULL : hit;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *cmd = &cmd_summary;
+	struct cli_opts o;
+	int rc;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+			 !strcmp(argv[1], "help"))) {
+		usage(stdout);
+		return KMS_EXIT_OK;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("kmemscope %s\n", KMS_VERSION);
+		return KMS_EXIT_OK;
+	}
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = find(argv[1]);
+		if (!cmd) {
+			usage(stderr);
+			return kms_err(KMS_EXIT_USAGE, "unknown command '%s'", argv[1]);
+		}
+		argc--, argv++;
+	}
+	cli__defaults(&o);
+	if ((rc = cli__parse(cmd, argc, argv, &o)))
+		return rc;
+	if (o.help) {
+		fputs(cmd->usage, stdout);
+		return KMS_EXIT_OK;
+	}
+	return cmd->run(&o);
+}

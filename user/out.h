@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The one error path: a line on stderr, or {"error": ...} in JSON mode. */
+#ifndef KMS_OUT_H
+#define KMS_OUT_H
+
+#include <stdbool.h>
+
+void out__set_json(bool json);
+bool out__json(void);
+void out__set_verbose(int level);
+int out__verbose(void);
+/* Print an error and return code, so callers can `return kms_err(2, ...)`. */
+int kms_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kms_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* -v only */
+
+#endif

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "decode.h"
+#include "json.h"
+#include "ksyms.h"
+#include "out.h"
+#include "report.h"
+
+static enum report_sort sort_key;
+
+static uint64_t key_of(const struct agg_row *r)
+{
+	switch (sort_key) {
+	case SORT_ALLOCS: return r->allocs;
+	case SORT_LIVE_BYTES: return r->live_bytes;
+	default: return r->bytes_alloc;
+	}
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	uint64_t x = key_of(a), y = key_of(b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+struct agg_row *report__rows(const struct agg *a, enum report_sort by, size_t *nr)
+{
+	const struct agg_row *rows = agg__rows(a, nr);
+	struct agg_row *copy = malloc((*nr ? *nr : 1) * sizeof(*copy));
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, rows, *nr * sizeof(*copy));
+	sort_key = by;
+	qsort(copy, *nr, sizeof(*copy), cmp_rows);
+	return copy;
+}
+
+void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out)
+{
+	const struct ksym *s = addr ? ksyms__find(ks, addr) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!s) {
+		snprintf(out->function, sizeof(out->function), addr ? "0x%llx" : "[unknown]",
+			 (unsigned long long)addr);
+		snprintf(out->caller, sizeof(out->caller), "%s", out->function);
+		return;
+	}
+	snprintf(out->function, sizeof(out->function), "%s", s->name);
+	snprintf(out->caller, sizeof(out->caller), "%s+0x%llx", s->name,
+		 (unsigned long long)(addr - s->addr));
+	if (s->module)
+		snprintf(out->module, sizeof(out->module), "%s", s->module);
+}
+
+void report__events_json(struct json *j, const struct session_totals *t)
+{
+	json__obj(j, "events");
+	json__u64(j, "seen", t->seen);
+	json__u64(j, "emitted", t->emitted);
+	json__u64(j, "received", t->received);
+	json__u64(j, "filtered", t->filtered);
+	json__u64(j, "lost", t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0));
+	json__u64(j, "stack_errors", t->raw.stack_errors);
+	json__end(j);
+}
+
+bool report__warn_losses(const struct session_totals *t)
+{
+	uint64_t gap = t->emitted > t->received ? t->emitted - t->received : 0;
+
+	if (!t->dropped && !gap)
+		return false;
+	kms_warn("%llu of %llu events lost (ring buffer full: %llu, not read: %llu); "
+		 "numbers below are lower bounds (try a larger --ring-mb)",
+		 (unsigned long long)(t->dropped + gap), (unsigned long long)t->seen,
+		 (unsigned long long)t->dropped, (unsigned long long)gap);
+	return true;
+}
+
+const char *report__cache_name(struct session *s, const struct agg_row *r)
+{
+	const struct cache_info *c = decoder__cache(session__decoder(s), r->cache);
+
+	return c ? c->name : NULL;
+}

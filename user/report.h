@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Pieces every report shares: sorted rows, caller names, the loss lines. */
+#ifndef KMS_REPORT_H
+#define KMS_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agg.h"
+#include "session.h"
+
+struct json;
+struct ksyms;
+
+struct caller_name {
+	char function[128];	/* bare symbol, or 0x... */
+	char caller[192];	/* sym+0xoff */
+	char module[64];	/* "" for the core kernel */
+};
+
+enum report_sort { SORT_BYTES, SORT_ALLOCS, SORT_LIVE_BYTES };
+
+/* A sorted copy of the rows (free() it); *nr set. */
+struct agg_row *report__rows(const struct agg *a, enum report_sort by, size_t *nr);
+void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out);
+/* "events": {"seen": ..., "lost": ...} and friends. */
+void report__events_json(struct json *j, const struct session_totals *t);
+/* One line on stderr when anything was lost; returns true if so. */
+bool report__warn_losses(const struct session_totals *t);
+const char *report__cache_name(struct session *s, const struct agg_row *r);
+
+#endif

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kmemscope.skel.h"
+#include "out.h"
+#include "tracer.h"
+
+#define MAX_ATTEMPTS	24
+#define MAX_LINKS	(2 * 32)
+
+struct tracer {
+	struct kmemscope *skel;
+	struct kfeat feat;
+	struct tracer_opts opts;
+	struct hook_result res[32];
+	struct bpf_link *links[MAX_LINKS];
+	int nr_links;
+};
+
+/* libbpf names the program whose load failed; the retry loop needs it. */
+static char failed_prog[64];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[4096], name[64];
+	const char *p;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	p = strstr(msg, "prog '");
+	if (p && strstr(msg, "failed to load") && sscanf(p, "prog '%63[^']'", name) == 1)
+		snprintf(failed_prog, sizeof(failed_prog), "%s", name);
+	if (level == LIBBPF_DEBUG && out__verbose() < 2)
+		return 0;
+	if (level != LIBBPF_WARN && !out__verbose())
+		return 0;
+	if (!out__verbose() && strstr(msg, "RLIMIT_MEMLOCK"))
+		return 0;	/* harmless on 5.11+ (memcg accounting) */
+	return fputs(msg, stderr);
+}
+
+/* Static requirements of a raw (TP_PROTO) program beyond the tracepoint itself. */
+static const char *raw_needs(const struct tracer *t, const struct kms_hook *h)
+{
+	if (h->family == KMS_FAM_PAGE)
+		return "needs the vmemmap base to turn struct page * into a pfn";
+	if ((h->ev == KMS_EV_KMALLOC || h->ev == KMS_EV_KMALLOC_NODE) &&
+	    t->feat.kmalloc_layout == KMS_LAYOUT_UNKNOWN)
+		return "unknown kmalloc TP_PROTO layout";
+	if ((h->ev == KMS_EV_CACHE_ALLOC || h->ev == KMS_EV_CACHE_ALLOC_NODE) &&
+	    t->feat.cache_alloc_layout == KMS_LAYOUT_UNKNOWN)
+		return "unknown kmem_cache_alloc TP_PROTO layout";
+	return NULL;
+}
+
+static const char *func_target(const struct tracer *t, const struct kms_cand *c, bool btf)
+{
+	for (int i = 0; i < KMS_MAX_TARGETS && c->targets[i]; i++)
+		if (btf ? kfeat__btf_func(&t->feat, c->targets[i])
+			: kfeat__kallsyms(&t->feat, c->targets[i]))
+			return c->targets[i];
+	return NULL;
+}
+
+/* Can this candidate work here? Sets *target, or writes why not. */
+static bool cand_usable(const struct tracer *t, const struct kms_hook *h,
+			const struct kms_cand *c, const char **target, char *why, size_t len)
+{
+	const char *need;
+
+	*target = c->targets[0];
+	switch (c->mech) {
+	case KMS_MECH_TP_BTF:
+	case KMS_MECH_RAW_TP:
+		if (!t->feat.btf)
+			return snprintf(why, len, "no kernel BTF"), false;
+		if (!kfeat__btf_trace(&t->feat, c->targets[0]))
+			return snprintf(why, len, "no tracepoint %s", c->targets[0]), false;
+		need = raw_needs(t, h);
+		return need ? (snprintf(why, len, "%s", need), false) : true;
+	case KMS_MECH_TRACEPOINT:
+		if (!t->feat.tracefs[0])
+			return snprintf(why, len, "tracefs not mounted and could not be mounted"), false;
+		if (!kfeat__tracepoint(&t->feat, c->targets[0]))
+			return snprintf(why, len, "no tracepoint %s", c->targets[0]), false;
+		return true;
+	case KMS_MECH_FENTRY:
+	case KMS_MECH_FEXIT:
+		*target = func_target(t, c, true);
+		return *target ? true : (snprintf(why, len, "no %s in kernel BTF", c->targets[0]), false);
+	case KMS_MECH_KPROBE:
+		if (!t->feat.kprobes)
+			return snprintf(why, len, "kernel without kprobes (CONFIG_KPROBES)"), false;
+		*target = func_target(t, c, false);
+		return *target ? true : (snprintf(why, len, "no %s in kallsyms", c->targets[0]), false);
+	default:
+		return false;
+	}
+}
+
+static void choose(struct tracer *t, struct hook_result *r)
+{
+	const struct kms_hook *h = r->hook;
+
+	r->chosen = -1;
+	for (int i = 0; i < KMS_MAX_CANDS && h->cands[i].mech; i++) {
+		const char *target;
+
+		if (r->failed[i])
+			continue;
+		if (!cand_usable(t, h, &h->cands[i], &target, r->why[i], sizeof(r->why[i]))) {
+			r->failed[i] = true;
+			continue;
+		}
+		r->chosen = i;
+		r->target = target;
+		return;
+	}
+}
+
+static struct bpf_program *prog(const struct tracer *t, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(t->skel->obj, name) : NULL;
+}
+
+static void set_rodata(struct tracer *t)
+{
+	struct kmemscope__rodata *ro = t->skel->rodata;
+
+	ro->filter_tgid = t->opts.filter_tgid;
+	ro->want_stacks = t->opts.stacks;
+	ro->wakeup_bytes = t->opts.wakeup_bytes;
+	ro->kmalloc_layout = t->feat.kmalloc_layout;
+	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
+	ro->vmemmap_base = 0;
+}
+
+static int configure(struct tracer *t)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+		const struct kms_cand *c;
+
+		choose(t, r);
+		if (r->chosen < 0)
+			continue;
+		c = &r->hook->cands[r->chosen];
+		bpf_program__set_autoload(prog(t, c->prog), true);
+		if (c->prog2)
+			bpf_program__set_autoload(prog(t, c->prog2), true);
+		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
+			bpf_program__set_attach_target(prog(t, c->prog), 0, r->target);
+	}
+	set_rodata(t);
+	if (!t->opts.stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
+	return bpf_map__set_max_entries(t->skel->maps.events, t->opts.ring_bytes);
+}
+
+/* Mark the candidate that owns program name as failed. */
+static bool blame(struct tracer *t, const char *name, const char *why)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+		const struct kms_cand *c;
+
+		if (r->chosen < 0)
+			continue;
+		c = &r->hook->cands[r->chosen];
+		if (strcmp(c->prog, name) && (!c->prog2 || strcmp(c->prog2, name)))
+			continue;
+		r->failed[r->chosen] = true;
+		snprintf(r->why[r->chosen], sizeof(r->why[0]), "%s", why);
+		return true;
+	}
+	return false;
+}
+
+static struct bpf_link *attach_one(const struct tracer *t, const struct kms_cand *c,
+				   const char *target, const char *name, bool ret)
+{
+	struct bpf_program *p = prog(t, name);
+	char cat[32], tp[64];
+
+	switch (c->mech) {
+	case KMS_MECH_RAW_TP:
+		return bpf_program__attach_raw_tracepoint(p, target);
+	case KMS_MECH_TRACEPOINT:
+		if (sscanf(target, "%31[^/]/%63s", cat, tp) != 2)
+			return errno = EINVAL, NULL;
+		return bpf_program__attach_tracepoint(p, cat, tp);
+	case KMS_MECH_KPROBE:
+		return bpf_program__attach_kprobe(p, ret, target);
+	default:
+		return bpf_program__attach(p);
+	}
+}
+
+static void detach_all(struct tracer *t)
+{
+	while (t->nr_links > 0)
+		bpf_link__destroy(t->links[--t->nr_links]);
+}
+
+/* Attach every chosen program; on failure blame it and return -EAGAIN. */
+static int attach_all(struct tracer *t)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+		const struct kms_cand *c;
+		const char *names[2];
+
+		if (r->chosen < 0)
+			continue;
+		c = &r->hook->cands[r->chosen];
+		names[0] = c->prog;
+		names[1] = c->prog2;
+		for (int k = 0; k < 2 && names[k]; k++) {
+			struct bpf_link *l = attach_one(t, c, r->target, names[k], k == 1);
+
+			if (!l) {
+				char why[96];
+
+				snprintf(why, sizeof(why), "attach failed: %s", strerror(errno));
+				blame(t, names[k], why);
+				return -EAGAIN;
+			}
+			t->links[t->nr_links++] = l;
+		}
+		r->attached = true;
+	}
+	return 0;
+}
+
+/* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
+static int attempt(struct tracer *t)
+{
+	int err;
+
+	t->skel = kmemscope__open();
+	if (!t->skel)
+		return -errno;
+	err = configure(t);
+	if (err)
+		return err;
+	failed_prog[0] = 0;
+	err = kmemscope__load(t->skel);
+	if (err) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "load failed: %s", strerror(-err));
+		if (failed_prog[0] && blame(t, failed_prog, why))
+			return -EAGAIN;
+		return err;
+	}
+	return attach_all(t);
+}
+
+static void teardown(struct tracer *t)
+{
+	detach_all(t);
+	kmemscope__destroy(t->skel);
+	t->skel = NULL;
+	for (int i = 0; i < kms_nr_hooks; i++)
+		t->res[i].attached = false;
+}
+
+/* What to say about a hook with nothing attached: each candidate's reason. */
+static void explain(struct hook_result *r)
+{
+	size_t pos = 0;
+
+	if (r->hook->absent_note) {
+		snprintf(r->reason, sizeof(r->reason), "not on this kernel: %s", r->hook->absent_note);
+		return;
+	}
+	for (int i = 0; i < KMS_MAX_CANDS && r->hook->cands[i].mech; i++) {
+		int n = snprintf(r->reason + pos, sizeof(r->reason) - pos, "%s%s: %s",
+				 pos ? "; " : "", kms_mech_name(r->hook->cands[i].mech), r->why[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(r->reason) - pos)
+			break;
+		pos += n;
+	}
+}
+
+static void finish_results(struct tracer *t)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+
+		if (r->chosen < 0)
+			explain(r);
+		else if (r->chosen > 0)	/* say why the better mechanisms were passed over */
+			snprintf(r->reason, sizeof(r->reason), "%s: %s",
+				 kms_mech_name(r->hook->cands[0].mech), r->why[0]);
+	}
+}
+
+int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct ksyms *ks)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+	int err = -EAGAIN;
+
+	if (!t)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_print);
+	t->opts = *o;
+	kfeat__init(&t->feat, ks);
+	for (int i = 0; i < kms_nr_hooks; i++)
+		t->res[i].hook = &kms_hooks[i];
+	for (int n = 0; n < MAX_ATTEMPTS && err == -EAGAIN; n++) {
+		if (t->skel)
+			teardown(t);
+		err = attempt(t);
+	}
+	finish_results(t);
+	if (err) {
+		tracer__close(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+void tracer__close(struct tracer *t)
+{
+	if (!t)
+		return;
+	if (t->skel)
+		teardown(t);
+	kfeat__fini(&t->feat);
+	free(t);
+}
+
+void tracer__detach(struct tracer *t)
+{
+	detach_all(t);
+}
+
+const struct hook_result *tracer__results(const struct tracer *t, int *nr)
+{
+	*nr = kms_nr_hooks;
+	return t->res;
+}
+
+const struct kfeat *tracer__feat(const struct tracer *t)
+{
+	return &t->feat;
+}
+
+int tracer__ring_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tracer__stack_fd(const struct tracer *t)
+{
+	return t->opts.stacks ? bpf_map__fd(t->skel->maps.stacks) : -1;
+}
+
+int tracer__counters(const struct tracer *t, struct kms_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct kms_counters *v;
+	__u32 zero = 0;
+	int err;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &zero, v);
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; !err && c < ncpu; c++) {
+		__u64 *dst = (__u64 *)sum, *src = (__u64 *)&v[c];
+
+		for (size_t k = 0; k < sizeof(*sum) / sizeof(__u64); k++)
+			dst[k] += src[k];
+	}
+	free(v);
+	return err ? -errno : 0;
+}
+
+bool tracer__complete(const struct tracer *t, const char **missing)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		const struct hook_result *r = &t->res[i];
+
+		if (r->attached || r->hook->absent_note || r->hook->family == KMS_FAM_PAGE)
+			continue;
+		*missing = kms_family_name(r->hook->family);
+		return false;
+	}
+	return true;
+}

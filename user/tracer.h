@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Open, configure, load and attach the BPF side, choosing for every hook the
+ * best mechanism the running kernel accepts; read the per-CPU counters. */
+#ifndef KMS_TRACER_H
+#define KMS_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "hooks.h"
+#include "kfeat.h"
+
+struct ksyms;
+
+struct tracer_opts {
+	uint32_t filter_tgid;	/* 0: all */
+	bool stacks;		/* full stacks into the stack map */
+	uint64_t ring_bytes;	/* power of two, >= 4096 */
+	uint64_t wakeup_bytes;
+};
+
+struct hook_result {
+	const struct kms_hook *hook;
+	int chosen;			/* index into hook->cands, -1: none */
+	const char *target;
+	bool attached;
+	char reason[256];		/* why nothing attached, or notes */
+	bool failed[KMS_MAX_CANDS];
+	char why[KMS_MAX_CANDS][112];	/* why each candidate was passed over */
+};
+
+struct tracer;
+
+/* Probing only (for `probes`): decide and attach, report, keep nothing running
+ * unless the caller goes on to use the tracer. Returns -errno. */
+int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct ksyms *ks);
+void tracer__close(struct tracer *t);
+/* Stop the events (the maps stay readable): the final drain is then complete. */
+void tracer__detach(struct tracer *t);
+const struct hook_result *tracer__results(const struct tracer *t, int *nr);
+const struct kfeat *tracer__feat(const struct tracer *t);
+int tracer__ring_fd(const struct tracer *t);
+int tracer__stack_fd(const struct tracer *t);
+/* Sum the per-CPU counters. */
+int tracer__counters(const struct tracer *t, struct kms_counters *sum);
+/* Is every family's alloc and free hooked? Names the first missing one. */
+bool tracer__complete(const struct tracer *t, const char **missing);
+
+#endif
