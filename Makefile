@@ -44,7 +44,7 @@ endif
 all: $(OUT)/kmemscope
 
 deps:
-	$(Q)tools/deps all
+	$(Q)tools/deps build
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -77,13 +77,14 @@ $(OUT)/kmemscope.static: $(OUT)/user/main.o $(LIB)
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(OUT)/bpf $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
 # The main job: build if needed, then a live report of this kernel.
-run: $(OUT)/kmemscope
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope
 	$(OUT)/kmemscope
 
 unit: $(UNIT_BINS)
@@ -93,7 +94,9 @@ live: $(OUT)/kmemscope
 	$(Q)tests/run live
 
 # Everything: unit tests, live tests on this kernel, the VM kernel matrix.
-check: $(OUT)/kmemscope $(UNIT_BINS) static
+check:
+	$(Q)tools/deps all
+	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
 	$(Q)tests/run all
 test: check
 

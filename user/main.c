@@ -57,10 +57,9 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = find(argv[1]);
-		if (!cmd) {
-			usage(stderr);
-			return kms_err(KMS_EXIT_USAGE, "unknown command '%s'", argv[1]);
-		}
+		if (!cmd)
+			return kms_err(KMS_EXIT_USAGE, "unknown command '%s' (see 'kmemscope --help')",
+				       argv[1]);
 		argc--, argv++;
 	}
 	cli__defaults(&o);

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The caller of a page allocation: first frame outside the allocator. */
+#include "callsite.h"
+#include "check.h"
+#include "ksyms.h"
+
+int main(void)
+{
+	struct check_ctx c = {};
+	struct ksyms *ks = ksyms__load("tests/unit/fixtures/kallsyms.stack");
+	struct callsite *cs = callsite__new(ks);
+	const __u64 stack[] = { 0xffffffff81100010, 0xffffffff81100150, 0xffffffff81100810,
+				0xffffffff81100910, 0xffffffffc0000042, 0xffffffff81100c10 };
+	const __u64 large[] = { 0xffffffff81100150, 0xffffffff81100b20, 0xffffffff81100a30 };
+	const __u64 only_alloc[] = { 0xffffffff81100150, 0xffffffff81100810 };
+
+	if (!CHECK(&c, ks && cs, "set-up"))
+		return check_summary(&c);
+	CHECK(&c, callsite__pick(cs, stack, 6) == 0xffffffffc0000042,
+	      "module caller after tracepoint and page allocator frames");
+	CHECK(&c, callsite__pick(cs, stack, 6) == 0xffffffffc0000042, "again, from the cache");
+	CHECK(&c, callsite__pick(cs, large, 3) == 0xffffffff81100a30,
+	      "large kmalloc frames are allocator frames");
+	CHECK(&c, callsite__pick(cs, only_alloc, 2) == 0, "no caller in a short stack: 0");
+	CHECK(&c, callsite__pick(cs, stack, 0) == 0, "empty stack: 0");
+	CHECK(&c, callsite__is_allocator("__vmalloc_node_range_noprof") &&
+	      callsite__is_allocator("dma_alloc_attrs") && !callsite__is_allocator("kmst_dma_alloc"),
+	      "vmalloc and dma internals are allocators, callers are not");
+	callsite__free(cs);
+	ksyms__free(ks);
+	return check_summary(&c);
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Record decoding: sizes checked before use, cache sizes from name records. */
+#include <errno.h>
+#include <string.h>
+#include "agg.h"
+#include "callsite.h"
+#include "check.h"
+#include "decode.h"
+
+int main(void)
+{
+	struct check_ctx c = {};
+	struct agg *a = agg__new();
+	struct callsite *cs = callsite__new(NULL);
+	struct decoder *d = decoder__new(a, cs);
+	struct kms_rec_cache_name name = { .hdr = { KMS_REC_CACHE_NAME, KMS_EV_CACHE_ALLOC },
+					   .cache = 0xffff888100000000ull, .object_size = 200,
+					   .size = 208, .name = "kmst_cache" };
+	struct kms_rec_slab_alloc al = { .hdr = { KMS_REC_SLAB_ALLOC, KMS_EV_CACHE_ALLOC },
+					 .call_site = 0x10, .ptr = 0xffff888200000000ull,
+					 .cache = 0xffff888100000000ull };
+	struct kms_rec_slab_alloc bad = al;
+	const struct agg_row *r;
+	size_t nr;
+
+	CHECK(&c, decoder__record(d, &al, 4) == -EINVAL, "shorter than a header: rejected");
+	CHECK(&c, decoder__record(d, &al, sizeof(al) - 8) == -EINVAL, "truncated record: rejected");
+	bad.hdr.type = 99;
+	CHECK(&c, decoder__record(d, &bad, sizeof(bad)) == -EINVAL, "unknown type: rejected");
+	bad.hdr.type = KMS_REC_SLAB_ALLOC;
+	bad.hdr.event = KMS_EV_NR;
+	CHECK(&c, decoder__record(d, &bad, sizeof(bad)) == -EINVAL, "unknown event: rejected");
+	CHECK(&c, decoder__stats(d)->bad_records == 4, "4 bad records counted");
+	CHECK(&c, !decoder__record(d, &name, sizeof(name)), "cache name record");
+	CHECK(&c, !decoder__record(d, &al, sizeof(al)), "cache allocation");
+	r = agg__rows(a, &nr);
+	CHECK(&c, nr == 1 && r[0].fam == KMS_FAM_CACHE && r[0].bytes_req == 200 &&
+	      r[0].bytes_alloc == 208, "6.1+ cache allocation sized from its cache");
+	CHECK(&c, decoder__cache(d, al.cache) && !strcmp(decoder__cache(d, al.cache)->name,
+							  "kmst_cache"), "cache name kept");
+	decoder__free(d);
+	callsite__free(cs);
+	agg__free(a);
+	return check_summary(&c);
+}
