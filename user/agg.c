@@ -196,6 +196,8 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 	r->live++;
 	r->live_bytes += al->bytes_alloc;
 	r->orders[al->order < KMS_MAX_ORDER ? al->order : KMS_MAX_ORDER]++;
+	if (al->fam == KMS_FAM_PAGE)
+		r->zones[al->zone >= 0 && al->zone < KMS_ZONE_SLOTS ? al->zone : KMS_ZONE_SLOTS - 1]++;
 	r->gfp_any |= al->gfp;
 	e.row = row;
 	e.bytes = al->bytes_alloc > UINT32_MAX ? UINT32_MAX : al->bytes_alloc;

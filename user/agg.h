@@ -7,6 +7,7 @@
 #include "kms_records.h"
 
 #define KMS_MAX_ORDER 10	/* orders above are counted in the last slot */
+#define KMS_ZONE_SLOTS 8	/* zones by /proc/zoneinfo index; the last: other or unknown */
 
 /* One allocation, whatever its family. */
 struct kms_alloc {
@@ -16,6 +17,7 @@ struct kms_alloc {
 	uint64_t cache;		/* struct kmem_cache * for kmem_cache rows */
 	uint64_t bytes_req, bytes_alloc;
 	uint32_t order;		/* page family */
+	int zone;		/* page family: zoneinfo index, -1 unknown */
 	uint32_t gfp, pid;
 	int32_t stack_id;
 	const char *device;	/* dma */
@@ -28,6 +30,7 @@ struct agg_row {
 	uint64_t bytes_req, bytes_alloc;
 	uint64_t live, live_bytes;	/* still outstanding */
 	uint64_t orders[KMS_MAX_ORDER + 1];
+	uint64_t zones[KMS_ZONE_SLOTS];
 	uint32_t gfp_any;		/* OR of every allocation's flags */
 	char device[KMS_NAME_LEN];
 };

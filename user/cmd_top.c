@@ -48,6 +48,18 @@ static void orders_text(const struct agg_row *r, char *buf, size_t len)
 					(unsigned long long)r->orders[k]);
 }
 
+static void zones_text(const struct session *s, const struct agg_row *r, char *buf, size_t len)
+{
+	size_t pos = strlen(buf);
+	char name[40];
+
+	for (int z = 0; z < KMS_ZONE_SLOTS && pos < len; z++)
+		if (r->zones[z])
+			pos += snprintf(buf + pos, len - pos, "%s%s:%llu", pos ? "," : " ",
+					report__zone_name(s, z, name, sizeof(name)),
+					(unsigned long long)r->zones[z]);
+}
+
 static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 {
 	struct caller_name cn;
@@ -57,8 +69,10 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 	report__caller(session__ksyms(s), r->caller, &cn);
 	if (r->fam == KMS_FAM_CACHE && (cache = report__cache_name(s, r)))
 		snprintf(extra, sizeof(extra), " {%s}", cache);
-	else if (r->fam == KMS_FAM_PAGE)
+	else if (r->fam == KMS_FAM_PAGE) {
 		orders_text(r, extra, sizeof(extra));
+		zones_text(s, r, extra, sizeof(extra));
+	}
 	else if (r->fam == KMS_FAM_DMA && r->device[0])
 		snprintf(extra, sizeof(extra), " dev=%s", r->device);
 	if (r->fam == KMS_FAM_PAGE)
@@ -108,7 +122,7 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 {
 	struct caller_name cn;
 	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(s, r) : NULL;
-	char k[4];
+	char k[4], zn[40];
 
 	report__caller(session__ksyms(s), r->caller, &cn);
 	json__obj(j, NULL);
@@ -132,6 +146,11 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 		for (int o = 0; o <= KMS_MAX_ORDER; o++)
 			if (r->orders[o] && snprintf(k, sizeof(k), "%d", o) > 0)
 				json__u64(j, k, r->orders[o]);
+		json__end(j);
+		json__obj(j, "zones");
+		for (int z = 0; z < KMS_ZONE_SLOTS; z++)
+			if (r->zones[z])
+				json__u64(j, report__zone_name(s, z, zn, sizeof(zn)), r->zones[z]);
 		json__end(j);
 	}
 	json__end(j);

@@ -5,12 +5,14 @@
 #include "agg.h"
 #include "callsite.h"
 #include "decode.h"
+#include "zoneinfo.h"
 
 #define CACHE_TAB 4096	/* kmem_caches: a few hundred on a busy kernel */
 
 struct decoder {
 	struct agg *agg;
 	struct callsite *cs;
+	const struct zoneinfo *zi;
 	struct cache_info caches[CACHE_TAB];
 	size_t nr_caches;
 	struct decode_stats st;
@@ -55,6 +57,11 @@ const struct cache_info *decoder__cache(const struct decoder *d, uint64_t cache)
 const struct decode_stats *decoder__stats(const struct decoder *d)
 {
 	return &d->st;
+}
+
+void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi)
+{
+	d->zi = zi;
 }
 
 static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
@@ -106,6 +113,7 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 		.fam = KMS_FAM_PAGE, .key = r->pfn, .order = r->order,
 		.caller = callsite__pick(d->cs, r->frames, n),
 		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
+		.zone = d->zi ? zoneinfo__zone_of_pfn(d->zi, r->pfn) : -1,
 	};
 
 	if (r->order > 31)

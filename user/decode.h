@@ -9,6 +9,7 @@
 #include "kms_records.h"
 
 struct agg;
+struct zoneinfo;
 struct callsite;
 
 struct cache_info {
@@ -31,5 +32,7 @@ void decoder__free(struct decoder *d);
 int decoder__record(struct decoder *d, const void *data, size_t size);
 const struct cache_info *decoder__cache(const struct decoder *d, uint64_t cache);
 const struct decode_stats *decoder__stats(const struct decoder *d);
+/* Zone layout for the page rows' zone mix (optional, not owned). */
+void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi);
 
 #endif

@@ -6,6 +6,7 @@
 #include "ksyms.h"
 #include "out.h"
 #include "report.h"
+#include "zoneinfo.h"
 
 static enum report_sort sort_key;
 
@@ -86,4 +87,19 @@ const char *report__cache_name(struct session *s, const struct agg_row *r)
 	const struct cache_info *c = decoder__cache(session__decoder(s), r->cache);
 
 	return c ? c->name : NULL;
+}
+
+const char *report__zone_name(const struct session *s, int slot, char *buf, size_t len)
+{
+	const struct zone_desc *z = NULL;
+
+	if (slot < KMS_ZONE_SLOTS - 1 && session__zones(s))
+		z = zoneinfo__zone(session__zones(s), slot);
+	if (!z)
+		snprintf(buf, len, "other");
+	else if (z->node)
+		snprintf(buf, len, "%s@%d", z->name, z->node);
+	else
+		snprintf(buf, len, "%s", z->name);
+	return buf;
 }

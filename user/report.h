@@ -27,5 +27,7 @@ void report__events_json(struct json *j, const struct session_totals *t);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);
+/* Name of zone slot i of a row: "Normal", "DMA32@1" (node 1), "other". */
+const char *report__zone_name(const struct session *s, int slot, char *buf, size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 #include "out.h"
 #include "session.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 #define POLL_MS 50
 
@@ -27,6 +28,7 @@ struct session {
 	struct callsite *cs;
 	struct agg *agg;
 	struct decoder *dec;
+	struct zoneinfo *zi;
 	struct ring_buffer *rb;
 	uint64_t start_ns, end_ns;
 	pid_t child;
@@ -160,6 +162,11 @@ static int setup(struct session *s)
 	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
 	if (!s->dec)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	s->zi = zoneinfo__new();
+	if (s->zi && zoneinfo__load(s->zi, "/proc") == 0)
+		decoder__set_zones(s->dec, s->zi);
+	else
+		kms_info("no zone layout from /proc/zoneinfo: page zones unknown");
 	s->rb = ring_buffer__new(tracer__ring_fd(s->tracer), on_record, s, NULL);
 	if (!s->rb)
 		return kms_err(KMS_EXIT_FAIL, "cannot open the ring buffer: %s", strerror(errno));
@@ -273,6 +280,7 @@ void session__close(struct session *s)
 	decoder__free(s->dec);
 	agg__free(s->agg);
 	callsite__free(s->cs);
+	zoneinfo__free(s->zi);
 	ksyms__free(s->ks);
 	free(s);
 }
@@ -289,6 +297,7 @@ struct agg *session__agg(const struct session *s) { return s->agg; }
 struct decoder *session__decoder(const struct session *s) { return s->dec; }
 const struct ksyms *session__ksyms(const struct session *s) { return s->ks; }
 const struct tracer *session__tracer(const struct session *s) { return s->tracer; }
+const struct zoneinfo *session__zones(const struct session *s) { return s->zi; }
 
 int session__totals(struct session *s, struct session_totals *t)
 {

@@ -38,6 +38,7 @@ struct agg *session__agg(const struct session *s);
 struct decoder *session__decoder(const struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
 const struct tracer *session__tracer(const struct session *s);
+const struct zoneinfo *session__zones(const struct session *s);	/* may be NULL */
 /* Load kallsyms with a clear error: the exit code, 0 on success. */
 int session__load_ksyms(struct ksyms **out);
 /* Is argv[0] something we can execute? Error printed, exit code returned. */
