@@ -6,7 +6,7 @@ ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
 $(error no vmlinux/$(ARCH)/vmlinux.h: unsupported ARCH '$(ARCH)' (generate it with tools/gen-vmlinux))
 endif
 
-OUT      := build
+OUT      ?= build
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool

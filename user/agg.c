@@ -13,7 +13,7 @@ struct live {
 	uint8_t order;
 	uint16_t pad;
 	uint32_t pid;
-	uint64_t pad2;
+	uint64_t t_ns;
 };
 
 #define TOMB ((uint64_t)-1)
@@ -26,6 +26,7 @@ struct agg {
 	uint32_t *row_idx;		/* open addressing: row number + 1, 0 empty */
 	size_t idx_cap;
 	struct agg_stats st;
+	uint64_t now;
 };
 
 static uint64_t mix(uint64_t x)
@@ -66,7 +67,8 @@ void agg__free(struct agg *a)
 
 static size_t row_hash(const struct agg_row *r, size_t cap)
 {
-	return mix(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56)) & (cap - 1);
+	return mix(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56) ^
+		   ((uint64_t)(uint32_t)r->stack_id << 20)) & (cap - 1);
 }
 
 static int rows_rehash(struct agg *a)
@@ -110,13 +112,15 @@ static long row_new(struct agg *a, const struct agg_row *key, size_t slot)
 /* The row of (family, caller, cache), created on first use. */
 static long row_get(struct agg *a, const struct kms_alloc *al)
 {
-	struct agg_row key = { .fam = al->fam, .caller = al->caller, .cache = al->cache };
+	struct agg_row key = { .fam = al->fam, .caller = al->caller, .cache = al->cache,
+			       .stack_id = al->stack_id };
 	size_t h = row_hash(&key, a->idx_cap);
 
 	for (; a->row_idx[h]; h = (h + 1) & (a->idx_cap - 1)) {
 		struct agg_row *r = &a->rows[a->row_idx[h] - 1];
 
-		if (r->fam == key.fam && r->caller == key.caller && r->cache == key.cache)
+		if (r->fam == key.fam && r->caller == key.caller && r->cache == key.cache &&
+		    r->stack_id == key.stack_id)
 			return a->row_idx[h] - 1;
 	}
 	if (al->device)
@@ -179,7 +183,8 @@ static void release_entry(struct agg *a, struct live *e)
 
 int agg__alloc(struct agg *a, const struct kms_alloc *al)
 {
-	struct live e = { .key = al->key, .fam = al->fam, .order = al->order, .pid = al->pid };
+	struct live e = { .key = al->key, .fam = al->fam, .order = al->order, .pid = al->pid,
+			  .t_ns = a->now };
 	struct live *old = live_find(a, al->key, al->fam);
 	struct agg_row *r;
 	long row;
@@ -230,4 +235,33 @@ const struct agg_row *agg__rows(const struct agg *a, size_t *nr)
 const struct agg_stats *agg__stats(const struct agg *a)
 {
 	return &a->st;
+}
+
+void agg__set_now(struct agg *a, uint64_t ns)
+{
+	a->now = ns;
+}
+
+uint64_t agg__now(const struct agg *a)
+{
+	return a->now;
+}
+
+int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, void *ctx),
+		       void *ctx)
+{
+	for (size_t i = 0; i < a->live_cap; i++) {
+		const struct live *e = &a->live[i];
+		struct agg_live l;
+		int rc;
+
+		if (!e->key || e->key == TOMB)
+			continue;
+		l = (struct agg_live){ .key = e->key, .t_ns = e->t_ns, .row = e->row,
+				       .bytes = e->bytes, .pid = e->pid, .fam = e->fam,
+				       .order = e->order };
+		if ((rc = fn(&l, ctx)))
+			return rc;
+	}
+	return 0;
 }

@@ -25,6 +25,7 @@ struct kms_alloc {
 
 struct agg_row {
 	enum kms_family fam;
+	int32_t stack_id;		/* part of the key: -1 unless --stacks */
 	uint64_t caller, cache;
 	uint64_t allocs, frees;
 	uint64_t bytes_req, bytes_alloc;
@@ -51,5 +52,19 @@ void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t ord
 /* Rows, in no particular order; valid until the next agg__alloc. */
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr);
 const struct agg_stats *agg__stats(const struct agg *a);
+/* The time stamped on allocations from now on (ns since the trace began). */
+void agg__set_now(struct agg *a, uint64_t ns);
+uint64_t agg__now(const struct agg *a);
+
+struct agg_live {	/* one outstanding allocation, for reports */
+	uint64_t key;
+	uint64_t t_ns;
+	uint32_t row, bytes, pid;
+	enum kms_family fam;
+	uint32_t order;
+};
+/* Visit every outstanding allocation; stop early when fn returns non-zero. */
+int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, void *ctx),
+		       void *ctx);
 
 #endif

@@ -13,6 +13,7 @@ struct decoder {
 	struct agg *agg;
 	struct callsite *cs;
 	const struct zoneinfo *zi;
+	const struct page_sink *sink;
 	struct cache_info caches[CACHE_TAB];
 	size_t nr_caches;
 	struct decode_stats st;
@@ -62,6 +63,11 @@ const struct decode_stats *decoder__stats(const struct decoder *d)
 void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi)
 {
 	d->zi = zi;
+}
+
+void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink)
+{
+	d->sink = sink;
 }
 
 static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
@@ -115,11 +121,15 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
 		.zone = d->zi ? zoneinfo__zone_of_pfn(d->zi, r->pfn) : -1,
 	};
+	int err;
 
 	if (r->order > 31)
 		return -EINVAL;
 	a.bytes_req = a.bytes_alloc = 4096ull << r->order;
-	return agg__alloc(d->agg, &a);
+	err = agg__alloc(d->agg, &a);
+	if (!err && d->sink && d->sink->alloc)
+		d->sink->alloc(d->sink->ctx, &a);
+	return err;
 }
 
 static uint64_t pick_caller(struct decoder *d, uint64_t call_site, const __u64 *frames,
@@ -189,8 +199,18 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
 		const struct kms_rec_page_free *r = (const void *)h;
 
 		agg__release(d->agg, KMS_FAM_PAGE, r->pfn, r->order);
+		if (d->sink && d->sink->free)
+			d->sink->free(d->sink->ctx, r->pfn, r->order, h->event);
 		return 0;
 	}
+	case KMS_REC_PAGE_BUDDY:
+		if (d->sink && d->sink->buddy)
+			d->sink->buddy(d->sink->ctx, (const void *)h);
+		return 0;
+	case KMS_REC_PAGE_EXTFRAG:
+		if (d->sink && d->sink->extfrag)
+			d->sink->extfrag(d->sink->ctx, (const void *)h);
+		return 0;
 	case KMS_REC_VMALLOC:
 		return on_vmalloc(d, (const void *)h);
 	case KMS_REC_VFREE:
@@ -204,7 +224,7 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
 	case KMS_REC_CACHE_NAME:
 		on_cache_name(d, (const void *)h);
 		return 0;
-	default:	/* buddy and extfrag records feed the fragmentation model */
+	default:
 		return 0;
 	}
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "agg.h"
 #include "kms_records.h"
 
 struct agg;
@@ -24,6 +25,15 @@ struct decode_stats {
 	uint64_t unknown_cache;		/* kmem_cache allocs whose cache name never came */
 };
 
+/* Who else wants the page events (the fragmentation model). Any may be NULL. */
+struct page_sink {
+	void *ctx;
+	void (*alloc)(void *ctx, const struct kms_alloc *a);	/* after the aggregator saw it */
+	void (*free)(void *ctx, uint64_t pfn, uint32_t order, uint32_t event);
+	void (*buddy)(void *ctx, const struct kms_rec_page_buddy *r);
+	void (*extfrag)(void *ctx, const struct kms_rec_page_extfrag *r);
+};
+
 struct decoder;
 
 struct decoder *decoder__new(struct agg *agg, struct callsite *cs);
@@ -34,5 +44,6 @@ const struct cache_info *decoder__cache(const struct decoder *d, uint64_t cache)
 const struct decode_stats *decoder__stats(const struct decoder *d);
 /* Zone layout for the page rows' zone mix (optional, not owned). */
 void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi);
+void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink);
 
 #endif

@@ -213,6 +213,7 @@ static int drain(struct session *s)
 {
 	int n;
 
+	agg__set_now(s->agg, now_ns() - s->start_ns);
 	while ((n = ring_buffer__consume(s->rb)) > 0)
 		;
 	return n < 0 ? kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n)) : 0;
@@ -226,6 +227,7 @@ static int loop(struct session *s)
 
 	while (!stop && now_ns() < end && !child_done(s)) {
 		n = ring_buffer__poll(s->rb, POLL_MS);
+		agg__set_now(s->agg, now_ns() - s->start_ns);
 		if (n >= 0)
 			n = ring_buffer__consume(s->rb);
 		if (n < 0 && n != -EINTR)
