@@ -11,6 +11,7 @@
 
 /* Tunables, set by the loader between open and load (defined in common.bpf.c). */
 extern const volatile __u32 filter_tgid;	/* 0: every process */
+extern const volatile __u64 filter_cgid;	/* 0: every cgroup (v2 id) */
 extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
@@ -47,9 +48,12 @@ static __always_inline struct kms_counters *kms_counters(void)
 	return bpf_map_lookup_elem(&counters, &zero);
 }
 
+/* Allocations only: a free is wanted whoever does it. */
 static __always_inline bool kms_skip_task(void)
 {
-	return filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid;
+	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
+		return true;
+	return filter_cgid && bpf_get_current_cgroup_id() != filter_cgid;
 }
 
 static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64 size)

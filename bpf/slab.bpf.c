@@ -39,6 +39,15 @@ struct kms_tp_free {
 	__u64 ptr;
 };
 
+/* SLAB_RECLAIM_ACCOUNT: a #define (0x00020000) until 6.10 made the slab
+ * flags an enum of bit numbers (_SLAB_RECLAIM_ACCOUNT). */
+static __always_inline __u32 slab_reclaim_flag(void)
+{
+	if (bpf_core_enum_value_exists(enum _slab_flag_bits, _SLAB_RECLAIM_ACCOUNT))
+		return 1u << bpf_core_enum_value(enum _slab_flag_bits, _SLAB_RECLAIM_ACCOUNT);
+	return 0x00020000;
+}
+
 static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 					    struct kmem_cache *s)
 {
@@ -53,6 +62,7 @@ static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 	r->cache = (__u64)s;
 	r->object_size = BPF_CORE_READ(s, object_size);
 	r->size = BPF_CORE_READ(s, size);
+	r->reclaimable = !!(BPF_CORE_READ(s, flags) & slab_reclaim_flag());
 	name = BPF_CORE_READ(s, name);
 	if (bpf_probe_read_kernel_str(r->name, sizeof(r->name), name) < 0) {
 		r->name[0] = 0;

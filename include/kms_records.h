@@ -183,6 +183,8 @@ struct kms_rec_cache_name {
 	__u64 cache;
 	__u32 object_size;
 	__u32 size;
+	__u32 reclaimable;	/* SLAB_RECLAIM_ACCOUNT: dentries, inodes, ... */
+	__u32 pad;
 	char name[KMS_NAME_LEN];
 };
 

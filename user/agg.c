@@ -4,23 +4,27 @@
 #include <string.h>
 #include "agg.h"
 
-/* A live allocation: 32 bytes. key 0 = empty slot, TOMB = deleted. */
+/* A live allocation in 24 bytes. key 0 = empty slot, TOMB = deleted. */
 struct live {
 	uint64_t key;
-	uint32_t row;
-	uint32_t bytes;
-	uint8_t fam;
-	uint8_t order;
-	uint16_t pad;
+	uint32_t t_ms;		/* ms since the trace began */
+	uint32_t meta;		/* row << 7 | fam << 4 | order */
+	uint32_t bytes;		/* still outstanding (pages: less any partial frees) */
 	uint32_t pid;
-	uint64_t t_ns;
 };
 
-#define TOMB ((uint64_t)-1)
+#define TOMB		((uint64_t)-1)
+#define ROW_MAX		(1u << 25)
+#define META(row, fam, order)	((row) << 7 | (fam) << 4 | ((order) & 15))
+#define META_ROW(m)	((m) >> 7)
+#define META_FAM(m)	(((m) >> 4) & 7)
+#define META_ORDER(m)	((m) & 15)
+#define PAGE_SCAN_ORDER	12	/* largest block a partial page free is looked up in */
 
 struct agg {
 	struct live *live;
 	size_t live_cap, live_used;	/* used counts tombstones too */
+	uint64_t max_live;
 	struct agg_row *rows;
 	size_t nr_rows, rows_cap;
 	uint32_t *row_idx;		/* open addressing: row number + 1, 0 empty */
@@ -93,6 +97,8 @@ static int rows_rehash(struct agg *a)
 
 static long row_new(struct agg *a, const struct agg_row *key, size_t slot)
 {
+	if (a->nr_rows >= ROW_MAX)
+		return -ENOSPC;
 	if (a->nr_rows == a->rows_cap) {
 		size_t cap = a->rows_cap ? a->rows_cap * 2 : 256;
 		struct agg_row *r = realloc(a->rows, cap * sizeof(*r));
@@ -128,33 +134,34 @@ static long row_get(struct agg *a, const struct kms_alloc *al)
 	return row_new(a, &key, h);
 }
 
-static size_t live_hash(uint64_t key, uint8_t fam, size_t cap)
+static size_t live_hash(uint64_t key, unsigned int fam, size_t cap)
 {
 	return mix(key ^ ((uint64_t)fam << 59)) & (cap - 1);
 }
 
-static struct live *live_find(const struct agg *a, uint64_t key, uint8_t fam)
+static struct live *live_find(const struct agg *a, uint64_t key, unsigned int fam)
 {
 	size_t h = live_hash(key, fam, a->live_cap);
 
 	for (; a->live[h].key; h = (h + 1) & (a->live_cap - 1))
-		if (a->live[h].key == key && a->live[h].fam == fam)
+		if (a->live[h].key == key && META_FAM(a->live[h].meta) == fam)
 			return &a->live[h];
 	return NULL;
 }
 
 static void live_put(struct live *tab, size_t cap, const struct live *e)
 {
-	size_t h = live_hash(e->key, e->fam, cap);
+	size_t h = live_hash(e->key, META_FAM(e->meta), cap);
 
 	while (tab[h].key && tab[h].key != TOMB)
 		h = (h + 1) & (cap - 1);
 	tab[h] = *e;
 }
 
+/* Rehash: double when live entries fill it, same size to sweep tombstones. */
 static int live_grow(struct agg *a)
 {
-	size_t cap = a->st.live * 4 > a->live_cap ? a->live_cap * 2 : a->live_cap;
+	size_t cap = a->st.live * 10 > a->live_cap * 4 ? a->live_cap * 2 : a->live_cap;
 	struct live *tab = calloc(cap, sizeof(*tab));
 
 	if (!tab)
@@ -171,43 +178,51 @@ static int live_grow(struct agg *a)
 
 static void release_entry(struct agg *a, struct live *e)
 {
-	struct agg_row *r = &a->rows[e->row];
+	struct agg_row *r = &a->rows[META_ROW(e->meta)];
 
 	r->frees++;
 	r->live--;
-	r->live_bytes -= e->bytes;
+	r->live_bytes -= e->bytes < r->live_bytes ? e->bytes : r->live_bytes;
 	e->key = TOMB;
 	a->st.live--;
 	a->st.frees++;
 }
 
-int agg__alloc(struct agg *a, const struct kms_alloc *al)
+static void count_alloc(struct agg_row *r, const struct kms_alloc *al)
 {
-	struct live e = { .key = al->key, .fam = al->fam, .order = al->order, .pid = al->pid,
-			  .t_ns = a->now };
-	struct live *old = live_find(a, al->key, al->fam);
-	struct agg_row *r;
-	long row;
-
-	if (old)		/* a free we never saw: the old one is gone */
-		release_entry(a, old);
-	row = row_get(a, al);
-	if (row < 0)
-		return row;
-	r = &a->rows[row];
 	r->allocs++;
 	r->bytes_req += al->bytes_req;
 	r->bytes_alloc += al->bytes_alloc;
-	r->live++;
-	r->live_bytes += al->bytes_alloc;
 	r->orders[al->order < KMS_MAX_ORDER ? al->order : KMS_MAX_ORDER]++;
 	if (al->fam == KMS_FAM_PAGE)
 		r->zones[al->zone >= 0 && al->zone < KMS_ZONE_SLOTS ? al->zone : KMS_ZONE_SLOTS - 1]++;
 	r->gfp_any |= al->gfp;
-	e.row = row;
-	e.bytes = al->bytes_alloc > UINT32_MAX ? UINT32_MAX : al->bytes_alloc;
-	if ((a->live_used + 1) * 10 > a->live_cap * 7 && live_grow(a))
+}
+
+int agg__alloc(struct agg *a, const struct kms_alloc *al)
+{
+	struct live *old = live_find(a, al->key, al->fam);
+	struct live e = { .key = al->key, .pid = al->pid, .t_ms = a->now / 1000000 };
+	long row;
+
+	if (old) {		/* a free we never saw: the old one is gone */
+		release_entry(a, old);
+		a->st.missed_frees++;
+	}
+	row = row_get(a, al);
+	if (row < 0)
+		return row;
+	count_alloc(&a->rows[row], al);
+	if (a->max_live && a->st.live >= a->max_live) {
+		a->st.table_full++;
+		return 0;
+	}
+	if ((a->live_used + 1) * 10 > a->live_cap * 8 && live_grow(a))
 		return -ENOMEM;
+	e.meta = META((uint32_t)row, (uint32_t)al->fam, al->order);
+	e.bytes = al->bytes_alloc > UINT32_MAX ? UINT32_MAX : al->bytes_alloc;
+	a->rows[row].live++;
+	a->rows[row].live_bytes += e.bytes;
 	live_put(a->live, a->live_cap, &e);
 	a->live_used++;
 	a->st.live++;
@@ -215,15 +230,92 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 	return 0;
 }
 
+/* The live page block that contains pfn, if any. */
+static struct live *page_block_of(const struct agg *a, uint64_t pfn)
+{
+	for (unsigned int k = 1; k <= PAGE_SCAN_ORDER; k++) {
+		struct live *e = live_find(a, pfn & ~((1ull << k) - 1), KMS_FAM_PAGE);
+
+		if (e && META_ORDER(e->meta) >= k)
+			return e;
+	}
+	return NULL;
+}
+
+static void release_part(struct agg *a, struct live *e, uint32_t order)
+{
+	struct agg_row *r = &a->rows[META_ROW(e->meta)];
+	uint64_t freed = 4096ull << order;
+
+	if (freed >= e->bytes) {
+		release_entry(a, e);
+		return;
+	}
+	e->bytes -= freed;
+	r->live_bytes -= freed < r->live_bytes ? freed : r->live_bytes;
+	r->partial_frees++;
+}
+
 void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
 {
 	struct live *e = live_find(a, key, fam);
 
+	if (fam == KMS_FAM_PAGE && (!e || META_ORDER(e->meta) > order)) {
+		e = e ? e : page_block_of(a, key);
+		if (e) {
+			release_part(a, e, order);
+			return;
+		}
+	}
 	if (!e) {
 		a->st.unmatched_frees++;
 		return;
 	}
 	release_entry(a, e);
+}
+
+void agg__set_limit(struct agg *a, uint64_t max_live)
+{
+	a->max_live = max_live;
+}
+
+void agg__sample(struct agg *a)
+{
+	double t = a->now / 1e9;
+
+	for (size_t i = 0; i < a->nr_rows; i++) {
+		struct agg_growth *g = &a->rows[i].growth;
+		uint64_t y = a->rows[i].live_bytes;
+
+		if (g->samples) {
+			g->rises += y > g->last;
+			g->falls += y < g->last;
+		}
+		g->samples++;
+		g->st += t;
+		g->sy += y;
+		g->stt += t * t;
+		g->sty += t * y;
+		g->last = y;
+	}
+}
+
+double agg__growth(const struct agg_row *r, bool *steady)
+{
+	const struct agg_growth *g = &r->growth;
+	double n = g->samples, den = n * g->stt - g->st * g->st;
+	double slope = g->samples >= 2 && den > 0 ? (n * g->sty - g->st * g->sy) / den : 0;
+	uint32_t steps = g->samples ? g->samples - 1 : 0;
+
+	*steady = steps >= 2 && slope > 0 && g->rises * 4 >= steps * 3 && g->falls * 8 <= steps;
+	return slope;
+}
+
+double agg__bytes_per_live(const struct agg *a)
+{
+	size_t bytes = a->live_cap * sizeof(struct live);
+
+	return a->st.live ? (double)bytes / a->st.live : 0;
 }
 
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr)
@@ -257,9 +349,9 @@ int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, 
 
 		if (!e->key || e->key == TOMB)
 			continue;
-		l = (struct agg_live){ .key = e->key, .t_ns = e->t_ns, .row = e->row,
-				       .bytes = e->bytes, .pid = e->pid, .fam = e->fam,
-				       .order = e->order };
+		l = (struct agg_live){ .key = e->key, .t_ns = e->t_ms * 1000000ull,
+				       .row = META_ROW(e->meta), .bytes = e->bytes, .pid = e->pid,
+				       .fam = META_FAM(e->meta), .order = META_ORDER(e->meta) };
 		if ((rc = fn(&l, ctx)))
 			return rc;
 	}

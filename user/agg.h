@@ -3,6 +3,7 @@
 #ifndef KMS_AGG_H
 #define KMS_AGG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "kms_records.h"
 
@@ -23,6 +24,13 @@ struct kms_alloc {
 	const char *device;	/* dma */
 };
 
+/* Outstanding bytes over time, as running sums for a least-squares slope. */
+struct agg_growth {
+	uint32_t samples, rises, falls;
+	double st, sy, stt, sty;
+	uint64_t last;
+};
+
 struct agg_row {
 	enum kms_family fam;
 	int32_t stack_id;		/* part of the key: -1 unless --stacks */
@@ -30,15 +38,19 @@ struct agg_row {
 	uint64_t allocs, frees;
 	uint64_t bytes_req, bytes_alloc;
 	uint64_t live, live_bytes;	/* still outstanding */
+	uint64_t partial_frees;		/* pages freed out of a larger block */
 	uint64_t orders[KMS_MAX_ORDER + 1];
 	uint64_t zones[KMS_ZONE_SLOTS];
 	uint32_t gfp_any;		/* OR of every allocation's flags */
 	char device[KMS_NAME_LEN];
+	struct agg_growth growth;
 };
 
 struct agg_stats {
 	uint64_t allocs, frees;
 	uint64_t unmatched_frees;	/* allocated before tracing, or by an unhooked path */
+	uint64_t missed_frees;		/* key re-allocated while we thought it live */
+	uint64_t table_full;		/* allocations not tracked: the limit was reached */
 	uint64_t live;
 };
 
@@ -46,8 +58,11 @@ struct agg;
 
 struct agg *agg__new(void);
 void agg__free(struct agg *a);
+/* Most outstanding allocations to track (0: no limit). */
+void agg__set_limit(struct agg *a, uint64_t max_live);
 int agg__alloc(struct agg *a, const struct kms_alloc *al);
-/* A free of `key` in family fam (order: pages). */
+/* A free of `key` in family fam. Pages: a free of part of a larger live
+ * block (split_page, alloc_pages_exact) is charged to that block. */
 void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
 /* Rows, in no particular order; valid until the next agg__alloc. */
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr);
@@ -55,6 +70,12 @@ const struct agg_stats *agg__stats(const struct agg *a);
 /* The time stamped on allocations from now on (ns since the trace began). */
 void agg__set_now(struct agg *a, uint64_t ns);
 uint64_t agg__now(const struct agg *a);
+/* Take a growth sample of every row's outstanding bytes at the current time. */
+void agg__sample(struct agg *a);
+/* Bytes/s slope of a row's outstanding bytes; *steady: it kept rising. */
+double agg__growth(const struct agg_row *r, bool *steady);
+/* Bytes of memory per tracked allocation, tables included. */
+double agg__bytes_per_live(const struct agg *a);
 
 struct agg_live {	/* one outstanding allocation, for reports */
 	uint64_t key;

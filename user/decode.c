@@ -79,6 +79,7 @@ static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
 	c->cache = r->cache;
 	c->object_size = r->object_size;
 	c->size = r->size;
+	c->reclaimable = r->reclaimable;
 	memcpy(c->name, r->name, sizeof(c->name));
 	c->name[sizeof(c->name) - 1] = 0;
 }

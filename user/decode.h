@@ -4,6 +4,7 @@
 #ifndef KMS_DECODE_H
 #define KMS_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "agg.h"
@@ -16,6 +17,7 @@ struct callsite;
 struct cache_info {
 	uint64_t cache;
 	uint32_t object_size, size;
+	bool reclaimable;
 	char name[KMS_NAME_LEN];
 };
 

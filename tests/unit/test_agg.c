@@ -15,6 +15,58 @@ static const struct agg_row *row(struct agg *a, enum kms_family f, uint64_t call
 	return NULL;
 }
 
+/* alloc_pages_exact / split_page: an order-3 block freed piece by piece. */
+static void partial_pages(struct check_ctx *c)
+{
+	struct agg *a = agg__new();
+	struct kms_alloc al = { .fam = KMS_FAM_PAGE, .caller = 0x300, .key = 1024, .order = 3,
+				.bytes_req = 8 * 4096, .bytes_alloc = 8 * 4096 };
+	const struct agg_row *r;
+
+	agg__alloc(a, &al);
+	agg__release(a, KMS_FAM_PAGE, 1028, 0);	/* a tail page */
+	agg__release(a, KMS_FAM_PAGE, 1024, 2);	/* head, smaller order */
+	r = row(a, KMS_FAM_PAGE, 0x300);
+	CHECK(c, r && r->live == 1 && r->live_bytes == 3 * 4096 && r->partial_frees == 2,
+	      "two partial frees leave 3 pages live");
+	agg__release(a, KMS_FAM_PAGE, 1029, 0);
+	agg__release(a, KMS_FAM_PAGE, 1030, 0);
+	agg__release(a, KMS_FAM_PAGE, 1031, 0);
+	r = row(a, KMS_FAM_PAGE, 0x300);
+	CHECK(c, r && r->live == 0 && r->live_bytes == 0 && r->frees == 1,
+	      "last page freed: the block is gone");
+	CHECK(c, agg__stats(a)->unmatched_frees == 0, "no unmatched frees");
+	agg__release(a, KMS_FAM_PAGE, 1032, 0);
+	CHECK(c, agg__stats(a)->unmatched_frees == 1, "a page outside any block: unmatched");
+	agg__free(a);
+}
+
+static void limit_and_growth(struct check_ctx *c)
+{
+	struct agg *a = agg__new();
+	struct kms_alloc al = { .fam = KMS_FAM_VMALLOC, .caller = 0x400, .bytes_alloc = 4096 };
+	const struct agg_row *r;
+	bool steady;
+	double slope;
+
+	agg__set_limit(a, 10);
+	for (int t = 0; t < 5; t++) {
+		agg__set_now(a, t * 1000000000ull);
+		for (int i = 0; i < 3; i++) {
+			al.key = 0x1000 + (t * 3 + i) * 0x1000;
+			agg__alloc(a, &al);
+		}
+		agg__sample(a);
+	}
+	r = row(a, KMS_FAM_VMALLOC, 0x400);
+	CHECK(c, agg__stats(a)->live == 10 && agg__stats(a)->table_full == 5 && r->allocs == 15,
+	      "limit 10: 10 tracked, 5 counted as table-full");
+	slope = agg__growth(r, &steady);
+	CHECK(c, steady && slope > 7300 && slope < 7400, "12 KiB/s, then capped: least squares 7373 B/s: %.0f",
+	      slope);
+	agg__free(a);
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -49,5 +101,7 @@ int main(void)
 	CHECK(&c, agg__stats(a)->live == 40001, "live total %llu",
 	      (unsigned long long)agg__stats(a)->live);
 	agg__free(a);
+	partial_pages(&c);
+	limit_and_growth(&c);
 	return check_summary(&c);
 }
