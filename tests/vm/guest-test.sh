@@ -1,0 +1,129 @@
+#!/bin/sh
+# shellcheck shell=dash disable=SC3043,SC2016  # busybox ash has "local"
+# Guest side of the VM tests (busybox sh). Runs each step and prints its
+# output between markers; tests/vm/check_results.py on the host judges them:
+#   @@KMS BEGIN <step>          stdout of the step
+#   @@KMS END <step> rc=<N> cs=<centiseconds it took>
+#   @@KMS BEGIN <step>.stderr   stderr, only when there was some
+# Inputs in /kms: kmemscope (the static tracer), kmemscope_test.ko (when it
+# could be built for this kernel). Steps that cannot run are simply absent.
+CTL=/sys/kernel/debug/kmemscope_test/ctl
+KMS=/kms/kmemscope
+KO=/kms/kmemscope_test.ko
+
+# block NAME FILE: print FILE between markers, ending in a newline
+block() {
+	echo "@@KMS BEGIN $1"
+	cat "$2"
+	[ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ] && echo
+}
+
+uptime_cs() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
+
+step() {
+	local s=$1 rc t0
+	shift
+	t0=$(uptime_cs)
+	"$@" > /tmp/out 2> /tmp/err
+	rc=$?
+	block "$s" /tmp/out
+	echo "@@KMS END $s rc=$rc cs=$(($(uptime_cs) - t0))"
+	if [ -s /tmp/err ]; then
+		block "$s.stderr" /tmp/err
+		echo "@@KMS END $s.stderr rc=0"
+	fi
+}
+
+ctl() { echo "$*" > "$CTL"; }
+
+# The workloads: step name, then the ctl command. Sizes are what
+# check_results.py expects; change both together.
+WORKLOADS='
+kmalloc|kmalloc 100 256
+kzalloc|kzalloc 50 1000
+cache|cache 64
+pages|pages 16 2
+vmalloc|vmalloc 8 65536
+vzalloc|vzalloc 8 12345
+dma|dma 8 8192
+app_leak|app_leak 32
+driver_trim|driver_trim 4 3 5
+mempool|mempool 10 512
+'
+HOLDS="app_leak driver_trim mempool"      # these hold without "keep"
+
+BAD='
+bad_empty|
+bad_word|bogus
+bad_noargs|kmalloc
+bad_zero|kmalloc 0 10
+bad_n|kmalloc 100001 10
+bad_size|kmalloc 10 4194305
+bad_num|kmalloc 10 abc
+bad_neg|kmalloc -1 10
+bad_extra|kmalloc 10 10 keep extra
+bad_keepword|kmalloc 10 10 kep
+bad_order|pages 1 11
+bad_total|pages 100000 10
+bad_trim_s|driver_trim 1 3 9
+bad_trim_k|driver_trim 1 0 1
+bad_leak_keep|app_leak 5 keep
+bad_leak_wrap|app_leak 18446744073709551615
+bad_pool_wrap|mempool 18446744073709551613 8
+bad_release|release now
+'
+
+is_hold() { case " $HOLDS " in *" $1 "*) return 0;; esac; return 1; }
+
+module_tests() {
+	step insmod insmod "$KO"
+	[ -e "$CTL" ] || return
+	step kallsyms awk '$4 == "[kmemscope_test]" && $3 ~ /^kmst_/ { print $2, $3 }' /proc/kallsyms
+	step slab sh -c 'ls -ld /sys/kernel/slab/kmst_cache; grep "^kmst_cache " /proc/slabinfo'
+	echo "$WORKLOADS" | while IFS='|' read -r name cmd; do
+		[ -n "$name" ] || continue
+		if is_hold "$name"; then
+			step "mod_$name" sh -c "echo '$cmd' > $CTL && cat $CTL && echo release > $CTL && cat $CTL"
+		else
+			step "mod_$name" sh -c "echo '$cmd keep' > $CTL && cat $CTL && echo release > $CTL && cat $CTL"
+			step "mod_${name}_nokeep" sh -c "echo '$cmd' > $CTL && cat $CTL"
+		fi
+	done
+	echo "$BAD" | while IFS='|' read -r name cmd; do
+		[ -n "$name" ] && step "$name" sh -c "echo '$cmd' > $CTL"
+	done
+	# 1 GiB asked of a 1 GiB guest: some batch must fail with ENOMEM, no OOM kill
+	step enomem sh -c "for c in 'kmalloc 64 4194304 keep' 'kzalloc 64 4194304 keep' \
+		'pages 64 10 keep' 'dma 64 4194304 keep'; do echo \"\$c\" > $CTL; done; \
+		cat $CTL; echo --; echo release > $CTL; cat $CTL"
+	step bad_busy sh -c "echo 'kmalloc 1 8 keep' > $CTL; echo 'kmalloc 1 8 keep' > $CTL; r=\$?; echo release > $CTL; exit \$r"
+}
+
+tracer_tests() {
+	step probes "$KMS" probes --json
+	step top_pipes "$KMS" top --json -- sh -c \
+		'i=0; while [ $i -lt 50 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
+	[ -e "$CTL" ] || return
+	echo "$WORKLOADS" | while IFS='|' read -r name cmd; do
+		[ -n "$name" ] || continue
+		step "top_$name" "$KMS" top --json -- sh -c "echo '$cmd' > $CTL"
+		ctl release
+	done
+}
+
+rmmod_tests() {
+	[ -e "$CTL" ] || return
+	for c in 'kmalloc 10 64 keep' 'cache 5 keep' 'pages 4 2 keep' 'vmalloc 2 8192 keep' \
+		 'dma 2 4096 keep' 'app_leak 4' 'driver_trim 2 2 3' 'mempool 3 100'; do
+		ctl "$c"
+	done
+	# all eight kinds held; rmmod must free them and leave no cache behind
+	step rmmod_held sh -c "cat $CTL; rmmod kmemscope_test && ! grep -q kmemscope_test /proc/modules && ! test -e /sys/kernel/slab/kmst_cache"
+	step dmesg sh -c 'dmesg | grep -E "BUG|WARNING|Oops|Call Trace|oom-kill|kmemscope_test|kmst_" ; true'
+}
+
+step uname uname -r
+[ -f "$KO" ] && module_tests
+[ -x "$KMS" ] && tracer_tests
+[ -f "$KO" ] && rmmod_tests
+exit 0

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Fetch a Debian cloud kernel image and its headers into build/vm/<kernel>/.
+# Usage: tools/vm/fetch-kernel.sh KERNEL...   (KERNEL: 5.10 6.1 6.12 sid)
+# Package names are resolved at run time from the archive; nothing is pinned.
+# A second run with the same current package downloads nothing.
+set -euo pipefail
+# shellcheck source=tools/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# resolve_release KERNEL -> the current release string, e.g. 6.1.0-56-cloud-amd64
+resolve_release() {
+	local k=$1 cache=apt-cache pkg
+	[[ $(kernel_apt "$k") == private ]] && cache=papt_cache
+	case $k in
+	6.1)  pkg=$($cache depends linux-image-cloud-amd64 2>/dev/null |
+	            sed -n 's/^ *Depends: linux-image-\(6\.1\.[^ ]*-cloud-amd64\)$/\1/p' | head -1) ;;
+	6.12) pkg=$($cache depends linux-image-6.12-cloud-amd64 2>/dev/null |
+	            sed -n 's/^ *Depends: linux-image-\(6\.12\.[^ ]*-cloud-amd64\)$/\1/p' | head -1)
+	      [[ -n $pkg ]] || pkg=$($cache search --names-only '^linux-image-6\.12\..*deb12-cloud-amd64$' |
+	            sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V | tail -1) ;;
+	5.10) pkg=$($cache search --names-only '^linux-image-5\.10\.0-[0-9]+-cloud-amd64$' |
+	            sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V | tail -1) ;;
+	sid)  pkg=$($cache depends linux-image-cloud-amd64 2>/dev/null |
+	            sed -n 's/^ *Depends: linux-image-\([^ ]*-cloud-amd64\)$/\1/p' | sort -V | tail -1) ;;
+	esac
+	echo "$pkg"
+}
+
+# download PKG... into the deb cache with the kernel's apt configuration.
+download() {
+	local k=$1; shift
+	local get=(apt-get -q -o APT::Sandbox::User=root download)
+	[[ $(kernel_apt "$k") == private ]] && get=(papt_get -o APT::Sandbox::User=root download)
+	local p missing=()
+	for p in "$@"; do
+		compgen -G "$VM_DEBS/${p}_*.deb" >/dev/null || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	log "$k: downloading ${missing[*]}"
+	(cd "$VM_DEBS" && "${get[@]}" "${missing[@]}" >/dev/null) || die "$k: apt-get download ${missing[*]} failed"
+}
+
+# extra_deps KERNEL RELEASE -> packages the image and headers split out: the
+# -common headers, linux-kbuild (scripts, fixdep, modpost) and, from 7.x,
+# linux-binary-<release> (which then holds /boot/vmlinuz).
+extra_deps() {
+	local cache=apt-cache
+	[[ $(kernel_apt "$1") == private ]] && cache=papt_cache
+	$cache depends "linux-headers-$2" "linux-image-$2" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\|linux-binary-[^ ]*\)$/\1/p' | sort -u
+}
+
+# Point the extracted headers' absolute /usr/src and /usr/lib paths into the cache.
+fix_headers() {
+	local root=$1 f
+	for f in "$root"/usr/src/linux-headers-*/{Makefile,scripts,tools} "$root"/usr/src/linux-headers-*/*/Makefile; do
+		if [[ -L $f ]]; then
+			local t; t=$(readlink "$f")
+			[[ $t == /* ]] && ln -sfn "$root$t" "$f"
+		elif [[ -f $f ]]; then
+			sed -i "s|\([ (=]\)/usr/src/linux-headers-|\1$root/usr/src/linux-headers-|g" "$f"
+		fi
+	done
+	true
+}
+
+fetch_one() {
+	local k=$1 dir rel
+	dir=$(kdir_of "$k")
+	[[ $(kernel_apt "$k") == private ]] && papt_init
+	rel=$(resolve_release "$k")
+	if [[ -z $rel ]]; then
+		[[ $(kernel_apt "$k") == host ]] && { log "updating apt lists"; apt-get update -qq >/dev/null || true; rel=$(resolve_release "$k"); }
+		[[ -n $rel ]] || die "$k: no cloud kernel package found in the archive"
+	fi
+	if [[ -f $dir/release && $(cat "$dir/release") == "$rel" && -f $dir/vmlinuz && -d $dir/kdir/ ]]; then
+		log "$k: $rel (cached)"; return 0
+	fi
+	local pkgs=("linux-image-$rel" "linux-headers-$rel")
+	mapfile -t -O 2 pkgs < <(extra_deps "$k" "$rel")
+	download "$k" "${pkgs[@]}"
+	rm -rf "$dir"; mkdir -p "$dir/root"
+	local p
+	for p in "${pkgs[@]}"; do
+		dpkg-deb -x "$(compgen -G "$VM_DEBS/${p}_*.deb" | sort -V | tail -1)" "$dir/root"
+	done
+	local img  # /boot/vmlinuz-<rel> up to 6.x; /usr/lib/modules/<rel>/vmlinuz in 7.x packages
+	for img in "$dir/root/boot/vmlinuz-$rel" "$dir/root/usr/lib/modules/$rel/vmlinuz" ""; do
+		[[ -f $img ]] && { mv "$img" "$dir/vmlinuz"; break; }
+	done
+	rm -rf "$dir/root/lib/modules" "$dir/root/usr/lib/modules"   # guest needs no stock modules
+	fix_headers "$dir/root"
+	ln -sfn "root/usr/src/linux-headers-$rel" "$dir/kdir"
+	[[ -f $dir/vmlinuz && -f $dir/kdir/Makefile ]] || die "$k: extracted packages lack vmlinuz or headers"
+	echo "$rel" > "$dir/release"
+	log "$k: $rel"
+}
+
+(($#)) || usage "$0 KERNEL... (one of: $VM_KERNELS_ALL)"
+for k in "$@"; do kernel_apt "$k" >/dev/null; done
+need dpkg-deb dpkg
+mkdir -p "$VM_DEBS"
+for k in "$@"; do fetch_one "$k"; done

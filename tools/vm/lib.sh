@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Shared helpers for the tools/vm scripts. Source it; do not run it.
+
+VM_ROOT=${VM_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VM_CACHE=${VM_CACHE:-$VM_ROOT/build/vm}
+VM_APT=$VM_CACHE/apt          # private apt configuration (bullseye, sid)
+# shellcheck disable=SC2034  # used by the scripts that source this file
+VM_DEBS=$VM_CACHE/debs        # downloaded .deb files, kept between runs
+VM_KERNELS_ALL="5.10 6.1 6.12 sid"
+
+die()  { echo "vm: error: $*" >&2; exit 1; }
+log()  { echo "vm: $*" >&2; }
+usage() { echo "usage: $*" >&2; exit 2; }
+
+# need CMD PACKAGE: install PACKAGE with apt when CMD is missing.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	log "installing $2 (for $1)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null ||
+		die "cannot install $2 (needed for $1)"
+}
+
+# apt with the private sources; used for suites other than the host's own.
+papt_opts() {
+	echo "-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts=$VM_APT/sources" \
+	     "-o Dir::State::Lists=$VM_APT/lists -o Dir::Cache=$VM_APT/cache" \
+	     "-o Dir::State::status=$VM_APT/status -o Debug::NoLocking=1" \
+	     "-o APT::Get::List-Cleanup=0 -o Acquire::Languages=none"
+}
+# shellcheck disable=SC2046
+papt_cache() { apt-cache $(papt_opts) "$@"; }
+# shellcheck disable=SC2046
+papt_get()   { apt-get -q $(papt_opts) "$@"; }
+
+# Create the private apt configuration and fetch its lists (once a day at most).
+papt_init() {
+	mkdir -p "$VM_APT/sources" "$VM_APT/lists/partial" "$VM_APT/cache/archives/partial"
+	touch "$VM_APT/status"
+	cat > "$VM_APT/sources/kmemscope-vm.sources" <<-SRC
+	Types: deb
+	URIs: http://deb.debian.org/debian
+	Suites: bullseye sid
+	Components: main
+	Architectures: amd64
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+	Types: deb
+	URIs: http://deb.debian.org/debian-security
+	Suites: bullseye-security
+	Components: main
+	Architectures: amd64
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	SRC
+	local stamp=$VM_APT/lists/.updated
+	if [[ -z $(find "$stamp" -mmin -1440 2>/dev/null) ]]; then
+		log "updating private apt lists (bullseye, sid)"
+		papt_get update >/dev/null || die "apt-get update (private bullseye/sid config) failed"
+		touch "$stamp"
+	fi
+}
+
+# kernel short name -> "host" or "private": which apt configuration finds it.
+kernel_apt() {
+	case $1 in
+	6.1|6.12) echo host ;;
+	5.10|sid) echo private ;;
+	*) echo "vm: error: unknown kernel '$1' (known: $VM_KERNELS_ALL)" >&2; exit 2 ;;
+	esac
+}
+
+kdir_of()    { echo "$VM_CACHE/$1"; }
+release_of() { cat "$VM_CACHE/$1/release" 2>/dev/null || die "kernel $1 not fetched (run tools/vm/fetch-kernel.sh $1)"; }

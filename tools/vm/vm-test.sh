@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run the VM test matrix: for each kernel fetch it, build the test module,
+# boot it under QEMU, and check the results on the host.
+# Usage: tools/vm/vm-test.sh [KERNEL...]     (default: 5.10 6.1 6.12 sid)
+#   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), VM_TIMEOUT, VM_RUNNER
+# Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
+set -euo pipefail
+# shellcheck source=tools/vm/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+kernels=("$@")
+((${#kernels[@]})) || read -r -a kernels <<< "$VM_KERNELS_ALL"
+tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
+export KMEMSCOPE=$tracer
+need python3 python3
+pass=0 fail=0 skip=0 summary=()
+
+# count LINE: add a check_results.py final line "...: N passed, N failed, N skipped"
+count() {
+	local p f s
+	read -r p f s < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' <<< "$1")
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1})) skip=$((skip + ${s:-0}))
+}
+
+one_kernel() {
+	local k=$1 t0=$SECONDS dir mod args=() out rc=0
+	dir=$(kdir_of "$k")
+	if ! "$VM_ROOT/tools/vm/fetch-kernel.sh" "$k"; then
+		echo "FAIL $k: fetch"; fail=$((fail + 1)); summary+=("$k: fetch failed"); return
+	fi
+	if "$VM_ROOT/tools/vm/build-module.sh" "$k"; then
+		mod="module built with $(cat "$dir/module/compiler")"
+	else
+		rc=$?; rm -f "$dir/module/kmemscope_test.ko"
+		[[ $rc == 4 ]] || { echo "FAIL $k: module build error"; fail=$((fail + 1)); }
+		mod="module not built: $({ grep -m1 -E 'error|Error' "$dir/module.log" || echo "see $dir/module.log"; } 2>/dev/null | cut -c1-120)"
+		args+=(--module-skip "$mod")
+		rc=0
+	fi
+	[[ -f $tracer ]] || args+=(--no-tracer)
+	"$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
+	out=$(python3 "$VM_ROOT/tests/vm/check_results.py" --kernel "$k" "${args[@]}" "$dir/results" || true)
+	echo "$out"
+	echo "$k: slowest guest steps (s): $(cd "$dir/results" 2>/dev/null && for f in *.time; do
+		echo "$(cat "$f") ${f%.time}"; done | sort -rn | head -4 | tr '\n' ' ')"
+	count "$(tail -1 <<< "$out")"
+	summary+=("$k: $(tail -1 <<< "$out" | cut -d: -f2- | sed 's/^ *//') [$mod; guest rc=$rc; $((SECONDS - t0))s]")
+}
+
+for k in "${kernels[@]}"; do kernel_apt "$k" >/dev/null; done
+start=$SECONDS
+for k in "${kernels[@]}"; do
+	echo "=== $k"
+	one_kernel "$k"
+done
+echo "=== matrix (${#kernels[@]} kernels, $((SECONDS - start))s)"
+printf '  %s\n' "${summary[@]}"
+echo "$pass passed, $fail failed, $skip skipped"
+((fail == 0)) || exit 1
+((pass > 0)) || exit 4
