@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The benchmark's floor: what merely running a BPF program on each kmem event
+ * costs, with nothing in it. Three sets, picked by the loader (kms-floor -m):
+ *
+ *   raw    empty raw_tp programs on the six kmem tracepoints (the issue's floor)
+ *   kms    empty programs with the mechanisms kmemscope picks on a kernel
+ *          without the vmemmap base: tp_btf for slab, classic tracepoints for
+ *          pages (a classic tracepoint also fills the perf trace buffer)
+ *   ring   kmemscope's skeleton without its features, to split its cost into
+ *          steps (kms mechanisms): a per-CPU counter, a 56-byte ring record
+ *          reserved and submitted without wake-up unless 2 MiB wait, and with
+ *          -S N a bpf_get_stack() of N frames into page-allocation records
+ *   ring-raw  the same on raw_tp for all six
+ *   count  per-tracepoint counters of the events raised while a task whose
+ *          comm is `want_comm` runs: events per workload iteration, exactly
+ *
+ * The programs read nothing from the kernel: vmlinux.h is only for the types.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "floor.h"
+
+const volatile char want_comm[16] = "kms-workload";
+const volatile __u32 stack_frames = 0;		/* ring modes: frames per page alloc */
+
+#define RING_STACK_MAX 32
+#define RING_WAKEUP_BYTES (2 << 20)
+
+struct rec {
+	__u32 type, event, pid, gfp;
+	__u64 a, b, c;
+	__u32 d, e, f, nr_frames;
+};
+
+struct rec_stack {
+	struct rec r;
+	__u64 frames[RING_STACK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[4]);	/* seen, emitted, dropped, stack errors */
+} ring_ctrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FLOOR_TP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+#define EMPTY(sec, name) SEC(sec) int name(void *ctx) { return 0; }
+
+EMPTY("raw_tp/kmalloc", raw_kmalloc)
+EMPTY("raw_tp/kfree", raw_kfree)
+EMPTY("raw_tp/kmem_cache_alloc", raw_cache_alloc)
+EMPTY("raw_tp/kmem_cache_free", raw_cache_free)
+EMPTY("raw_tp/mm_page_alloc", raw_page_alloc)
+EMPTY("raw_tp/mm_page_free", raw_page_free)
+
+EMPTY("tp_btf/kmalloc", btf_kmalloc)
+EMPTY("tp_btf/kfree", btf_kfree)
+EMPTY("tp_btf/kmem_cache_alloc", btf_cache_alloc)
+EMPTY("tp_btf/kmem_cache_free", btf_cache_free)
+EMPTY("tracepoint/kmem/mm_page_alloc", tp_page_alloc)
+EMPTY("tracepoint/kmem/mm_page_free", tp_page_free)
+
+/* The ring ladder: what kmemscope's per-event steps cost on their own. */
+static __always_inline int ring_event(void *ctx, __u32 ev, bool page_alloc)
+{
+	__u32 zero = 0, size = sizeof(struct rec), nf = stack_frames;
+	__u64 *c = bpf_map_lookup_elem(&ring_ctrs, &zero), flags = BPF_RB_NO_WAKEUP;
+	struct rec *r;
+
+	if (!c)
+		return 0;
+	c[0]++;
+	if (page_alloc && stack_frames)
+		size = sizeof(struct rec_stack);
+	r = bpf_ringbuf_reserve(&ring, size, 0);
+	if (!r) {
+		c[2]++;
+		return 0;
+	}
+	r->type = 1;
+	r->event = ev;
+	r->pid = bpf_get_current_pid_tgid() >> 32;
+	r->a = ev;
+	r->nr_frames = 0;
+	if (page_alloc && stack_frames) {
+		long n;
+
+		if (nf > RING_STACK_MAX)
+			nf = RING_STACK_MAX;
+		n = bpf_get_stack(ctx, ((struct rec_stack *)r)->frames, nf * 8, 0);
+
+		if (n < 0)
+			c[3]++;
+		else
+			r->nr_frames = n / 8;
+	}
+	if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= RING_WAKEUP_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	c[1]++;
+	bpf_ringbuf_submit(r, flags);
+	return 0;
+}
+
+#define RING(sec, name, ev, pa) SEC(sec) int name(void *ctx) { return ring_event(ctx, ev, pa); }
+
+RING("tp_btf/kmalloc", rb_kmalloc, 0, false)
+RING("tp_btf/kfree", rb_kfree, 1, false)
+RING("tp_btf/kmem_cache_alloc", rb_cache_alloc, 2, false)
+RING("tp_btf/kmem_cache_free", rb_cache_free, 3, false)
+RING("tracepoint/kmem/mm_page_alloc", rb_page_alloc, 4, true)
+RING("tracepoint/kmem/mm_page_free", rb_page_free, 5, false)
+
+RING("raw_tp/kmalloc", rr_kmalloc, 0, false)
+RING("raw_tp/kfree", rr_kfree, 1, false)
+RING("raw_tp/kmem_cache_alloc", rr_cache_alloc, 2, false)
+RING("raw_tp/kmem_cache_free", rr_cache_free, 3, false)
+RING("raw_tp/mm_page_alloc", rr_page_alloc, 4, true)
+RING("raw_tp/mm_page_free", rr_page_free, 5, false)
+
+static __always_inline int count(__u32 tp)
+{
+	char comm[16];
+	__u64 *n;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < 16; i++) {
+		if (comm[i] != want_comm[i])
+			return 0;
+		if (!comm[i])
+			break;
+	}
+	n = bpf_map_lookup_elem(&counts, &tp);
+	if (n)
+		(*n)++;
+	return 0;
+}
+
+/* One counter program per tracepoint kmemscope may hook (names in floor.h). */
+#define COUNT(tp, idx) SEC("raw_tp/" #tp) int cnt_##tp(void *ctx) { return count(idx); }
+
+COUNT(kmalloc, FLOOR_TP_KMALLOC)
+COUNT(kfree, FLOOR_TP_KFREE)
+COUNT(kmem_cache_alloc, FLOOR_TP_CACHE_ALLOC)
+COUNT(kmem_cache_free, FLOOR_TP_CACHE_FREE)
+COUNT(mm_page_alloc, FLOOR_TP_PAGE_ALLOC)
+COUNT(mm_page_free, FLOOR_TP_PAGE_FREE)
+COUNT(mm_page_free_batched, FLOOR_TP_PAGE_FREE_BATCHED)
+COUNT(mm_page_alloc_zone_locked, FLOOR_TP_PAGE_ZONE_LOCKED)
+COUNT(mm_page_pcpu_drain, FLOOR_TP_PAGE_PCPU_DRAIN)
+COUNT(mm_page_alloc_extfrag, FLOOR_TP_PAGE_EXTFRAG)
+COUNT(alloc_vmap_area, FLOOR_TP_VMALLOC)
+COUNT(free_vmap_area_noflush, FLOOR_TP_VFREE)
+COUNT(dma_alloc, FLOOR_TP_DMA_ALLOC)
+COUNT(dma_free, FLOOR_TP_DMA_FREE)
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by floor.bpf.c and its loader: the counted tracepoints, in order. */
+#ifndef KMS_BENCH_FLOOR_H
+#define KMS_BENCH_FLOOR_H
+
+enum floor_tp {
+	FLOOR_TP_KMALLOC,
+	FLOOR_TP_KFREE,
+	FLOOR_TP_CACHE_ALLOC,
+	FLOOR_TP_CACHE_FREE,
+	FLOOR_TP_PAGE_ALLOC,
+	FLOOR_TP_PAGE_FREE,
+	FLOOR_TP_SIX = FLOOR_TP_PAGE_FREE + 1,	/* the first six: the floor's set */
+	FLOOR_TP_PAGE_FREE_BATCHED = FLOOR_TP_SIX,
+	FLOOR_TP_PAGE_ZONE_LOCKED,
+	FLOOR_TP_PAGE_PCPU_DRAIN,
+	FLOOR_TP_PAGE_EXTFRAG,
+	FLOOR_TP_VMALLOC,
+	FLOOR_TP_VFREE,
+	FLOOR_TP_DMA_ALLOC,
+	FLOOR_TP_DMA_FREE,
+	FLOOR_TP_NR,
+};
+
+#endif
