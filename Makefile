@@ -105,4 +105,6 @@ clean:
 		$(OUT)/kmemscope $(OUT)/kmemscope.static
 
 -include tools/vm/vm.mk
+-include tools/bench/bench.mk
+-include tools/fuzz.mk
 -include $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

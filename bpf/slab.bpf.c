@@ -63,6 +63,10 @@ static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 	r->object_size = BPF_CORE_READ(s, object_size);
 	r->size = BPF_CORE_READ(s, size);
 	r->reclaimable = !!(BPF_CORE_READ(s, flags) & slab_reclaim_flag());
+	/* 6.18: caches with sheaves batch kfree_rcu() objects and free them with no
+	 * kmem_cache_free event ("slab: add sheaf support for batching kfree_rcu") */
+	r->sheaf_capacity = bpf_core_field_exists(s->sheaf_capacity) ?
+			    BPF_CORE_READ(s, sheaf_capacity) : 0;
 	name = BPF_CORE_READ(s, name);
 	if (bpf_probe_read_kernel_str(r->name, sizeof(r->name), name) < 0) {
 		r->name[0] = 0;

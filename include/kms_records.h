@@ -184,7 +184,7 @@ struct kms_rec_cache_name {
 	__u32 object_size;
 	__u32 size;
 	__u32 reclaimable;	/* SLAB_RECLAIM_ACCOUNT: dentries, inodes, ... */
-	__u32 pad;
+	__u32 sheaf_capacity;	/* 6.18+ per-CPU sheaves: kfree_rcu() frees go untraced */
 	char name[KMS_NAME_LEN];
 };
 

@@ -21,6 +21,7 @@ struct kms_alloc {
 	int zone;		/* page family: zoneinfo index, -1 unknown */
 	uint32_t gfp, pid;
 	int32_t stack_id;
+	bool via_slab;		/* page family: a new slab page for some cache */
 	const char *device;	/* dma */
 };
 
@@ -34,6 +35,7 @@ struct agg_growth {
 struct agg_row {
 	enum kms_family fam;
 	int32_t stack_id;		/* part of the key: -1 unless --stacks */
+	bool via_slab;			/* part of the key: slab pages */
 	uint64_t caller, cache;
 	uint64_t allocs, frees;
 	uint64_t bytes_req, bytes_alloc;
@@ -70,7 +72,8 @@ const struct agg_stats *agg__stats(const struct agg *a);
 /* The time stamped on allocations from now on (ns since the trace began). */
 void agg__set_now(struct agg *a, uint64_t ns);
 uint64_t agg__now(const struct agg *a);
-/* Take a growth sample of every row's outstanding bytes at the current time. */
+/* Take a growth sample of every row's outstanding bytes at the current time
+ * (a row's series starts at its first sample with bytes outstanding). */
 void agg__sample(struct agg *a);
 /* Bytes/s slope of a row's outstanding bytes; *steady: it kept rising. */
 double agg__growth(const struct agg_row *r, bool *steady);

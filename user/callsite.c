@@ -24,7 +24,9 @@ static const char *const alloc_prefixes[] = {
 	"alloc_slab_page", "allocate_slab", "new_slab", "___slab_alloc", "__slab_alloc",
 	"slab_alloc", "kmem_cache_alloc", "__kmem_cache_alloc", "__kmalloc", "kmalloc_",
 	"kmalloc_large", "__do_kmalloc", "kmalloc_order", "krealloc", "__krealloc",
-	"kvmalloc", "__kvmalloc", "kvzalloc", "kvrealloc", "refill_objects",
+	"kvmalloc", "__kvmalloc", "kvzalloc", "kvrealloc", "refill_objects", "__refill_objects",
+	"alloc_slab_obj_exts", "alloc_empty_sheaf", "__alloc_empty_sheaf", "kmem_cache_prefill_sheaf",
+	"alloc_from_new_slab",
 	/* vmalloc */
 	"__vmalloc", "vmalloc", "vzalloc", "alloc_vmap_area", "__alloc_vmap_area",
 	"__get_vm_area", "get_vm_area", "vm_area_alloc_pages", "__vmalloc_area_node",
@@ -35,9 +37,17 @@ static const char *const alloc_prefixes[] = {
 	"swiotlb_alloc", "__dma_direct_alloc_pages",
 };
 
+/* Frames that mean "the slab allocator is getting a new slab page". */
+static const char *const slab_page_prefixes[] = {
+	"allocate_slab", "new_slab", "alloc_slab_page", "___slab_alloc", "refill_objects",
+	"__refill_objects", "alloc_from_new_slab",
+};
+
+enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_SLAB_PAGE };
+
 struct slot {
 	uint64_t addr;
-	bool alloc;
+	uint8_t kind;
 };
 
 struct callsite {
@@ -67,23 +77,43 @@ bool callsite__is_allocator(const char *name)
 	return false;
 }
 
-static bool frame_is_alloc(struct callsite *cs, uint64_t addr)
+static enum frame_kind classify(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(slab_page_prefixes); i++)
+		if (str_starts(name, slab_page_prefixes[i]))
+			return FRAME_SLAB_PAGE;
+	return callsite__is_allocator(name) ? FRAME_ALLOC : FRAME_CALLER;
+}
+
+static enum frame_kind frame_kind(struct callsite *cs, uint64_t addr)
 {
 	struct slot *s = &cs->cache[(addr >> 2) % CACHE_SLOTS];
 	const struct ksym *k;
 
 	if (s->addr == addr)
-		return s->alloc;
+		return s->kind;
 	k = ksyms__find(cs->ks, addr);
 	s->addr = addr;
-	s->alloc = k && callsite__is_allocator(k->name);
-	return s->alloc;
+	s->kind = k ? classify(k->name) : FRAME_ALLOC;	/* no symbol: BPF JIT code */
+	return s->kind;
 }
 
-uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n)
+uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
+			bool *via_slab)
 {
-	for (unsigned int i = 0; i < n; i++)
-		if (frames[i] && !frame_is_alloc(cs, frames[i]))
+	bool slab = false;
+
+	for (unsigned int i = 0; i < n; i++) {
+		enum frame_kind k = frames[i] ? frame_kind(cs, frames[i]) : FRAME_ALLOC;
+
+		if (k == FRAME_CALLER) {
+			if (via_slab)
+				*via_slab = slab;
 			return frames[i];
+		}
+		slab |= k == FRAME_SLAB_PAGE;
+	}
+	if (via_slab)
+		*via_slab = slab;
 	return 0;
 }

@@ -14,7 +14,11 @@ struct callsite *callsite__new(const struct ksyms *ks);
 void callsite__free(struct callsite *cs);
 /* Is the function named `name` part of an allocator or of the tracing path? */
 bool callsite__is_allocator(const char *name);
-/* First frame whose function is not an allocator's; 0 if none. */
-uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n);
+/* First frame whose function is not an allocator's; 0 if none. *via_slab is
+ * set when a skipped frame was the slab allocator growing a cache (the page
+ * is slab memory, not the caller's own). Frames in no symbol (BPF JIT code)
+ * are skipped too. via_slab may be NULL. */
+uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
+			bool *via_slab);
 
 #endif

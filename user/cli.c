@@ -5,26 +5,44 @@
 #include "out.h"
 #include "util.h"
 
-enum { OPT_JSON = 256, OPT_PRETTY, OPT_RING, OPT_STACKS };
+enum {
+	OPT_JSON = 256, OPT_PRETTY, OPT_RING, OPT_STACKS, OPT_MIN_AGE, OPT_SETTLE,
+	OPT_MAX_BYTES, OPT_MAX_LEAKS, OPT_MAX_TRACKED, OPT_JUNIT, OPT_ORDER, OPT_ZONE,
+	OPT_FORCE, OPT_FOLDED,
+};
 
-static const struct option long_opts[] = {
-	{ "duration", required_argument, NULL, 'd' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "rows", required_argument, NULL, 'n' },
-	{ "pid", required_argument, NULL, 'p' },
-	{ "ring-mb", required_argument, NULL, OPT_RING },
-	{ "stacks", no_argument, NULL, OPT_STACKS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "pretty", no_argument, NULL, OPT_PRETTY },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
+/* Every option, and the key a command lists in cli_cmd.allowed to accept it. */
+static const struct { struct option o; char key; } defs[] = {
+	{ { "duration", required_argument, NULL, 'd' }, 'd' },
+	{ { "interval", required_argument, NULL, 'i' }, 'i' },
+	{ { "rows", required_argument, NULL, 'n' }, 'n' },
+	{ { "pid", required_argument, NULL, 'p' }, 'p' },
+	{ { "ring-mb", required_argument, NULL, OPT_RING }, 'r' },
+	{ { "stacks", no_argument, NULL, OPT_STACKS }, 's' },
+	{ { "min-age", required_argument, NULL, OPT_MIN_AGE }, 'm' },
+	{ { "settle", required_argument, NULL, OPT_SETTLE }, 'S' },
+	{ { "max-leak-bytes", required_argument, NULL, OPT_MAX_BYTES }, 'B' },
+	{ { "max-leaks", required_argument, NULL, OPT_MAX_LEAKS }, 'L' },
+	{ { "max-tracked", required_argument, NULL, OPT_MAX_TRACKED }, 'T' },
+	{ { "junit", required_argument, NULL, OPT_JUNIT }, 'J' },
+	{ { "order", required_argument, NULL, OPT_ORDER }, 'o' },
+	{ { "zone", required_argument, NULL, OPT_ZONE }, 'z' },
+	{ { "output", required_argument, NULL, 'o' }, 'O' },
+	{ { "force", no_argument, NULL, OPT_FORCE }, 'F' },
+	{ { "folded", no_argument, NULL, OPT_FOLDED }, 'f' },
+	{ { "json", no_argument, NULL, OPT_JSON }, 0 },
+	{ { "pretty", no_argument, NULL, OPT_PRETTY }, 0 },
+	{ { "verbose", no_argument, NULL, 'v' }, 0 },
+	{ { "help", no_argument, NULL, 'h' }, 0 },
 };
 
 void cli__defaults(struct cli_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->ring_mb = 16;
+	o->order = -1;
+	o->settle = -1;		/* the command's default */
+	o->max_tracked = 8u << 20;
 }
 
 static int bad(const struct cli_cmd *cmd, const char *what, const char *arg)
@@ -33,11 +51,13 @@ static int bad(const struct cli_cmd *cmd, const char *what, const char *arg)
 		       cmd->name, what, arg, cmd->name);
 }
 
+/* Options with key 0 are global; the others only where the command lists them. */
 static bool allowed(const struct cli_cmd *cmd, int c)
 {
-	char key = c == OPT_RING ? 'r' : c == OPT_STACKS ? 's' : c;
-
-	return strchr("vh", key) || c == OPT_JSON || c == OPT_PRETTY || strchr(cmd->allowed, key);
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+		if (defs[i].o.val == c)
+			return !defs[i].key || strchr(cmd->allowed, defs[i].key);
+	return false;
 }
 
 static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opts *o)
@@ -56,6 +76,37 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 			return bad(cmd, "ring size (a power of two, MiB)", arg);
 		return 0;
 	case OPT_STACKS: o->stacks = true; return 0;
+	case OPT_ORDER: {
+		uint64_t v;
+
+		if (parse_u64(arg, 0, 15, &v))
+			return bad(cmd, "order (0-15)", arg);
+		o->order = (int)v;
+		return 0;
+	}
+	case OPT_ZONE:
+		if (!*arg || strlen(arg) >= 16)
+			return bad(cmd, "zone name", arg);
+		o->zone = arg;
+		return 0;
+	case OPT_MIN_AGE:
+		return parse_seconds(arg, 0, 1e7, &o->min_age) ? bad(cmd, "minimum age", arg) : 0;
+	case OPT_SETTLE:
+		return parse_seconds(arg, 0, 3600, &o->settle) ? bad(cmd, "settle time", arg) : 0;
+	case OPT_MAX_BYTES:
+		return parse_u64(arg, 0, UINT64_MAX, &o->max_leak_bytes) ? bad(cmd, "byte count", arg) : 0;
+	case OPT_MAX_LEAKS:
+		return parse_u64(arg, 0, UINT64_MAX, &o->max_leaks) ? bad(cmd, "count", arg) : 0;
+	case OPT_MAX_TRACKED:
+		return parse_u64(arg, 1000, 1ull << 32, &o->max_tracked) ? bad(cmd, "table size", arg) : 0;
+	case OPT_JUNIT: o->junit = arg; return 0;
+	case 'o':
+		if (!*arg)
+			return bad(cmd, "output file", arg);
+		o->output = arg;
+		return 0;
+	case OPT_FORCE: o->force = true; return 0;
+	case OPT_FOLDED: o->folded = true; return 0;
 	case OPT_JSON: o->json = true; out__set_json(true); return 0;
 	case OPT_PRETTY: o->pretty = o->json = true; out__set_json(true); return 0;
 	case 'v': out__set_verbose(out__verbose() + 1); return 0;
@@ -66,11 +117,14 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 
 int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts *o)
 {
+	struct option long_opts[ARRAY_SIZE(defs) + 1] = {};
 	int c, rc;
 
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+		long_opts[i] = defs[i].o;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:d:i:n:p:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:i:n:p:o:vh", long_opts, NULL)) != -1) {
 		if (c == '?')
 			return kms_err(KMS_EXIT_USAGE, "%s: unknown option '%s' (see 'kmemscope %s "
 				       "--help')", cmd->name, argv[optind - 1], cmd->name);

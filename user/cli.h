@@ -13,6 +13,18 @@ struct cli_opts {
 	uint64_t pid;		/* -p */
 	uint64_t ring_mb;	/* --ring-mb */
 	bool stacks;		/* --stacks */
+	int order;		/* --order: -1 unless given */
+	const char *zone;	/* --zone NAME, or NULL */
+	double min_age;		/* --min-age */
+	double settle;		/* --settle */
+	uint64_t max_leak_bytes;	/* --max-leak-bytes */
+	uint64_t max_leaks;	/* --max-leaks */
+	uint64_t max_tracked;	/* --max-tracked */
+	const char *junit;	/* --junit FILE */
+	const char *output;	/* -o FILE: write a recording */
+	bool force;		/* --force: -o may replace FILE */
+	bool folded;		/* --folded: flame graph lines */
+	const char *replay;	/* set by 'report': read this recording */
 	bool json, pretty;
 	bool help;
 	char **command;		/* after "--" (or the first non-option) */
@@ -22,7 +34,10 @@ struct cli_cmd {
 	const char *name;
 	const char *summary;
 	const char *usage;	/* full help text, EXAMPLES included */
-	const char *allowed;	/* option letters: d i n p r s (ring-mb, stacks) c (command) */
+	/* option keys: d i n p (short options), r ring-mb, s stacks, c command,
+	 * m min-age, S settle, B max-leak-bytes, L max-leaks, T max-tracked, J junit,
+	 * o order, z zone, O -o/--output, F force, f folded */
+	const char *allowed;
 	int (*run)(struct cli_opts *o);
 };
 

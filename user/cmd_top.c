@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "agg.h"
 #include "cmds.h"
+#include "folded.h"
 #include "gfp.h"
 #include "hooks.h"
 #include "json.h"
@@ -30,6 +31,9 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->tracer.stacks = o->stacks;
 	so->tracer.ring_bytes = o->ring_mb << 20;
 	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
+	so->record = o->output;
+	so->force = o->force;
+	so->replay = o->replay;
 }
 
 static double waste(const struct agg_row *r)
@@ -106,7 +110,7 @@ static int print_table(struct session *s, struct top *t)
 	if (t->tty && t->o->interval > 0)
 		fputs("\033[H\033[2J", stdout);
 	printf("kmemscope top: %.1f s on %s, %llu events seen, %llu lost\n",
-	       session__elapsed(s), kernel_release(), (unsigned long long)tot.seen,
+	       session__elapsed(s), session__kernel_release(s), (unsigned long long)tot.seen,
 	       (unsigned long long)(tot.dropped + (tot.emitted > tot.received ?
 						    tot.emitted - tot.received : 0)));
 	printf("%-10s %9s %9s %9s %12s %12s %6s  %s\n", "FAMILY", "ALLOCS", "FREES", "LIVE",
@@ -172,9 +176,9 @@ static int print_json(struct session *s, struct top *t)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	}
 	json__obj(j, NULL);
-	json__str(j, "kernel", kernel_release());
+	json__str(j, "kernel", session__kernel_release(s));
 	json__dbl(j, "duration_s", session__elapsed(s));
-	if (t->o->command)
+	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	report__events_json(j, &tot);
 	json__u64(j, "unmatched_frees", agg__stats(session__agg(s))->unmatched_frees);
@@ -185,6 +189,26 @@ static int print_json(struct session *s, struct top *t)
 	free(rows);
 	report__warn_losses(&tot);
 	return 0;
+}
+
+/* Flame graph input: one line per row, weighted by bytes allocated. */
+static int print_folded(struct session *s, struct top *t)
+{
+	size_t nr;
+	struct agg_row *rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+
+	if (!rows)
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < (t->o->rows ? row_limit(t, nr) : nr); i++)
+		folded__row(stdout, s, &rows[i], rows[i].bytes_alloc);
+	free(rows);
+	return 0;
+}
+
+static int print(struct session *s, struct top *t)
+{
+	return t->o->folded ? print_folded(s, t) : t->o->json ? print_json(s, t) :
+	       print_table(s, t);
 }
 
 static int tick(struct session *s, void *ctx)
@@ -199,21 +223,23 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
-	if (!o->duration && !o->command && !o->interval)
-		o->interval = t.tty && !o->json ? 1 : 0;
+	if (o->folded && o->json)
+		return kms_err(KMS_EXIT_USAGE, "top: --folded and --json exclude each other");
+	if (!o->duration && !o->command && !o->interval && !o->replay)
+		o->interval = t.tty && !o->json && !o->folded ? 1 : 0;
 	cmds__session_opts(o, &so);
-	so.tick = o->json ? NULL : tick;
+	so.tick = o->json || o->folded ? NULL : tick;
 	so.tick_ctx = &t;
 	if ((rc = session__open(&s, &so)))
 		return rc;
-	gfp__init(&t.gfp, tracer__feat(session__tracer(s))->btf, kernel_release());
-	if (!o->json && !o->interval)
+	session__gfp(s, &t.gfp);
+	if (!o->json && !o->folded && !o->interval && !o->replay)
 		fprintf(stderr, "kmemscope: tracing%s... (Ctrl-C to stop)\n",
 			o->command ? " the command" : "");
 	rc = session__run(s);
 	if (!rc)
-		rc = o->json ? print_json(s, &t) : print_table(s, &t);
-	if (!rc && !o->json) {
+		rc = print(s, &t);
+	if (!rc && !o->json && !o->folded) {
 		struct session_totals tot;
 
 		if (!session__totals(s, &tot))
@@ -226,11 +252,12 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
-	.allowed = "dinprsc",
+	.allowed = "dinprscOFf",
 	.run = run,
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
-	"                     [--ring-mb N] [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                     [--ring-mb N] [-o FILE [--force]] [--json | --folded]\n"
+	"                     [--pretty] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
 	"shows per call site: allocations, frees of those allocations, still live,\n"
@@ -243,6 +270,9 @@ const struct cli_cmd cmd_top = {
 	"      --stacks            collect full kernel stacks (costs more per event)\n"
 	"      --ring-mb N         ring buffer size in MiB, a power of two (default 16)\n"
 	"      --json, --pretty    print JSON at the end\n"
+	"      --folded            print folded stacks (flame graphs), bytes per line\n"
+	"  -o, --output FILE       also record the trace to FILE (see 'kmemscope record')\n"
+	"      --force             let -o replace an existing FILE\n"
 	"  -- COMMAND              trace while COMMAND runs, then print\n"
 	"\n"
 	"Lost events are always reported: 'events.lost' in JSON, a warning on stderr.\n"
@@ -250,5 +280,7 @@ const struct cli_cmd cmd_top = {
 	"EXAMPLES\n"
 	"  sudo kmemscope top                      # live, like top(1)\n"
 	"  sudo kmemscope top -d 10 -n 30          # ten seconds, one table\n"
-	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n",
+	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n"
+	"  sudo kmemscope top -d 10 --stacks --folded | flamegraph.pl > kmem.svg\n"
+	"  sudo kmemscope top -d 10 -o trace.kms   # the same table, and a recording\n",
 };

@@ -8,6 +8,11 @@
 extern const struct cli_cmd cmd_probes;
 extern const struct cli_cmd cmd_top;
 extern const struct cli_cmd cmd_summary;
+extern const struct cli_cmd cmd_leaks;
+extern const struct cli_cmd cmd_check;
+extern const struct cli_cmd cmd_frag;
+extern const struct cli_cmd cmd_record;
+extern const struct cli_cmd cmd_report;
 
 /* Shared by commands that trace: session options from the parsed CLI. */
 struct session_opts;

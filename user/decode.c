@@ -80,6 +80,7 @@ static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
 	c->object_size = r->object_size;
 	c->size = r->size;
 	c->reclaimable = r->reclaimable;
+	c->sheaf_capacity = r->sheaf_capacity;
 	memcpy(c->name, r->name, sizeof(c->name));
 	c->name[sizeof(c->name) - 1] = 0;
 }
@@ -116,9 +117,10 @@ static int on_slab_alloc(struct decoder *d, const struct kms_rec_slab_alloc *r)
 static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 {
 	unsigned int n = r->nr_frames < KMS_CALLER_FRAMES ? r->nr_frames : KMS_CALLER_FRAMES;
+	bool via_slab = false;
 	struct kms_alloc a = {
 		.fam = KMS_FAM_PAGE, .key = r->pfn, .order = r->order,
-		.caller = callsite__pick(d->cs, r->frames, n),
+		.caller = callsite__pick(d->cs, r->frames, n, &via_slab),
 		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
 		.zone = d->zi ? zoneinfo__zone_of_pfn(d->zi, r->pfn) : -1,
 	};
@@ -127,6 +129,7 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 	if (r->order > 31)
 		return -EINVAL;
 	a.bytes_req = a.bytes_alloc = 4096ull << r->order;
+	a.via_slab = via_slab;
 	err = agg__alloc(d->agg, &a);
 	if (!err && d->sink && d->sink->alloc)
 		d->sink->alloc(d->sink->ctx, &a);
@@ -136,7 +139,8 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 static uint64_t pick_caller(struct decoder *d, uint64_t call_site, const __u64 *frames,
 			    uint32_t nr)
 {
-	uint64_t c = callsite__pick(d->cs, frames, nr < KMS_CALLER_FRAMES ? nr : KMS_CALLER_FRAMES);
+	uint64_t c = callsite__pick(d->cs, frames, nr < KMS_CALLER_FRAMES ? nr : KMS_CALLER_FRAMES,
+				    NULL);
 
 	return c ? c : call_site;
 }

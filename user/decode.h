@@ -18,6 +18,7 @@ struct cache_info {
 	uint64_t cache;
 	uint32_t object_size, size;
 	bool reclaimable;
+	uint32_t sheaf_capacity;
 	char name[KMS_NAME_LEN];
 };
 

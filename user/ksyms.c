@@ -6,6 +6,10 @@
 #include <string.h>
 #include "ksyms.h"
 
+/* No kernel function is this large: past it, an address is in no symbol (a
+ * gap before module space, JIT code not in kallsyms). */
+#define KSYM_MAX_SIZE 0x100000
+
 struct ksyms {
 	struct ksym *syms;
 	size_t nr, cap;
@@ -97,39 +101,50 @@ static void finish(struct ksyms *ks)
 		ks->syms[i].name = ks->strs + (uintptr_t)ks->syms[i].name;
 		ks->syms[i].module = m < 0 ? NULL : ks->strs + m;
 	}
-	ks->text_end = ks->nr ? ks->syms[ks->nr - 1].addr + 0x100000 : 0;
+	ks->text_end = ks->nr ? ks->syms[ks->nr - 1].addr + KSYM_MAX_SIZE : 0;
 }
 
-struct ksyms *ksyms__load(const char *path)
+static struct ksyms *load_stream(FILE *f, int open_err)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
 	size_t zero = 0;
 	char line[512];
-	FILE *f;
-	int err = 0;
+	int err = open_err;
 
-	if (!ks)
+	if (!ks) {
+		if (f)
+			fclose(f);
 		return NULL;
-	f = fopen(path, "re");
-	if (!f) {
-		err = errno;
-		goto fail;
 	}
-	while (!err && fgets(line, sizeof(line), f))
+	while (!err && f && fgets(line, sizeof(line), f))
 		err = -parse_line(ks, line, &zero);
-	fclose(f);
+	if (f)
+		fclose(f);
 	if (!err && !ks->nr)
 		err = ENODATA;
 	if (!err && zero == ks->nr)
 		err = EACCES;
-	if (err)
-		goto fail;
+	if (err) {
+		ksyms__free(ks);
+		errno = err;
+		return NULL;
+	}
 	finish(ks);
 	return ks;
-fail:
-	ksyms__free(ks);
-	errno = err;
-	return NULL;
+}
+
+struct ksyms *ksyms__load(const char *path)
+{
+	FILE *f = fopen(path, "re");
+
+	return load_stream(f, f ? 0 : errno);
+}
+
+struct ksyms *ksyms__load_buf(const char *buf, size_t len)
+{
+	FILE *f = len ? fmemopen((void *)buf, len, "r") : NULL;
+
+	return load_stream(f, f ? 0 : len ? errno : ENODATA);
 }
 
 void ksyms__free(struct ksyms *ks)
@@ -161,7 +176,7 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return &ks->syms[lo];
+	return addr - ks->syms[lo].addr < KSYM_MAX_SIZE ? &ks->syms[lo] : NULL;
 }
 
 uint64_t ksyms__addr(const struct ksyms *ks, const char *name)

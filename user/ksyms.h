@@ -17,6 +17,8 @@ struct ksyms;
 /* Returns NULL and sets errno: EACCES when the addresses are hidden (not root
  * or kptr_restrict), ENOENT when the file is missing, ENODATA when empty. */
 struct ksyms *ksyms__load(const char *path);
+/* The same from kallsyms-format text in memory (a recording's symbols). */
+struct ksyms *ksyms__load_buf(const char *buf, size_t len);
 void ksyms__free(struct ksyms *ks);
 size_t ksyms__count(const struct ksyms *ks);
 /* The text symbol containing addr, or NULL. */

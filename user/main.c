@@ -9,7 +9,10 @@
 
 #define KMS_VERSION "0.1"
 
-static const struct cli_cmd *const commands[] = { &cmd_summary, &cmd_top, &cmd_probes };
+static const struct cli_cmd *const commands[] = {
+	&cmd_summary, &cmd_top, &cmd_leaks, &cmd_check, &cmd_frag, &cmd_record, &cmd_report,
+	&cmd_probes,
+};
 
 static void usage(FILE *f)
 {

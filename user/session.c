@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/membarrier.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agg.h"
+#include "cgroup.h"
 #include "callsite.h"
 #include "decode.h"
+#include "gfp.h"
 #include "ksyms.h"
 #include "out.h"
+#include "pageseed.h"
+#include "recfile.h"
+#include "rectap.h"
 #include "session.h"
 #include "util.h"
 #include "zoneinfo.h"
@@ -30,11 +39,18 @@ struct session {
 	struct decoder *dec;
 	struct zoneinfo *zi;
 	struct ring_buffer *rb;
-	uint64_t start_ns, end_ns;
+	uint64_t start_ns, end_ns, window_end_ns;
+	struct kms_cgroup cg;
+	int leftover;
 	pid_t child;
 	int go_fd;		/* child waits on it until tracing is on */
 	int cmd_status;
 	uint64_t received, names;
+	struct rectap *tap;		/* -o FILE */
+	uint64_t next_snap;
+	struct recr *rr;		/* replay */
+	uint64_t rp_elapsed, rp_last, rp_window, rp_next_tick;
+	uint64_t rp_counters_at;	/* snapshot time: UINT64_MAX, the last */
 };
 
 static volatile sig_atomic_t stop;
@@ -104,6 +120,10 @@ static int spawn(struct session *s)
 		char c;
 
 		close(fds[1]);
+		if (s->cg.id && cgroup__enter(&s->cg))
+			_exit(127);
+		if (out__json() && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)	/* stdout is ours */
+			_exit(127);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		execvp(s->o.command[0], s->o.command);
@@ -126,6 +146,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		s->names++;
 	else
 		s->received++;
+	if (s->tap && rectap__record(s->tap, agg__now(s->agg), data, size))
+		return -EIO;	/* the next snapshot says why */
 	return decoder__record(s->dec, data, size) == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -143,11 +165,182 @@ static int open_tracer(struct session *s)
 		       "libbpf's log)", strerror(-err));
 }
 
+/* ---- the record tap (-o FILE): every record, its receive time, snapshots ---- */
+
+static int tap_error(struct session *s, int err)
+{
+	return kms_err(KMS_EXIT_FAIL, "writing the recording %s: %s", s->o.record,
+		       err == -EEXIST ? "the file exists (use --force to replace it)" :
+		       strerror(-err));
+}
+
+static int tap_open(struct session *s)
+{
+	struct rectap_info in = {
+		.path = s->o.record, .force = s->o.force, .tracer = s->tracer, .ks = s->ks,
+		.stacks = s->o.tracer.stacks, .filter_tgid = s->o.tracer.filter_tgid,
+		.ring_bytes = s->o.tracer.ring_bytes, .command = s->o.command,
+	};
+	int err = rectap__open(&s->tap, &in);
+
+	return err ? tap_error(s, err) : 0;
+}
+
+/* While the page seed is read: keep the ring drained (receive time 0). */
+static int tap_pump(void *ctx)
+{
+	struct session *s = ctx;
+	int n = ring_buffer__consume(s->rb);
+
+	return n < 0 ? n : 0;
+}
+
+static void tap_counters(struct session *s, struct rec_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->t_ns = now_ns() - s->start_ns;
+	c->received = s->received;
+	tracer__counters(s->tracer, &c->c);
+	c->c.scratch = 0;
+}
+
+static int tap_snapshot(struct session *s)
+{
+	struct rec_counters c;
+	int err;
+
+	s->next_snap = now_ns() + 1000000000ull;
+	tap_counters(s, &c);
+	err = rectap__snapshot(s->tap, &c);
+	return err ? tap_error(s, err) : 0;
+}
+
+static int tap_finish(struct session *s)
+{
+	struct rec_end e = {
+		.elapsed_ns = s->end_ns - s->start_ns, .final_now_ns = agg__now(s->agg),
+		.command_status = s->cmd_status, .window_end_ns = s->window_end_ns,
+		.leftover_procs = s->leftover, .isolated = s->cg.id != 0,
+	};
+	struct rec_counters c;
+	int err;
+
+	tap_counters(s, &c);
+	err = rectap__finish(s->tap, tracer__stack_fd(s->tracer), &c, &e);
+	return err ? tap_error(s, err) : 0;
+}
+
+/* ---- the replay source: what set-up reads from this machine comes from the file ---- */
+
+static void replay_zones(struct session *s)
+{
+	static const struct { enum rec_frame f; enum zoneinfo_src src; } src[] = {
+		{ REC_F_ZONEINFO, ZONEINFO_SRC_ZONEINFO },
+		{ REC_F_BUDDYINFO, ZONEINFO_SRC_BUDDYINFO },
+		{ REC_F_PAGETYPEINFO, ZONEINFO_SRC_PAGETYPEINFO },
+	};
+	size_t n;
+	int err = 0;
+
+	s->zi = zoneinfo__new();
+	for (size_t i = 0; i < ARRAY_SIZE(src) && s->zi && !err; i++) {
+		const char *t = recr__text(s->rr, src[i].f, &n);
+
+		if (t || i < 2)		/* zoneinfo and buddyinfo are required, as live */
+			err = t ? zoneinfo__parse(s->zi, src[i].src, t, n) : -ENOENT;
+	}
+	if (s->zi && !err)
+		decoder__set_zones(s->dec, s->zi);
+	else
+		kms_info("the recording has no usable zone layout: page zones unknown");
+}
+
+static int setup_replay(struct session *s)
+{
+	const char *t;
+	char err[256];
+	size_t n;
+
+	if (recr__open(&s->rr, s->o.replay, err, sizeof(err)))
+		return kms_err(KMS_EXIT_FAIL, "%s: %s", s->o.replay, err);
+	if (recr__damage(s->rr)[0])
+		kms_warn("%s: %s: reading the %llu events chunks before it", s->o.replay,
+			 recr__damage(s->rr), (unsigned long long)recr__chunks(s->rr));
+	t = recr__text(s->rr, REC_F_KSYMS, &n);
+	s->ks = t ? ksyms__load_buf(t, n) : NULL;	/* none: callers as addresses */
+	if (t && !s->ks)
+		kms_warn("%s: the symbol table is unreadable: callers as addresses", s->o.replay);
+	s->cs = callsite__new(s->ks);
+	s->agg = agg__new();
+	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
+	if (!s->dec)
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	agg__set_limit(s->agg, s->o.max_live);
+	replay_zones(s);
+	return 0;
+}
+
+/* The recorded receive times drive agg__set_now, the ticks and the -d window. */
+static int rp_time(void *ctx, uint64_t t)
+{
+	struct session *s = ctx;
+	int rc;
+
+	if (stop || (s->rp_window && t > s->rp_window))
+		return 1;
+	while (s->o.interval > 0 && s->o.tick && s->rp_last >= s->rp_next_tick) {
+		s->rp_next_tick += s->o.interval * 1e9;
+		s->rp_elapsed = s->rp_last;
+		if ((rc = s->o.tick(s, s->o.tick_ctx)))
+			return rc;
+	}
+	agg__set_now(s->agg, t);
+	s->rp_last = t;
+	return 0;
+}
+
+static int rp_record(void *ctx, const void *rec, size_t size)
+{
+	return on_record(ctx, (void *)rec, size);
+}
+
+static int replay(struct session *s)
+{
+	const struct rec_replay_ops ops = { .time = rp_time, .record = rp_record };
+	const struct rec_end *e = recr__end(s->rr);
+	char err[256];
+	int rc;
+
+	signal(SIGINT, on_signal);
+	s->rp_window = s->o.duration > 0 ? s->o.duration * 1e9 : 0;
+	s->rp_next_tick = s->o.interval * 1e9;
+	rc = recr__replay(s->rr, &ops, s, err, sizeof(err));
+	if (rc < 0)
+		return rc == -ENOMEM ? kms_err(KMS_EXIT_FAIL, "out of memory") :
+		       kms_err(KMS_EXIT_FAIL, "%s: %s", s->o.replay, err);
+	if (e && !rc) {		/* read to the end */
+		agg__set_now(s->agg, e->final_now_ns);
+		s->rp_elapsed = e->elapsed_ns;
+		s->window_end_ns = e->window_end_ns;
+		s->cmd_status = e->command_status;
+		s->leftover = e->leftover_procs;
+		s->rp_counters_at = UINT64_MAX;
+	} else {		/* cut by -d, Ctrl-C or damage */
+		s->rp_elapsed = rc == 1 && s->rp_window && !stop ? s->rp_window : s->rp_last;
+		s->window_end_ns = s->rp_elapsed;
+		s->rp_counters_at = rc == 1 ? s->rp_elapsed : UINT64_MAX;
+		agg__set_now(s->agg, s->rp_elapsed);
+	}
+	return stop ? kms_err(KMS_EXIT_FAIL, "interrupted") : 0;
+}
+
 static int setup(struct session *s)
 {
 	const char *missing;
 	int rc;
 
+	if (s->o.replay)
+		return setup_replay(s);
 	if ((rc = session__check_privileges()) || (rc = session__load_ksyms(&s->ks)))
 		return rc;
 	if ((rc = open_tracer(s)))
@@ -162,6 +355,7 @@ static int setup(struct session *s)
 	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
 	if (!s->dec)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	agg__set_limit(s->agg, s->o.max_live);
 	s->zi = zoneinfo__new();
 	if (s->zi && zoneinfo__load(s->zi, "/proc") == 0)
 		decoder__set_zones(s->dec, s->zi);
@@ -170,7 +364,7 @@ static int setup(struct session *s)
 	s->rb = ring_buffer__new(tracer__ring_fd(s->tracer), on_record, s, NULL);
 	if (!s->rb)
 		return kms_err(KMS_EXIT_FAIL, "cannot open the ring buffer: %s", strerror(errno));
-	return 0;
+	return s->o.record ? tap_open(s) : 0;
 }
 
 int session__open(struct session **out, const struct session_opts *o)
@@ -183,9 +377,20 @@ int session__open(struct session **out, const struct session_opts *o)
 	s->o = *o;
 	s->go_fd = -1;
 	s->cmd_status = -1;
+	s->leftover = -1;
+	if (o->record && !o->force && !access(o->record, F_OK)) {
+		free(s);
+		return kms_err(KMS_EXIT_FAIL, "%s exists (use --force to replace it)", o->record);
+	}
 	if (o->command && (rc = session__check_command(o->command))) {
 		free(s);
 		return rc;
+	}
+	if (o->command && o->isolate) {
+		if (cgroup__create(&s->cg))
+			kms_warn("no cgroup v2 to isolate the command in: every process's "
+				 "allocations count");
+		s->o.tracer.filter_cgid = s->cg.id;
 	}
 	rc = setup(s);
 	if (rc) {
@@ -209,6 +414,34 @@ static bool child_done(struct session *s)
 	return true;
 }
 
+/* Delayed frees we can hurry from user space. An idle CPU keeps the last user
+ * mm as its lazy TLB mm (MMU_LAZY_TLB_REFCOUNT), and with it the exited
+ * process's mm_struct; each CPU's LRU batches hold the last reference to pages
+ * an exited process faulted in. Running on every CPU once makes it switch to
+ * our mm, and mlock() drains that CPU's LRU batches (lru_add_drain()). */
+static void release_lazy_mms(void)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	cpu_set_t all, one;
+
+	/* a grace period now (synchronize_rcu), so RCU callbacks run soon */
+	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+	if (sched_getaffinity(0, sizeof(all), &all))
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		sched_yield();
+		if (!mlock(page, sizeof(page)))
+			munlock(page, sizeof(page));
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 static int drain(struct session *s)
 {
 	int n;
@@ -219,20 +452,22 @@ static int drain(struct session *s)
 	return n < 0 ? kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n)) : 0;
 }
 
-static int loop(struct session *s)
+static int loop(struct session *s, uint64_t end, bool settling)
 {
 	uint64_t next_tick = s->start_ns + s->o.interval * 1e9;
-	uint64_t end = s->o.duration > 0 ? s->start_ns + s->o.duration * 1e9 : UINT64_MAX;
 	int n;
 
-	while (!stop && now_ns() < end && !child_done(s)) {
+	while (!stop && now_ns() < end && (settling || !child_done(s))) {
 		n = ring_buffer__poll(s->rb, POLL_MS);
 		agg__set_now(s->agg, now_ns() - s->start_ns);
 		if (n >= 0)
 			n = ring_buffer__consume(s->rb);
 		if (n < 0 && n != -EINTR)
-			return kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n));
-		if (s->o.interval > 0 && s->o.tick && now_ns() >= next_tick) {
+			return s->tap && n == -EIO ? tap_snapshot(s) :
+			       kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n));
+		if (s->tap && now_ns() >= s->next_snap && (n = tap_snapshot(s)))
+			return n;
+		if (!settling && s->o.interval > 0 && s->o.tick && now_ns() >= next_tick) {
 			next_tick += s->o.interval * 1e9;
 			if ((n = s->o.tick(s, s->o.tick_ctx)))
 				return n;
@@ -241,22 +476,50 @@ static int loop(struct session *s)
 	return 0;
 }
 
+/* Match frees for the settle time, then for as long as they keep coming (one
+ * more second each time), up to three times the settle time. */
+static int settle(struct session *s)
+{
+	uint64_t hard_end = now_ns() + 3 * s->o.settle * 1e9, frees;
+	int rc;
+
+	release_lazy_mms();
+	rc = loop(s, now_ns() + s->o.settle * 1e9, true);
+	do {
+		frees = agg__stats(s->agg)->frees;
+		release_lazy_mms();
+		if (!rc)
+			rc = loop(s, now_ns() + 1000000000ull, true);
+	} while (!rc && !stop && agg__stats(s->agg)->frees != frees && now_ns() < hard_end);
+	return rc;
+}
+
 int session__run(struct session *s)
 {
 	int rc;
 
+	if (s->rr)
+		return replay(s);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (s->o.command && spawn(s))
 		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(errno));
+	if (s->tap && (rc = rectap__start(s->tap, tap_pump, s)))
+		return tap_error(s, rc);
 	s->start_ns = now_ns();
+	s->next_snap = s->start_ns + 1000000000ull;
 	if (s->go_fd >= 0) {		/* tracing is on: let the command go */
 		if (write(s->go_fd, "g", 1) != 1)
 			kms_warn("could not start the command");
 		close(s->go_fd);
 		s->go_fd = -1;
 	}
-	rc = loop(s);
+	rc = loop(s, s->o.duration > 0 ? s->start_ns + s->o.duration * 1e9 : UINT64_MAX, false);
+	s->window_end_ns = now_ns() - s->start_ns;
+	if (!rc && !stop && s->o.settle > 0)	/* delayed frees: RCU, lazy vmap purges */
+		rc = settle(s);
+	if (s->cg.id)
+		s->leftover = cgroup__nr_procs(&s->cg);
 	tracer__detach(s->tracer);
 	s->end_ns = now_ns();
 	if (s->child > 0 && stop) {	/* interrupted: the command goes too */
@@ -264,7 +527,9 @@ int session__run(struct session *s)
 		waitpid(s->child, NULL, 0);
 		s->child = 0;
 	}
-	return rc ? rc : drain(s);
+	if (!rc)
+		rc = drain(s);
+	return !rc && s->tap ? tap_finish(s) : rc;
 }
 
 void session__close(struct session *s)
@@ -277,6 +542,9 @@ void session__close(struct session *s)
 		kill(s->child, SIGKILL);
 		waitpid(s->child, NULL, 0);
 	}
+	cgroup__destroy(&s->cg);
+	rectap__free(s->tap);
+	recr__free(s->rr);
 	ring_buffer__free(s->rb);
 	tracer__close(s->tracer);
 	decoder__free(s->dec);
@@ -291,10 +559,32 @@ double session__elapsed(const struct session *s)
 {
 	uint64_t end = s->end_ns ? s->end_ns : now_ns();
 
+	if (s->rr)
+		return s->rp_elapsed / 1e9;
 	return s->start_ns ? (end - s->start_ns) / 1e9 : 0;
 }
 
 int session__command_status(const struct session *s) { return s->cmd_status; }
+uint64_t session__window_end(const struct session *s) { return s->window_end_ns; }
+int session__leftover_procs(const struct session *s) { return s->leftover; }
+bool session__isolated(const struct session *s) { return s->cg.id != 0; }
+
+int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max)
+{
+	__u64 buf[KMS_STACK_DEPTH] = {};
+	int fd = s->rr ? -1 : tracer__stack_fd(s->tracer), n = 0;
+	const uint64_t *f;
+
+	if (s->rr && (n = recr__stack(s->rr, id, &f)))
+		memcpy(buf, f, n * sizeof(*f));
+	n = 0;
+
+	if (id < 0 || (!s->rr && (fd < 0 || bpf_map_lookup_elem(fd, &id, buf))))
+		return 0;
+	for (; n < max && n < KMS_STACK_DEPTH && buf[n]; n++)
+		frames[n] = buf[n];
+	return n;
+}
 struct agg *session__agg(const struct session *s) { return s->agg; }
 struct decoder *session__decoder(const struct session *s) { return s->dec; }
 const struct ksyms *session__ksyms(const struct session *s) { return s->ks; }
@@ -303,8 +593,14 @@ const struct zoneinfo *session__zones(const struct session *s) { return s->zi; }
 
 int session__totals(struct session *s, struct session_totals *t)
 {
-	int err = tracer__counters(s->tracer, &t->raw);
+	const struct rec_counters *c = s->rr ? recr__counters(s->rr, s->rp_counters_at) : NULL;
+	int err = 0;
 
+	memset(&t->raw, 0, sizeof(t->raw));
+	if (c)
+		t->raw = c->c;
+	else if (!s->rr)
+		err = tracer__counters(s->tracer, &t->raw);
 	if (err)
 		return err;
 	t->seen = t->emitted = t->dropped = t->filtered = 0;
@@ -316,4 +612,117 @@ int session__totals(struct session *s, struct session_totals *t)
 	}
 	t->received = s->received;
 	return 0;
+}
+
+bool session__replaying(const struct session *s) { return s->rr; }
+
+const char *session__kernel_release(const struct session *s)
+{
+	const char *r = s->rr ? recr__meta(s->rr, "kernel_release") : NULL;
+
+	return s->rr ? (r ? r : "unknown") : kernel_release();
+}
+
+bool session__has_command(const struct session *s)
+{
+	return s->rr ? recr__meta(s->rr, "command") != NULL : s->o.command != NULL;
+}
+
+/* GFP names: the kernel's BTF live, the recorded table in a replay. */
+void session__gfp(const struct session *s, struct gfp_table *t)
+{
+	size_t n = 0;
+	char *p = s->rr ? (char *)recr__text(s->rr, REC_F_GFP, &n) : NULL, *end;
+
+	if (!s->rr)
+		return gfp__init(t, tracer__feat(s->tracer)->btf, kernel_release());
+	end = p ? p + n : NULL;
+	memset(t, 0, sizeof(*t));
+	t->source = p ? "recording" : "none";
+	for (char *nl; p && p < end && (nl = memchr(p, '\n', end - p)); p = nl + 1) {
+		char *tab = memchr(p, '\t', nl - p);
+		int bit;
+
+		*nl = 0;	/* the reader's own copy: ends each name */
+		if (tab && sscanf(p, "%d\t", &bit) == 1 && bit >= 0 && bit < GFP_MAX_BITS)
+			t->bit_name[bit] = tab + 1;
+	}
+}
+
+void session__recorded(const struct session *s, uint64_t *records, uint64_t *bytes)
+{
+	*records = s->tap ? rectap__records(s->tap) : 0;
+	*bytes = s->tap ? rectap__bytes(s->tap) : 0;
+}
+
+/* A recorded run of one page class, as kpageflags words pageseed classifies alike. */
+struct seed_feed {
+	struct pageseed *ps;
+	uint64_t left;		/* pages the zone still takes */
+};
+
+static int seed_run(void *ctx, unsigned int cls, uint64_t pages)
+{
+	static const uint64_t word[PAGE_CLASS_NR] = {
+		[PAGE_HOLE] = 1ull << KPF_NOPAGE, [PAGE_FREE] = 1ull << KPF_BUDDY,
+		[PAGE_SLAB] = 1ull << KPF_SLAB, [PAGE_PGTABLE] = 1ull << KPF_PGTABLE,
+		[PAGE_ANON] = 1ull << KPF_ANON, [PAGE_FILE] = 1ull << KPF_LRU,
+		[PAGE_RESERVED] = 1ull << KPF_RESERVED, [PAGE_OTHER] = 0,
+	};
+	struct seed_feed *f = ctx;
+	uint64_t buf[1024];
+	int err = 0;
+
+	if (cls >= PAGE_CLASS_NR)
+		return -EBADMSG;
+	for (size_t i = 0; i < ARRAY_SIZE(buf); i++)
+		buf[i] = word[cls];
+	pages = pages < f->left ? pages : f->left;	/* never past the zone */
+	f->left -= pages;
+	while (pages && !err) {
+		size_t n = pages < ARRAY_SIZE(buf) ? pages : ARRAY_SIZE(buf);
+
+		err = pageseed__feed(f->ps, buf, n);
+		pages -= n;
+	}
+	return err;
+}
+
+/* Replay: the zones of the recorded layout, each seeded from its recorded runs. */
+static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
+		       struct pageseed_stats *st)
+{
+	int err = pageseed__build(b, s->zi, -1, zone_ids, st);
+
+	for (size_t i = 0; !err && i < zoneinfo__nr_zones(s->zi); i++) {
+		const struct zone_desc *z = zoneinfo__zone(s->zi, i);
+		struct seed_feed f = { .left = z->spanned };
+		uint64_t start, spanned;
+
+		if (zone_ids[i] < 0 || !(f.ps = pageseed__new(b, zone_ids[i])))
+			err = zone_ids[i] < 0 ? 0 : -ENOMEM;
+		else if (!(err = recr__seed(s->rr, i, &start, &spanned, seed_run, &f)) &&
+			 (start != z->start_pfn || spanned != z->spanned))
+			err = -EBADMSG;
+		if (f.ps && pageseed__finish(f.ps, st ? &st[i] : NULL) && !err)
+			err = -EBADMSG;
+	}
+	return err;
+}
+
+int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
+		      struct pageseed_stats *st)
+{
+	int fd, err;
+
+	if (!s->zi)
+		return -ENOENT;
+	if (s->rr)
+		return replay_seed(s, b, zone_ids, st);
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = pageseed__build(b, s->zi, fd, zone_ids, st);
+	close(fd);
+	return err;
 }

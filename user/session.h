@@ -16,9 +16,15 @@ struct session_opts {
 	double duration;		/* seconds; 0: until Ctrl-C or the command exits */
 	double interval;		/* seconds between ticks; 0: none */
 	char **command;			/* argv to run and trace, or NULL */
+	bool isolate;			/* only the command's allocations (cgroup v2) */
+	double settle;			/* keep matching frees this long after the window */
+	uint64_t max_live;		/* outstanding allocations tracked at most (0: no limit) */
 	struct tracer_opts tracer;
 	session_tick_fn tick;
 	void *tick_ctx;
+	const char *record;		/* -o FILE: also write a recording (rectap.h) */
+	bool force;			/* the recording may replace FILE */
+	const char *replay;		/* read this recording: no tracer, no privileges */
 };
 
 struct session_totals {
@@ -33,12 +39,34 @@ void session__close(struct session *s);
 
 double session__elapsed(const struct session *s);
 int session__command_status(const struct session *s);	/* -1: none or killed */
+/* ns since the start when the window closed (the settle period follows). */
+uint64_t session__window_end(const struct session *s);
+/* Processes of the command still running when the session ended; -1: unknown. */
+int session__leftover_procs(const struct session *s);
+bool session__isolated(const struct session *s);
+/* Frames of a stack id from the stack map (--stacks); the count, or 0. */
+int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max);
 int session__totals(struct session *s, struct session_totals *t);
 struct agg *session__agg(const struct session *s);
 struct decoder *session__decoder(const struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
 const struct tracer *session__tracer(const struct session *s);
 const struct zoneinfo *session__zones(const struct session *s);	/* may be NULL */
+/* Recording and replay (docs/recording-format.md): what a command should
+ * ask the session rather than the running kernel. */
+bool session__replaying(const struct session *s);
+const char *session__kernel_release(const struct session *s);
+bool session__has_command(const struct session *s);	/* traced a COMMAND */
+struct gfp_table;
+void session__gfp(const struct session *s, struct gfp_table *t);
+/* -o: records and bytes written so far (zeros when not recording). */
+void session__recorded(const struct session *s, uint64_t *records, uint64_t *bytes);
+/* The initial page picture for the fragmentation model: /proc/kpageflags
+ * live, the recording's seed in a replay (see pageseed__build). */
+struct buddy;
+struct pageseed_stats;
+int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
+		      struct pageseed_stats *st);
 /* Load kallsyms with a clear error: the exit code, 0 on success. */
 int session__load_ksyms(struct ksyms **out);
 /* Is argv[0] something we can execute? Error printed, exit code returned. */

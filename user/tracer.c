@@ -132,6 +132,7 @@ static void set_rodata(struct tracer *t)
 	struct kmemscope__rodata *ro = t->skel->rodata;
 
 	ro->filter_tgid = t->opts.filter_tgid;
+	ro->filter_cgid = t->opts.filter_cgid;
 	ro->want_stacks = t->opts.stacks;
 	ro->wakeup_bytes = t->opts.wakeup_bytes;
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
@@ -149,6 +150,10 @@ static int configure(struct tracer *t)
 		struct hook_result *r = &t->res[i];
 		const struct kms_cand *c;
 
+		if (t->opts.skip_families & (1u << r->hook->family)) {
+			r->chosen = -1;		/* not wanted by this command */
+			continue;
+		}
 		choose(t, r);
 		if (r->chosen < 0)
 			continue;
@@ -391,12 +396,29 @@ int tracer__counters(const struct tracer *t, struct kms_counters *sum)
 	return err ? -errno : 0;
 }
 
+uint64_t tracer__recursion_misses(const struct tracer *t)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
 bool tracer__complete(const struct tracer *t, const char **missing)
 {
 	for (int i = 0; i < kms_nr_hooks; i++) {
 		const struct hook_result *r = &t->res[i];
 
-		if (r->attached || r->hook->absent_note || r->hook->family == KMS_FAM_PAGE)
+		if (r->attached || r->hook->absent_note || r->hook->family == KMS_FAM_PAGE ||
+		    (t->opts.skip_families & (1u << r->hook->family)))
 			continue;
 		*missing = kms_family_name(r->hook->family);
 		return false;

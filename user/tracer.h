@@ -13,7 +13,9 @@ struct ksyms;
 
 struct tracer_opts {
 	uint32_t filter_tgid;	/* 0: all */
+	uint64_t filter_cgid;	/* cgroup v2 id, 0: all */
 	bool stacks;		/* full stacks into the stack map */
+	uint32_t skip_families;	/* (1 << enum kms_family) bits: families not to hook */
 	uint64_t ring_bytes;	/* power of two, >= 4096 */
 	uint64_t wakeup_bytes;
 };
@@ -42,6 +44,8 @@ int tracer__ring_fd(const struct tracer *t);
 int tracer__stack_fd(const struct tracer *t);
 /* Sum the per-CPU counters. */
 int tracer__counters(const struct tracer *t, struct kms_counters *sum);
+/* Runs the kernel skipped (recursion: an event inside another program). */
+uint64_t tracer__recursion_misses(const struct tracer *t);
 /* Is every family's alloc and free hooked? Names the first missing one. */
 bool tracer__complete(const struct tracer *t, const char **missing);
 

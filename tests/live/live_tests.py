@@ -143,6 +143,300 @@ def not_root_is_one_clear_line():
     assert "root" in err and len(err.strip().splitlines()) == 1, repr(err)
 
 
+# ---- leaks and check (issue 4) ----
+
+def leaks_json(*args):
+    rc, out, err = run("leaks", "--json", *args, timeout=180)
+    assert rc == 0, f"leaks exit {rc}: {err.strip()}"
+    return json.loads(out)
+
+
+def outstanding(doc, family, function):
+    return [r for r in doc["outstanding"] if r["family"] == family and r["function"] == function]
+
+
+@test
+def leaks_reports_held_pipes_exactly():
+    n = 200
+    # the holder outlives the traced command: its pipes are outstanding at the end
+    holder = f"{sys.executable} {PIPES} {n} 20 & sleep 2"
+    try:
+        doc = leaks_json("--settle", "0.5", "--", "sh", "-c", holder)
+    finally:
+        subprocess.run(["pkill", "-f", f"{PIPES} {n} 20"])
+    rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    assert sorted(r["count"] for r in rows) == [n, n], f"alloc_pipe_info rows: {rows}"
+    assert all(r["class"] == "leak" and r["oldest_age_s"] > 0 for r in rows), rows
+    t = doc["trust"]
+    assert t["lost"] == 0 and t["table_full"] == 0 and t["bad_records"] == 0, t
+
+
+@test
+def leaks_forgets_released_pipes():
+    doc = leaks_json("--", sys.executable, PIPES, "200")
+    rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    assert not rows, f"released pipes still reported: {rows}"
+    assert doc["trust"]["lost"] == 0
+
+
+@test
+def leaks_growth_flags_a_steady_leak():
+    # 2 s window sampled every 0.25 s while a holder opens pipes at a steady pace
+    script = (f"import os,time\nfor i in range(40):\n    os.pipe(); time.sleep(0.05)\n"
+              f"time.sleep(20)")
+    holder = f"{sys.executable} -c '{script}' & sleep 2.5"
+    try:
+        doc = leaks_json("-i", "0.25", "--settle", "0.2", "--", "sh", "-c", holder)
+    finally:
+        subprocess.run(["pkill", "-f", "for i in range(40)"])
+    rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    assert rows and all(r["growing"] and r["growth_bytes_per_s"] > 0 for r in rows), rows
+
+
+@test
+def check_fails_on_a_sysv_segment_left_behind():
+    subprocess.run(["ipcrm", "-a"])
+    rc, out, err = run("check", "--json", "--", "ipcmk", "-M", "65536", timeout=120)
+    subprocess.run(["ipcrm", "-a"])
+    assert rc == 1, f"exit {rc}: {err}"
+    doc = json.loads(out)
+    assert not doc["passed"] and doc["command_status"] == 0 and doc["isolated"], doc
+    leaks = {r["function"] for r in doc["outstanding"] if r["class"] == "leak"}
+    assert "newseg" in leaks and "shmem_alloc_inode" in leaks, f"callers named: {leaks}"
+
+
+@test
+def check_passes_a_command_that_cleans_up():
+    cmd = 'id=$(ipcmk -M 65536 | grep -o "[0-9]*$"); ipcrm -m "$id"'
+    rc, out, err = run("check", "--json", "--", "sh", "-c", cmd, timeout=120)
+    doc = json.loads(out)
+    bad = [r for r in doc["outstanding"] if r["class"] == "leak"]
+    assert rc == 0 and doc["passed"], f"exit {rc}, left behind: {bad}"
+
+
+@test
+def check_reports_a_failing_command_distinctly():
+    rc, out, err = run("check", "--json", "--", "false", timeout=120)
+    doc = json.loads(out)
+    assert rc == 3 and doc["command_status"] == 1 and not doc["passed"], (rc, doc)
+
+
+@test
+def check_writes_junit():
+    import xml.etree.ElementTree as ET
+    path = "/tmp/kmemscope-junit.xml"
+    rc, out, err = run("check", "--junit", path, "--", "ipcmk", "-M", "4096", timeout=120)
+    subprocess.run(["ipcrm", "-a"])
+    assert rc == 1, f"exit {rc}"
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite.get("failures") == "1", ET.tostring(suite)[:200]
+    fail = suite.find("testcase[@name='kernel-memory-leaks']/failure")
+    assert fail is not None and "newseg" in fail.text, fail
+
+
+@test
+def leaks_and_check_bad_input():
+    for args in (("check",), ("check", "--max-leaks", "x", "--", "true"),
+                 ("leaks", "-d", "garbage"), ("leaks", "--min-age", "-3"),
+                 ("check", "--", "/no/such/cmd"), ("leaks", "--no-such")):
+        rc, out, err = run(*args)
+        assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
+
+
+# ---- record / report (issue 6): recordings replay exactly as live ----
+RECDIR = "/tmp/kmemscope-rec-tests"
+
+
+def rec_path(name):
+    os.makedirs(RECDIR, exist_ok=True)
+    p = os.path.join(RECDIR, name)
+    for q in (p, p + ".tmp"):
+        if os.path.exists(q):
+            os.unlink(q)
+    return p
+
+
+def readable_copy(path):
+    """A world-readable copy, so an unprivileged user can report it."""
+    import shutil
+    dst = path + ".copy"
+    shutil.copyfile(path, dst)
+    os.chmod(dst, 0o644)
+    os.chmod(RECDIR, 0o755)
+    return dst
+
+
+@test
+def report_equals_live_top_json():
+    f = rec_path("live.kms")
+    rc, live, err = run("top", "--json", "-o", f, "--", sys.executable, PIPES, "300",
+                        timeout=120)
+    assert rc == 0, f"top -o exit {rc}: {err.strip()}"
+    rc, rep, err = run("report", readable_copy(f), "--json", user=65534)
+    assert rc == 0, f"report as nobody: exit {rc}: {err.strip()}"
+    assert rep == live, "report differs from live:\n" + live[:300] + "\n" + rep[:300]
+    rc, rep2, err = run("report", f, "top", "--json")
+    assert rc == 0 and rep2 == live, "'report FILE top' differs from live"
+
+
+@test
+def record_mode_0600_no_overwrite_without_force():
+    f = rec_path("mode.kms")
+    rc, out, err = run("record", "-o", f, "-d", "0.3")
+    assert rc == 0, f"exit {rc}: {err.strip()}"
+    assert oct(os.stat(f).st_mode & 0o777) == "0o600", oct(os.stat(f).st_mode)
+    assert not os.path.exists(f + ".tmp"), "temporary file left behind"
+    rc, out, err = run("record", "-o", f, "-d", "0.3")
+    assert rc == 1 and "--force" in err and len(err.strip().splitlines()) == 1, (rc, err)
+    rc, out, err = run("record", "-o", f, "-d", "0.3", "--force", "--json")
+    assert rc == 0, f"--force: exit {rc}: {err.strip()}"
+    doc = json.loads(out)
+    assert doc["records"] > 0 and doc["bytes"] == os.path.getsize(f), doc
+
+
+@test
+def report_counts_known_workload():
+    n = 300
+    f = rec_path("pipes.kms")
+    rc, out, err = run("record", "-o", f, "--", sys.executable, PIPES, str(n), timeout=120)
+    assert rc == 0, f"record exit {rc}: {err.strip()}"
+    rc, out, err = run("report", f, "top", "--json")
+    assert rc == 0, f"report exit {rc}: {err.strip()}"
+    doc = json.loads(out)
+    assert doc["command_status"] == 0 and doc["kernel"] == os.uname().release, doc
+    k = rows(doc, "kmalloc", ("alloc_pipe_info",))
+    assert sum(r["allocs"] for r in k) >= 2 * n, f"alloc_pipe_info: {k}"
+    assert sum(r["frees"] for r in k) >= 2 * n, f"alloc_pipe_info frees: {k}"
+    p = rows(doc, "page", ("anon_pipe_write", "pipe_write"))
+    assert sum(r["allocs"] for r in p) >= n, f"pipe pages: {p}"
+    rc, out, err = run("report", f, "-d", "0.05", "--json")
+    assert rc == 0 and json.loads(out)["duration_s"] <= 0.05 + 1e-9, out[:200]
+
+
+@test
+def report_folded_stacks():
+    f = rec_path("stacks.kms")
+    rc, out, err = run("record", "-o", f, "--stacks", "--", sys.executable, PIPES, "200",
+                       timeout=120)
+    assert rc == 0, f"record exit {rc}: {err.strip()}"
+    rc, out, err = run("report", f, "--folded")
+    assert rc == 0, f"report --folded exit {rc}: {err.strip()}"
+    lines = out.splitlines()
+    assert lines and all(len(x.rsplit(" ", 1)) == 2 and x.rsplit(" ", 1)[1].isdigit()
+                         for x in lines), lines[:3]
+    pipe = [x for x in lines if "pipe_write" in x and ";" in x]
+    assert pipe, "no stack through pipe_write: " + "\n".join(lines[:5])
+    assert pipe[0].split(";")[0] in ("entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64"), \
+        pipe[0]
+
+
+@test
+def report_info_names_the_machine():
+    f = rec_path("info.kms")
+    rc, out, err = run("record", "-o", f, "-d", "0.3")
+    assert rc == 0, err
+    rc, out, err = run("report", f, "info", "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+    assert doc["complete"] and doc["kernel_release"] == os.uname().release, doc
+    assert doc["boot_id"] == boot and doc["page_size"] == str(os.sysconf("SC_PAGESIZE")), doc
+
+
+@test
+def report_bad_files_one_line_exit_1():
+    good = rec_path("good.kms")
+    rc, out, err = run("record", "-o", good, "-d", "0.5")
+    assert rc == 0, err
+    data = open(good, "rb").read()
+    cases = {"missing": None, "empty": b"", "text": b"hello\n" * 100,
+             "random": os.urandom(5000), "header only": data[:16],
+             "magic, bad version": data[:8] + b"\x09" + data[9:]}
+    for name, content in cases.items():
+        p = rec_path(name.replace(" ", "_").replace(",", "") + ".kms")
+        if content is not None:
+            open(p, "wb").write(content)
+        rc, out, err = run("report", p)
+        assert rc == 1, f"{name}: exit {rc}"
+        assert err.startswith("kmemscope: error:") and len(err.strip().splitlines()) == 1, \
+            f"{name}: {err!r}"
+    p = rec_path("cut.kms")
+    open(p, "wb").write(data[:len(data) * 2 // 3])
+    rc, out, err = run("report", p, "--json")
+    assert rc == 0 and "truncated" in err and "CALLER" not in out, (rc, err)
+    json.loads(out)
+    for args in (("report",), ("report", good, "bogus"), ("report", good, "-p", "1"),
+                 ("report", good, "--stacks"), ("record",), ("record", "-d", "1")):
+        rc, out, err = run(*args)
+        assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
+
+
+@test
+def record_report_help_has_examples():
+    for args in (("record", "--help"), ("report", "--help")):
+        rc, out, err = run(*args)
+        assert rc == 0 and "EXAMPLES" in out and "Usage" in out, f"{args}: {rc}"
+
+
+FRAG_LOAD = """
+import mmap, os, sys, time
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    m = mmap.mmap(-1, 64 << 20)
+    for off in range(0, 64 << 20, 4096):
+        m[off] = 1
+    m.close()
+    for _ in range(200):
+        r, w = os.pipe(); os.write(w, b"x"); os.close(r); os.close(w)
+"""
+
+
+def frag_json(*args, timeout=120):
+    rc, out, err = run("frag", "--json", *args, timeout=timeout)
+    assert rc == 0, f"frag exit {rc}: {err.strip()}"
+    return json.loads(out)
+
+
+@test
+def frag_rebuilt_counts_match_buddyinfo_under_load():
+    doc = frag_json("-i", "1", "--", sys.executable, "-c", FRAG_LOAD, "6")
+    assert doc["events"]["lost"] == 0, f"lost events: {doc['events']}"
+    assert doc["command_status"] == 0
+    with open("/proc/pagetypeinfo") as f:
+        pbo = int(f.readline().split()[-1])
+    assert doc["page_block_order"] == pbo and doc["target_order"] == pbo, doc["page_block_order"]
+    assert doc["zones"] and len(doc["timeline"]) >= 3, f"zones/timeline: {doc.get('timeline')}"
+    for z in doc["zones"]:
+        n = len(z["buddyinfo"])
+        for k in ("free_blocks", "unusable_index", "fragmentation_index"):
+            assert len(z[k]) == n, f"{z['zone']}: {k} has {len(z[k])} orders, buddyinfo {n}"
+        assert z["free_pages"] == sum(c << o for o, c in enumerate(z["free_blocks"]))
+        assert 0 <= z["divergence"] <= 0.01, f"{z['zone']}: divergence {z['divergence']}: {z}"
+    worst = max(d for t in doc["timeline"] for d in t["divergence"])
+    assert worst <= 0.01, f"divergence over 1% during the run: {doc['timeline']}"
+
+
+@test
+def frag_attribution_rows_and_options():
+    doc = frag_json("-d", "1", "--zone", "normal", "--order", "10")
+    assert [z["zone"] for z in doc["zones"]] == ["Normal"], [z["zone"] for z in doc["zones"]]
+    assert doc["target_order"] == 10
+    rows = doc["attribution"]
+    keys = {"function", "caller", "module", "blocked_blocks", "sole_blocker_blocks",
+            "fallbacks", "ownership_changes", "trims", "live_pages", "source"}
+    assert rows and all(keys <= set(r) for r in rows), rows[:2]
+    assert any(r["source"] == "before_tracing" for r in rows), "no rows for pages in use at start"
+    b = doc["blocks"]
+    assert b["free"] + b["blocked"] == b["total"], b
+    assert all(r["sole_blocker_blocks"] <= r["blocked_blocks"] <= b["blocked"] for r in rows)
+    rc, out, err = run("frag", "-d", "1", "-n", "5")
+    assert rc == 0 and "BLOCKED" in out and "divergence from buddyinfo" in out, f"{rc} {err}"
+    for args in (("frag", "--order", "99"), ("frag", "--zone", "Nope", "-d", "1"),
+                 ("frag", "--stacks")):
+        rc, out, err = run(*args)
+        assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
+
+
 failed = sum(1 for _, e in results if e)
 print(f"{len(results) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

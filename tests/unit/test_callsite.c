@@ -13,16 +13,21 @@ int main(void)
 				0xffffffff81100910, 0xffffffffc0000042, 0xffffffff81100c10 };
 	const __u64 large[] = { 0xffffffff81100150, 0xffffffff81100b20, 0xffffffff81100a30 };
 	const __u64 only_alloc[] = { 0xffffffff81100150, 0xffffffff81100810 };
+	const __u64 slabpage[] = { 0xffffffff81100810, 0xffffffff81100d10, 0xffffffff81100a30 };
 
 	if (!CHECK(&c, ks && cs, "set-up"))
 		return check_summary(&c);
-	CHECK(&c, callsite__pick(cs, stack, 6) == 0xffffffffc0000042,
+	bool slab = true;
+
+	CHECK(&c, callsite__pick(cs, stack, 6, &slab) == 0xffffffffc0000042 && !slab,
 	      "module caller after tracepoint and page allocator frames");
-	CHECK(&c, callsite__pick(cs, stack, 6) == 0xffffffffc0000042, "again, from the cache");
-	CHECK(&c, callsite__pick(cs, large, 3) == 0xffffffff81100a30,
+	CHECK(&c, callsite__pick(cs, stack, 6, NULL) == 0xffffffffc0000042, "again, from the cache");
+	CHECK(&c, callsite__pick(cs, large, 3, NULL) == 0xffffffff81100a30,
 	      "large kmalloc frames are allocator frames");
-	CHECK(&c, callsite__pick(cs, only_alloc, 2) == 0, "no caller in a short stack: 0");
-	CHECK(&c, callsite__pick(cs, stack, 0) == 0, "empty stack: 0");
+	CHECK(&c, callsite__pick(cs, slabpage, 3, &slab) == 0xffffffff81100a30 && slab,
+	      "a new slab page is flagged as such");
+	CHECK(&c, callsite__pick(cs, only_alloc, 2, NULL) == 0, "no caller in a short stack: 0");
+	CHECK(&c, callsite__pick(cs, stack, 0, NULL) == 0, "empty stack: 0");
 	CHECK(&c, callsite__is_allocator("__vmalloc_node_range_noprof") &&
 	      callsite__is_allocator("dma_alloc_attrs") && !callsite__is_allocator("kmst_dma_alloc"),
 	      "vmalloc and dma internals are allocators, callers are not");

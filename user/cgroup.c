@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cgroup.h"
+
+static int find_root(char *buf, size_t len)
+{
+	char dev[64], mnt[256], type[32];
+	FILE *f = fopen("/proc/mounts", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fscanf(f, "%63s %255s %31s %*[^\n]", dev, mnt, type) == 3)
+		if (!strcmp(type, "cgroup2") && snprintf(buf, len, "%s", mnt) > 0)
+			err = 0;
+	fclose(f);
+	return err;
+}
+
+int cgroup__create(struct kms_cgroup *cg)
+{
+	struct stat st;
+	int err;
+
+	memset(cg, 0, sizeof(*cg));
+	if ((err = find_root(cg->root, sizeof(cg->root))))
+		return err;
+	snprintf(cg->path, sizeof(cg->path), "%s/kmemscope.%d", cg->root, getpid());
+	if (mkdir(cg->path, 0755) && errno != EEXIST)
+		return -errno;
+	if (stat(cg->path, &st)) {
+		err = -errno;
+		rmdir(cg->path);
+		return err;
+	}
+	cg->id = st.st_ino;	/* the kernfs node id, since 5.5 */
+	return 0;
+}
+
+static int write_procs(const char *dir, const char *pid)
+{
+	char file[400];
+	int fd, err = 0;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, pid, strlen(pid)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int cgroup__enter(const struct kms_cgroup *cg)
+{
+	return write_procs(cg->path, "0");
+}
+
+int cgroup__nr_procs(const struct kms_cgroup *cg)
+{
+	char file[400], line[32];
+	FILE *f;
+	int n = 0;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+void cgroup__destroy(struct kms_cgroup *cg)
+{
+	char file[400], line[32];
+	FILE *f;
+
+	if (!cg->path[0])
+		return;
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
+	f = fopen(file, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		write_procs(cg->root, line);
+	}
+	if (f)
+		fclose(f);
+	rmdir(cg->path);
+	cg->path[0] = 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A throw-away cgroup v2 for a traced command: its id lets BPF keep only the
+ * allocations made by the command and everything it starts. */
+#ifndef KMS_CGROUP_H
+#define KMS_CGROUP_H
+
+#include <stdint.h>
+
+struct kms_cgroup {
+	char root[256];		/* the cgroup2 mount */
+	char path[320];		/* root/kmemscope.<pid> */
+	uint64_t id;		/* what bpf_get_current_cgroup_id() returns */
+};
+
+/* -ENOENT when no cgroup2 hierarchy is mounted, -errno otherwise. */
+int cgroup__create(struct kms_cgroup *cg);
+/* Move the calling process into it (for the child, before exec). */
+int cgroup__enter(const struct kms_cgroup *cg);
+/* Processes still in it, -errno on error. */
+int cgroup__nr_procs(const struct kms_cgroup *cg);
+/* Move what is left to the root cgroup and remove the directory. */
+void cgroup__destroy(struct kms_cgroup *cg);
+
+#endif

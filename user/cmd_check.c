@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope check -- COMMAND: a CI gate on the kernel memory COMMAND leaves behind. */
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+#include "json.h"
+#include "leaks.h"
+#include "out.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+#define DEFAULT_SETTLE 3.0
+#define KMS_EXIT_CMD_FAILED 3
+
+struct verdict {
+	bool leaked;		/* over a threshold */
+	bool cmd_failed;
+	int status;
+};
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc((unsigned char)*s >= 0x20 || *s == '\n' ? *s : '?', f);
+		}
+	}
+}
+
+static void junit_failure(FILE *f, struct session *s, const struct leak_report *r)
+{
+	struct caller_name cn;
+	char line[512];
+
+	fprintf(f, "      <failure message=\"kernel memory left behind: %llu allocations, %llu "
+		"bytes\">", (unsigned long long)r->count[LEAK_LEAK],
+		(unsigned long long)r->bytes[LEAK_LEAK]);
+	for (size_t i = 0; i < r->nr && r->rows[i].cls == LEAK_LEAK; i++) {
+		report__caller(session__ksyms(s), r->rows[i].row->caller, &cn);
+		snprintf(line, sizeof(line), "%llu bytes in %llu allocations at %s\n",
+			 (unsigned long long)r->rows[i].bytes, (unsigned long long)r->rows[i].count,
+			 cn.caller);
+		xml_escape(f, line);
+	}
+	fputs("</failure>\n", f);
+}
+
+static int write_junit(const char *path, struct session *s, const struct cli_opts *o,
+		       const struct leak_report *r, const struct verdict *v)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return kms_err(KMS_EXIT_FAIL, "cannot write %s: %m", path);
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
+		"name=\"kmemscope.check\" tests=\"2\" failures=\"%d\">\n",
+		v->leaked + v->cmd_failed);
+	fputs("    <testcase classname=\"kmemscope.check\" name=\"kernel-memory-leaks\">\n", f);
+	if (v->leaked)
+		junit_failure(f, s, r);
+	fputs("    </testcase>\n    <testcase classname=\"kmemscope.check\" name=\"command\">\n",
+	      f);
+	if (v->cmd_failed)
+		fprintf(f, "      <failure message=\"command exited with status %d\"/>\n", v->status);
+	fputs("    </testcase>\n  </testsuite>\n</testsuites>\n", f);
+	return fclose(f) ? kms_err(KMS_EXIT_FAIL, "cannot write %s: %m", path) : 0;
+}
+
+static void print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
+		       const struct leak_trust *t, const struct verdict *v)
+{
+	struct json *j = json__new(stdout, o->pretty);
+
+	json__obj(j, NULL);
+	json__str(j, "kernel", kernel_release());
+	json__arr(j, "command");
+	for (char **a = o->command; *a; a++)
+		json__str(j, NULL, *a);
+	json__end(j);
+	json__i64(j, "command_status", v->status);
+	json__bool(j, "passed", !v->leaked && !v->cmd_failed);
+	json__bool(j, "isolated", session__isolated(s));
+	json__i64(j, "leftover_processes", session__leftover_procs(s));
+	json__obj(j, "thresholds");
+	json__u64(j, "max_leak_bytes", o->max_leak_bytes);
+	json__u64(j, "max_leaks", o->max_leaks);
+	json__end(j);
+	json__obj(j, "leaked");
+	json__u64(j, "count", r->count[LEAK_LEAK]);
+	json__u64(j, "bytes", r->bytes[LEAK_LEAK]);
+	json__end(j);
+	json__obj(j, "reclaimable");
+	json__u64(j, "count", r->count[LEAK_RECLAIMABLE]);
+	json__u64(j, "bytes", r->bytes[LEAK_RECLAIMABLE]);
+	json__end(j);
+	leaks__trust_json(j, t);
+	leaks__rows_json(j, s, r, 0);
+	json__free(j);
+}
+
+static void print_verdict(struct session *s, const struct cli_opts *o,
+			  const struct leak_report *r, const struct verdict *v)
+{
+	int left = session__leftover_procs(s);
+
+	if (left > 0)
+		printf("note: %d process(es) of the command still running\n", left);
+	if (v->cmd_failed)
+		printf("COMMAND FAILED: exit status %d\n", v->status);
+	printf("%s: %llu allocations, %llu bytes left behind (limits: %llu allocations, %llu "
+	       "bytes); %llu bytes reclaimable caches not counted\n",
+	       v->leaked ? "LEAK" : "PASS", (unsigned long long)r->count[LEAK_LEAK],
+	       (unsigned long long)r->bytes[LEAK_LEAK], (unsigned long long)o->max_leaks,
+	       (unsigned long long)o->max_leak_bytes, (unsigned long long)r->bytes[LEAK_RECLAIMABLE]);
+}
+
+static int judge(struct session *s, const struct cli_opts *o)
+{
+	struct verdict v = { .status = session__command_status(s) };
+	struct leak_report r;
+	struct leak_trust t;
+	int rc = 0;
+
+	if (leaks__build(s, o->min_age, &r) || leaks__trust(s, &t))
+		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
+	v.cmd_failed = v.status != 0;
+	v.leaked = r.count[LEAK_LEAK] > o->max_leaks || r.bytes[LEAK_LEAK] > o->max_leak_bytes;
+	if (o->json) {
+		print_json(s, o, &r, &t, &v);
+	} else {
+		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
+		print_verdict(s, o, &r, &v);
+	}
+	if (t.lost)
+		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
+	if (o->junit)
+		rc = write_junit(o->junit, s, o, &r, &v);
+	leaks__free(&r);
+	if (rc)
+		return rc;
+	return v.leaked ? KMS_EXIT_FAIL : v.cmd_failed ? KMS_EXIT_CMD_FAILED : KMS_EXIT_OK;
+}
+
+static int run(struct cli_opts *o)
+{
+	struct session_opts so;
+	struct session *s;
+	int rc;
+
+	if (!o->command)
+		return kms_err(KMS_EXIT_USAGE, "check: no command (usage: kmemscope check [OPTIONS] "
+			       "-- COMMAND [ARGS...])");
+	cmds__session_opts(o, &so);
+	so.isolate = true;
+	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
+	so.max_live = o->max_tracked;
+	if ((rc = session__open(&s, &so)))
+		return rc;
+	rc = session__run(s);
+	if (!rc)
+		rc = judge(s, o);
+	session__close(s);
+	return rc;
+}
+
+const struct cli_cmd cmd_check = {
+	.name = "check",
+	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
+	.allowed = "nsrcmSBLTJ",
+	.run = run,
+	.usage =
+	"Usage: kmemscope check [--max-leak-bytes N] [--max-leaks N] [--settle SECONDS]\n"
+	"                       [--min-age SECONDS] [--stacks] [--json] [--junit FILE]\n"
+	"                       -- COMMAND [ARGS...]\n"
+	"\n"
+	"Runs COMMAND in a cgroup of its own and traces the allocations it and every\n"
+	"process it starts make, waits --settle seconds (default 3) for delayed frees\n"
+	"(RCU, lazily purged vmap areas), then counts what is still outstanding.\n"
+	"Memory the kernel reclaims on its own (SLAB_RECLAIM_ACCOUNT caches such as\n"
+	"dentries and inodes, clean page cache) and pages of processes the command left\n"
+	"running are shown apart and do not fail the check; memory nothing gives back\n"
+	"(tmpfs/shmem pages of files left behind, SysV IPC segments, kmalloc'ed objects\n"
+	"nobody frees, module allocations) does.\n"
+	"\n"
+	"  --max-leak-bytes N  fail above N bytes left behind (default 0)\n"
+	"  --max-leaks N       fail above N allocations left behind (default 0)\n"
+	"  --junit FILE        also write a JUnit XML report\n"
+	"\n"
+	"Exit: 0 no leak, 1 leak over a limit (the callers are named), 3 COMMAND itself\n"
+	"failed (no leak over a limit), 2 usage error.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo kmemscope check -- ./run-driver-tests.sh\n"
+	"  sudo kmemscope check --max-leak-bytes 65536 --junit leaks.xml -- make test\n"
+	"  sudo kmemscope check --json -- ipcmk -M 65536    # fails: a SysV segment stays\n",
+};

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kmemscope record: the event stream into a file, for 'kmemscope report'. */
+#include <stdio.h>
+#include <unistd.h>
+#include "cmds.h"
+#include "json.h"
+#include "out.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+struct rec {
+	const char *path;
+	bool progress_shown;
+};
+
+static uint64_t lost(const struct session_totals *t)
+{
+	return t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0);
+}
+
+/* Once a second on a terminal: how far the recording has got. */
+static int progress(struct session *s, void *ctx)
+{
+	struct rec *r = ctx;
+	struct session_totals t;
+	uint64_t records, bytes;
+
+	session__recorded(s, &records, &bytes);
+	if (session__totals(s, &t))
+		t.dropped = t.emitted = t.received = 0;
+	fprintf(stderr, "\r\033[Kkmemscope: recording %s: %.0f s, %llu events, %.1f MiB, %llu lost",
+		r->path, session__elapsed(s), (unsigned long long)records, bytes / 1048576.0,
+		(unsigned long long)lost(&t));
+	r->progress_shown = true;
+	return 0;
+}
+
+static int summary(struct session *s, const struct cli_opts *o)
+{
+	struct session_totals t;
+	uint64_t records, bytes;
+	struct json *j;
+
+	session__recorded(s, &records, &bytes);
+	if (session__totals(s, &t))
+		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
+	if (!o->json) {
+		fprintf(stderr, "kmemscope: recorded %llu events in %.1f s to %s (%llu bytes, "
+			"%.1f bytes/event)\n", (unsigned long long)records, session__elapsed(s),
+			o->output, (unsigned long long)bytes, records ? (double)bytes / records : 0);
+		report__warn_losses(&t);
+		return 0;
+	}
+	if (!(j = json__new(stdout, o->pretty)))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	json__obj(j, NULL);
+	json__str(j, "file", o->output);
+	json__str(j, "kernel", session__kernel_release(s));
+	json__dbl(j, "duration_s", session__elapsed(s));
+	if (o->command)
+		json__i64(j, "command_status", session__command_status(s));
+	json__u64(j, "records", records);
+	json__u64(j, "bytes", bytes);
+	report__events_json(j, &t);
+	json__end(j);
+	json__free(j);
+	return 0;
+}
+
+static int run(struct cli_opts *o)
+{
+	struct rec r = { .path = o->output };
+	struct session_opts so;
+	struct session *s;
+	int rc;
+
+	if (!o->output)
+		return kms_err(KMS_EXIT_USAGE, "record: which file? -o FILE (see 'kmemscope "
+			       "record --help')");
+	cmds__session_opts(o, &so);
+	so.interval = isatty(STDERR_FILENO) ? 1 : 0;
+	so.tick = progress;
+	so.tick_ctx = &r;
+	if ((rc = session__open(&s, &so)))
+		return rc;
+	if (!so.interval && !o->json)
+		fprintf(stderr, "kmemscope: recording%s to %s... (Ctrl-C to stop)\n",
+			o->command ? " the command" : "", o->output);
+	rc = session__run(s);
+	if (r.progress_shown)
+		fputc('\n', stderr);
+	if (!rc)
+		rc = summary(s, o);
+	session__close(s);
+	return rc;
+}
+
+const struct cli_cmd cmd_record = {
+	.name = "record",
+	.summary = "record the allocation events to a file, for 'report'",
+	.allowed = "dprscOF",
+	.run = run,
+	.usage =
+	"Usage: kmemscope record -o FILE [-d SECONDS] [-p PID] [--stacks] [--ring-mb N]\n"
+	"                        [--force] [--json] [-- COMMAND [ARGS...]]\n"
+	"\n"
+	"Traces every allocator family, as 'top' does, and writes the events to FILE\n"
+	"with what is needed to analyse them on another machine: kernel release, boot\n"
+	"id, zone layout, the hooks used, GFP flag names, the initial page picture, the\n"
+	"symbols of every caller that appears, and the event counters. Read it back\n"
+	"with 'kmemscope report FILE'. The format: docs/recording-format.md.\n"
+	"\n"
+	"  -o, --output FILE       the recording (mode 0600: it holds kernel addresses)\n"
+	"      --force             replace FILE if it exists\n"
+	"  -d, --duration SECONDS  record this long (default: until Ctrl-C or COMMAND ends)\n"
+	"  -p, --pid PID           only allocations made by this process\n"
+	"      --stacks            full kernel stacks too (for --folded flame graphs)\n"
+	"      --ring-mb N         ring buffer size in MiB, a power of two (default 16)\n"
+	"      --json              a JSON summary on stdout at the end\n"
+	"  -- COMMAND              record while COMMAND runs\n"
+	"\n"
+	"On a terminal a progress line (events, bytes, losses) is updated every second.\n"
+	"FILE is written as FILE.tmp and renamed when complete; a FILE.tmp left by a\n"
+	"crash is still readable up to its last complete chunk.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo kmemscope record -o boot.kms -d 60\n"
+	"  sudo kmemscope record -o build.kms --stacks -- make -j2\n"
+	"  kmemscope report build.kms              # anywhere, no root needed\n",
+};

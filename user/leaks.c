@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "callsite.h"
+#include "decode.h"
+#include "hooks.h"
+#include "json.h"
+#include "leaks.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+/* Page callers whose pages the kernel reclaims on its own: the page cache. */
+static const char *const reclaim_funcs[] = {
+	"filemap_", "__filemap_", "page_cache_ra", "page_cache_async_ra", "page_cache_sync_ra",
+	"do_read_cache", "read_pages", "grab_cache_page", "pagecache_get_page",
+	"__page_cache_alloc", "folio_alloc_buffers", "alloc_page_buffers", "__d_alloc",
+};
+
+/* Pages that belong to running processes: anonymous memory, page tables, and
+ * pipe buffers (a pipe keeps its last page until it is closed). */
+static const char *const process_funcs[] = {
+	"do_anonymous_page", "do_wp_page", "wp_page_copy", "do_cow_fault", "do_fault",
+	"alloc_anon_folio",
+	"vma_alloc_anon_folio", "do_huge_pmd_anonymous_page", "__handle_mm_fault",
+	"handle_mm_fault", "pte_alloc_one", "__pte_alloc", "__pmd_alloc", "__pud_alloc",
+	"__p4d_alloc", "pgd_alloc", "do_swap_page", "copy_pte_range", "copy_present_",
+	"alloc_thread_stack", "dup_task_struct", "pipe_write", "anon_pipe_write",
+};
+
+/* vmalloc'ed thread stacks: kept in a per-CPU cache when the task exits. */
+static const char *const stack_funcs[] = {
+	"copy_process", "dup_task_struct", "alloc_thread_stack",
+};
+
+/* Pages the mm keeps for its own work and frees through RCU batches: the
+ * mmu_gather page-table and TLB batches. */
+static const char *const mm_internal_funcs[] = {
+	"tlb_remove_table", "tlb_next_batch", "__tlb_remove_", "tlb_table_",
+};
+
+/* Any family: the address space of a process, which an idle CPU may keep as
+ * its lazy TLB mm for a while after the process exited. */
+static const char *const mm_funcs[] = { "mm_alloc", "dup_mm", "mm_init", "pgd_alloc" };
+
+static bool matches(const char *fn, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (str_starts(fn, list[i]))
+			return true;
+	return false;
+}
+
+enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
+{
+	const struct cache_info *c = decoder__cache(session__decoder(s), r->cache);
+	struct caller_name cn;
+
+	if (r->fam == KMS_FAM_CACHE && c && c->reclaimable)
+		return LEAK_RECLAIMABLE;
+	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity)
+		return LEAK_RCU;
+	report__caller(session__ksyms(s), r->caller, &cn);
+	if (r->via_slab || callsite__is_allocator(cn.function) ||
+	    (r->fam == KMS_FAM_VMALLOC && matches(cn.function, stack_funcs, ARRAY_SIZE(stack_funcs))) ||
+	    (r->fam == KMS_FAM_PAGE &&
+	     matches(cn.function, mm_internal_funcs, ARRAY_SIZE(mm_internal_funcs))))
+		return LEAK_ALLOCATOR;
+	if (matches(cn.function, reclaim_funcs, ARRAY_SIZE(reclaim_funcs)))
+		return LEAK_RECLAIMABLE;
+	if ((r->fam == KMS_FAM_PAGE && matches(cn.function, process_funcs, ARRAY_SIZE(process_funcs))) ||
+	    matches(cn.function, mm_funcs, ARRAY_SIZE(mm_funcs)))
+		return LEAK_PROCESS;
+	return LEAK_LEAK;
+}
+
+const char *leaks__class_name(enum leak_class c)
+{
+	static const char *const names[] = { "leak", "reclaimable", "process", "rcu_deferred",
+					     "allocator" };
+
+	return c < LEAK_NR ? names[c] : "?";
+}
+
+struct collect {
+	struct leak_row *rows;		/* indexed by agg row */
+	uint64_t cutoff_ns, now_ns, min_age_ns;
+};
+
+static int collect_one(const struct agg_live *l, void *ctx)
+{
+	struct collect *c = ctx;
+	struct leak_row *lr = &c->rows[l->row];
+	double age;
+
+	if (l->t_ns > c->cutoff_ns || c->now_ns - l->t_ns < c->min_age_ns)
+		return 0;
+	age = (c->now_ns - l->t_ns) / 1e9;
+	lr->count++;
+	lr->bytes += l->bytes;
+	if (age > lr->oldest_age_s)
+		lr->oldest_age_s = age;
+	return 0;
+}
+
+static int cmp_leak(const void *a, const void *b)
+{
+	const struct leak_row *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+/* Keep the rows with something outstanding, classified and sorted. */
+static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr_rows; i++) {
+		struct leak_row *lr = &out->rows[i];
+
+		if (!lr->count)
+			continue;
+		lr->cls = leaks__classify(s, lr->row);
+		lr->growth = agg__growth(lr->row, &lr->growing);
+		out->count[lr->cls] += lr->count;
+		out->bytes[lr->cls] += lr->bytes;
+		out->rows[n++] = *lr;
+	}
+	out->nr = n;
+	qsort(out->rows, n, sizeof(*out->rows), cmp_leak);
+}
+
+int leaks__build(struct session *s, double min_age, struct leak_report *out)
+{
+	struct agg *a = session__agg(s);
+	const struct agg_row *rows;
+	struct collect c;
+	size_t nr;
+
+	memset(out, 0, sizeof(*out));
+	rows = agg__rows(a, &nr);
+	out->rows = calloc(nr ? nr : 1, sizeof(*out->rows));
+	if (!out->rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++)
+		out->rows[i].row = &rows[i];
+	c = (struct collect){ .rows = out->rows, .cutoff_ns = session__window_end(s),
+			      .now_ns = agg__now(a), .min_age_ns = min_age * 1e9 };
+	agg__for_each_live(a, collect_one, &c);
+	out->window_s = session__window_end(s) / 1e9;
+	out->settle_s = (agg__now(a) - session__window_end(s)) / 1e9;
+	compact(s, out, nr);
+	return 0;
+}
+
+void leaks__free(struct leak_report *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+}
+
+int leaks__trust(struct session *s, struct leak_trust *t)
+{
+	const struct agg_stats *st = agg__stats(session__agg(s));
+	struct session_totals tot;
+	int err = session__totals(s, &tot);
+
+	if (err)
+		return err;
+	*t = (struct leak_trust){
+		.lost = tot.dropped + (tot.emitted > tot.received ? tot.emitted - tot.received : 0),
+		.unmatched_frees = st->unmatched_frees, .missed_frees = st->missed_frees,
+		.recursion_misses = tracer__recursion_misses(session__tracer(s)),
+		.stack_errors = tot.raw.stack_errors, .table_full = st->table_full,
+		.bad_records = decoder__stats(session__decoder(s))->bad_records,
+	};
+	return 0;
+}
+
+void leaks__trust_json(struct json *j, const struct leak_trust *t)
+{
+	json__obj(j, "trust");
+	json__u64(j, "lost", t->lost);
+	json__u64(j, "unmatched_frees", t->unmatched_frees);
+	json__u64(j, "missed_frees", t->missed_frees);
+	json__u64(j, "recursion_misses", t->recursion_misses);
+	json__u64(j, "stack_errors", t->stack_errors);
+	json__u64(j, "table_full", t->table_full);
+	json__u64(j, "bad_records", t->bad_records);
+	json__end(j);
+}
+
+static void stack_json(struct json *j, struct session *s, int32_t id)
+{
+	uint64_t frames[KMS_STACK_DEPTH];
+	int n = session__stack(s, id, frames, KMS_STACK_DEPTH);
+	struct caller_name cn;
+
+	json__arr(j, "stack");
+	for (int i = 0; i < n; i++) {
+		report__caller(session__ksyms(s), frames[i], &cn);
+		json__str(j, NULL, cn.caller);
+	}
+	json__end(j);
+}
+
+static void row_json(struct json *j, struct session *s, const struct leak_row *lr)
+{
+	const struct agg_row *r = lr->row;
+	struct caller_name cn;
+
+	report__caller(session__ksyms(s), r->caller, &cn);
+	json__obj(j, NULL);
+	json__str(j, "family", kms_family_name(r->fam));
+	json__str(j, "class", leaks__class_name(lr->cls));
+	json__str(j, "function", cn.function);
+	json__str(j, "caller", cn.caller);
+	json__str(j, "module", cn.module[0] ? cn.module : NULL);
+	if (r->fam == KMS_FAM_CACHE)
+		json__str(j, "cache", report__cache_name(s, r));
+	json__u64(j, "count", lr->count);
+	json__u64(j, "bytes", lr->bytes);
+	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
+	json__dbl(j, "growth_bytes_per_s", lr->growth);
+	json__bool(j, "growing", lr->growing);
+	if (r->stack_id >= 0)
+		stack_json(j, s, r->stack_id);
+	json__end(j);
+}
+
+void leaks__rows_json(struct json *j, struct session *s, const struct leak_report *r,
+		      size_t limit)
+{
+	json__arr(j, "outstanding");
+	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
+		row_json(j, s, &r->rows[i]);
+	json__end(j);
+}
+
+static void row_text(struct session *s, const struct leak_row *lr)
+{
+	const struct agg_row *r = lr->row;
+	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(s, r) : NULL;
+	struct caller_name cn;
+
+	report__caller(session__ksyms(s), r->caller, &cn);
+	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s%s\n",
+	       leaks__class_name(lr->cls), kms_family_name(r->fam),
+	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
+	       lr->growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
+	       cn.module, cn.module[0] ? "]" : "", cache ? " {" : "", cache ? cache : "",
+	       cache ? "}" : "");
+}
+
+void leaks__print_text(struct session *s, const struct leak_report *r,
+		       const struct leak_trust *t, size_t limit)
+{
+	printf("kmemscope leaks: %.1f s window + %.1f s settle on %s\n", r->window_s, r->settle_s,
+	       kernel_release());
+	for (int c = 0; c < LEAK_NR; c++)
+		printf("  %-11s %8llu allocations %12llu bytes\n", leaks__class_name(c),
+		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);
+	printf("  trust: lost %llu, unmatched frees %llu, recursion misses %llu, stack errors "
+	       "%llu, table full %llu\n", (unsigned long long)t->lost,
+	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->recursion_misses,
+	       (unsigned long long)t->stack_errors, (unsigned long long)t->table_full);
+	printf("%-11s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
+	       "OLDEST", "GROWTH B/s", "CALLER");
+	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
+		row_text(s, &r->rows[i]);
+	if (r->nr && r->rows[0].growing)
+		printf("(* outstanding bytes kept rising at every interval: the leak signature)\n");
+}

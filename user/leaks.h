@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What a traced window left outstanding, per call site, classified:
+ * leak (nothing gives it back), reclaimable (caches the kernel shrinks on its
+ * own: dentries, inodes, clean page cache), process (pages of processes
+ * still running), rcu_deferred (caches whose kfree_rcu() frees this kernel
+ * does not trace) or allocator (what the allocators keep for themselves: slab
+ * pages, slab and vmalloc bookkeeping, cached thread stacks). Shared by
+ * `leaks` and `check`. */
+#ifndef KMS_LEAKS_H
+#define KMS_LEAKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "agg.h"
+
+struct session;
+struct json;
+
+enum leak_class { LEAK_LEAK, LEAK_RECLAIMABLE, LEAK_PROCESS, LEAK_RCU, LEAK_ALLOCATOR, LEAK_NR };
+
+struct leak_row {
+	const struct agg_row *row;
+	enum leak_class cls;
+	uint64_t count, bytes;
+	double oldest_age_s;
+	double growth;		/* bytes/s of outstanding, over the interval samples */
+	bool growing;		/* the leak signature: it kept rising */
+};
+
+struct leak_report {
+	struct leak_row *rows;		/* sorted: leaks first, then by bytes */
+	size_t nr;
+	uint64_t count[LEAK_NR], bytes[LEAK_NR];
+	double window_s, settle_s;
+};
+
+struct leak_trust {
+	uint64_t lost, unmatched_frees, missed_frees, recursion_misses;
+	uint64_t stack_errors, table_full, bad_records;
+};
+
+/* Outstanding allocations made in the window and at least min_age old. */
+int leaks__build(struct session *s, double min_age, struct leak_report *out);
+void leaks__free(struct leak_report *r);
+enum leak_class leaks__classify(struct session *s, const struct agg_row *r);
+const char *leaks__class_name(enum leak_class c);
+int leaks__trust(struct session *s, struct leak_trust *t);
+void leaks__trust_json(struct json *j, const struct leak_trust *t);
+/* The "outstanding" array; rows up to limit (0: all). */
+void leaks__rows_json(struct json *j, struct session *s, const struct leak_report *r,
+		      size_t limit);
+void leaks__print_text(struct session *s, const struct leak_report *r,
+		       const struct leak_trust *t, size_t limit);
+
+#endif

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include "gfp.h"
+#include "hooks.h"
+#include "ksyms.h"
+#include "pageseed.h"
+#include "rectap.h"
+#include "tracer.h"
+#include "util.h"
+#include "zoneinfo.h"
+
+#define SEED_CHUNK 65536	/* kpageflags words per pread */
+
+/* A set of non-zero 64-bit values (ksym pointers, stack ids + 1). */
+struct set {
+	uint64_t *v;
+	size_t cap, nr;
+};
+
+struct rectap {
+	struct recw *w;
+	const struct ksyms *ks;
+	bool stacks;
+	struct set syms, stack_ids;
+	char *text;		/* pending kallsyms lines */
+	size_t text_len, text_cap;
+	int err;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 29);
+}
+
+/* 1: added, 0: already there, -ENOMEM. */
+static int set_add(struct set *s, uint64_t v)
+{
+	size_t i;
+
+	if (2 * (s->nr + 1) > s->cap) {
+		struct set n = { .cap = s->cap ? 2 * s->cap : 1024 };
+
+		n.v = calloc(n.cap, sizeof(*n.v));
+		if (!n.v)
+			return -ENOMEM;
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i])
+				set_add(&n, s->v[i]);
+		free(s->v);
+		*s = n;
+	}
+	for (i = mix(v) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == v)
+			return 0;
+	s->v[i] = v;
+	s->nr++;
+	return 1;
+}
+
+static int reserve(struct rectap *t, size_t need)
+{
+	size_t cap = t->text_cap;
+	char *p;
+
+	if (t->text_cap - t->text_len >= need)
+		return 0;
+	while (cap - t->text_len < need)
+		cap *= 2;
+	p = realloc(t->text, cap);
+	if (!p)
+		return -ENOMEM;
+	t->text = p;
+	t->text_cap = cap;
+	return 0;
+}
+
+static int text_add(struct rectap *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int text_add(struct rectap *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || reserve(t, n + 1))
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(t->text + t->text_len, n + 1, fmt, ap);
+	va_end(ap);
+	t->text_len += n;
+	return 0;
+}
+
+/* Write the pending text as one frame of this type. */
+static int text_flush(struct rectap *t, enum rec_frame type)
+{
+	int err = t->text_len ? recw__frame(t->w, type, t->text, t->text_len) : 0;
+
+	t->text_len = 0;
+	return err;
+}
+
+static void on_addr(void *ctx, uint64_t a)
+{
+	struct rectap *t = ctx;
+	const struct ksym *k = a ? ksyms__find(t->ks, a) : NULL;
+	int added = k ? set_add(&t->syms, (uintptr_t)k) : 0;
+
+	if (added < 0)
+		t->err = added;
+	else if (added && text_add(t, "%016" PRIx64 " t %s%s%s%s\n", k->addr, k->name,
+				   k->module ? "\t[" : "", k->module ? k->module : "",
+				   k->module ? "]" : ""))
+		t->err = -ENOMEM;
+}
+
+static void on_stack(void *ctx, int32_t id)
+{
+	struct rectap *t = ctx;
+
+	if (id >= 0 && set_add(&t->stack_ids, (uint64_t)id + 1) < 0)
+		t->err = -ENOMEM;
+}
+
+/* Before a chunk goes out: the symbols its records need that no earlier
+ * KSYMS frame gave, so that a truncated file names what it holds. */
+static int before_chunk(void *ctx, const uint8_t *p, size_t n)
+{
+	struct rectap *t = ctx;
+	uint64_t rec[REC_ITEM_MAX / 8];
+	size_t off = 0;
+
+	while (off + 4 <= n) {
+		uint32_t w, len;
+
+		memcpy(&w, p + off, 4);
+		len = w & 0xffffff;
+		if ((w >> 24) == REC_I_RECORD && len <= sizeof(rec)) {
+			memcpy(rec, p + off + 4, len);
+			rec__addrs(rec, len, on_addr, on_stack, t);
+		}
+		off += 4 + len;
+	}
+	return t->err ? t->err : text_flush(t, REC_F_KSYMS);
+}
+
+/* A whole /proc file as a frame; missing files are skipped. */
+static int proc_frame(struct rectap *t, const char *path, enum rec_frame type)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = 1;
+
+	if (!f)
+		return 0;
+	t->text_len = 0;
+	while (n && t->text_len < ZONEINFO_FILE_MAX) {
+		if (reserve(t, 4096)) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		n = fread(t->text + t->text_len, 1, t->text_cap - t->text_len, f);
+		t->text_len += n;
+	}
+	fclose(f);
+	return text_flush(t, type);
+}
+
+static void boot_id(char *buf, size_t len)
+{
+	if (read_file("/proc/sys/kernel/random/boot_id", buf, len) < 0)
+		snprintf(buf, len, "unknown");
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static int meta(struct rectap *t, const struct rectap_info *in, const struct zoneinfo *zi)
+{
+	struct utsname u;
+	char id[64];
+	int err = 0;
+
+	uname(&u);
+	boot_id(id, sizeof(id));
+	err |= text_add(t, "format=kmemscope recording\nkernel_release=%s\nkernel_version=%s\n"
+			"machine=%s\nboot_id=%s\npage_size=%ld\npageblock_order=%d\n",
+			u.release, u.version, u.machine, id, sysconf(_SC_PAGESIZE),
+			zi ? zoneinfo__pageblock_order(zi) : -1);
+	err |= text_add(t, "clock=CLOCK_MONOTONIC, ns since the trace began\nnr_cpus=%ld\n"
+			"stacks=%d\npid_filter=%u\nring_bytes=%" PRIu64 "\nrecords=kms_records.h/1\n",
+			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->ring_bytes);
+	if (in->command) {
+		size_t from = t->text_len;
+
+		err |= text_add(t, "command=");
+		for (char **a = in->command; *a && !err; a++)
+			err |= text_add(t, "%s%s", a == in->command ? "" : " ", *a);
+		for (size_t i = from; i < t->text_len; i++)	/* one line, whatever argv holds */
+			if (t->text[i] == '\n' || t->text[i] == '\r')
+				t->text[i] = ' ';
+		err |= text_add(t, "\n");
+	}
+	return err ? -ENOMEM : text_flush(t, REC_F_META);
+}
+
+static int probes(struct rectap *t, const struct tracer *tr)
+{
+	int nr, err = 0;
+	const struct hook_result *res = tracer__results(tr, &nr);
+
+	for (int i = 0; i < nr && !err; i++) {
+		const struct hook_result *r = &res[i];
+		const struct kms_cand *c = r->chosen >= 0 ? &r->hook->cands[r->chosen] : NULL;
+
+		err = text_add(t, "%s\t%s\t%s\t%s\t%d\t%s\n", kms_family_name(r->hook->family),
+			       r->hook->event, c ? kms_mech_name(c->mech) : "none",
+			       c && r->target ? r->target : "-", r->attached,
+			       r->reason[0] ? r->reason : "-");
+	}
+	return err ? err : text_flush(t, REC_F_PROBES);
+}
+
+static int gfp_names(struct rectap *t, const struct tracer *tr)
+{
+	struct gfp_table g;
+	int err;
+
+	gfp__init(&g, tracer__feat(tr)->btf, kernel_release());
+	err = text_add(t, "source\t%s\n", g.source);
+	for (int b = 0; b < GFP_MAX_BITS && !err; b++)
+		if (g.bit_name[b])
+			err = text_add(t, "%d\t%s\n", b, g.bit_name[b]);
+	return err ? err : text_flush(t, REC_F_GFP);
+}
+
+int rectap__open(struct rectap **out, const struct rectap_info *in)
+{
+	struct rectap *t = calloc(1, sizeof(*t));
+	struct zoneinfo *zi = zoneinfo__new();
+	int err;
+
+	if (!t || !zi || !(t->text = malloc(t->text_cap = 1 << 16))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	t->ks = in->ks;
+	t->stacks = in->stacks;
+	if ((err = recw__create(&t->w, in->path, in->force)))
+		goto fail;
+	recw__on_flush(t->w, before_chunk, t);
+	zoneinfo__load(zi, "/proc");
+	if ((err = meta(t, in, zi)) || (err = proc_frame(t, "/proc/zoneinfo", REC_F_ZONEINFO)) ||
+	    (err = proc_frame(t, "/proc/buddyinfo", REC_F_BUDDYINFO)) ||
+	    (err = proc_frame(t, "/proc/pagetypeinfo", REC_F_PAGETYPEINFO)) ||
+	    (err = probes(t, in->tracer)) || (err = gfp_names(t, in->tracer)))
+		goto fail;
+	zoneinfo__free(zi);
+	*out = t;
+	return 0;
+fail:
+	zoneinfo__free(zi);
+	rectap__free(t);
+	return err;
+}
+
+/* ---- the initial page picture: page classes per zone, run-length coded ---- */
+
+struct seed_out {
+	uint64_t *runs;
+	size_t nr, cap;
+	unsigned int cls;
+	uint64_t len;
+	int (*pump)(void *ctx);
+	void *ctx;
+};
+
+static int run_push(struct seed_out *s)
+{
+	if (!s->len)
+		return 0;
+	if (s->nr == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4096;
+		uint64_t *p = realloc(s->runs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->runs = p;
+		s->cap = cap;
+	}
+	s->runs[s->nr++] = (uint64_t)s->cls << 56 | s->len;
+	s->len = 0;
+	return 0;
+}
+
+static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanned, uint64_t *buf)
+{
+	int err;
+
+	for (uint64_t pfn = start; pfn < start + spanned;) {
+		size_t want = start + spanned - pfn < SEED_CHUNK ? start + spanned - pfn : SEED_CHUNK;
+		ssize_t got = pread(fd, buf, want * 8, pfn * 8);
+
+		if (got <= 0)	/* past the end: the rest are holes */
+			break;
+		for (ssize_t i = 0; i < got / 8; i++) {
+			unsigned int c = pageseed__classify(buf[i]);
+
+			if (c != s->cls && run_push(s))
+				return -ENOMEM;
+			s->cls = c;
+			s->len++;
+		}
+		pfn += got / 8;
+		if (s->pump && (err = s->pump(s->ctx)))
+			return err;
+	}
+	return run_push(s);
+}
+
+static int seed_append(struct rectap *t, uint32_t zone, const struct zone_desc *z,
+		       const struct seed_out *s)
+{
+	size_t need = 24 + s->nr * 8;
+	uint32_t nr = s->nr;
+	uint8_t *p;
+
+	if (t->text_len + need > REC_FRAME_MAX)
+		return -E2BIG;
+	if (reserve(t, need))
+		return -ENOMEM;
+	p = (uint8_t *)t->text + t->text_len;
+	memcpy(p, &zone, 4);
+	memcpy(p + 4, &nr, 4);
+	memcpy(p + 8, &z->start_pfn, 8);
+	memcpy(p + 16, &z->spanned, 8);
+	memcpy(p + 24, s->runs, s->nr * 8);
+	t->text_len += need;
+	return 0;
+}
+
+static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
+{
+	struct zoneinfo *zi = zoneinfo__new();
+	uint64_t *buf = malloc(SEED_CHUNK * 8);
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), err = 0;
+
+	t->text_len = 0;
+	if (fd >= 0 && zi && buf && !zoneinfo__load(zi, "/proc")) {
+		for (size_t i = 0; i < zoneinfo__nr_zones(zi) && !err; i++) {
+			const struct zone_desc *z = zoneinfo__zone(zi, i);
+			struct seed_out s = { .cls = PAGE_CLASS_NR, .pump = pump, .ctx = ctx };
+
+			if (!z->spanned || !(z->flags & ZD_START_PFN))
+				continue;
+			err = seed_zone(&s, fd, z->start_pfn, z->spanned, buf);
+			if (!err)
+				err = seed_append(t, i, z, &s);
+			free(s.runs);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	zoneinfo__free(zi);
+	if (err == -E2BIG)
+		t->text_len = 0;	/* too fragmented to store: frag replays without it */
+	return err == -E2BIG ? 0 : err ? err : text_flush(t, REC_F_PAGESEED);
+}
+
+int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->text_len = 0;
+	if ((err = text_add(t, "start_realtime=%lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec)) ||
+	    (err = text_flush(t, REC_F_META)))
+		return err;
+	return page_seed(t, pump, ctx);
+}
+
+int rectap__record(struct rectap *t, uint64_t now_ns, const void *rec, size_t size)
+{
+	int err = t->err ? t->err : recw__record(t->w, now_ns, rec, size);
+
+	if (err == -EINVAL)
+		return 0;	/* not a record we can store (oversized): the decoder says */
+	return t->err = err;
+}
+
+int rectap__snapshot(struct rectap *t, const struct rec_counters *c)
+{
+	uint64_t dropped = 0;
+	int err = t->err;
+
+	for (int e = 0; e < KMS_EV_NR; e++)
+		dropped += c->c.dropped[e];
+	if (!err)
+		err = recw__loss(t->w, dropped);
+	if (!err)
+		err = recw__flush(t->w);
+	if (!err)
+		err = recw__counters(t->w, c);
+	return t->err = err;
+}
+
+static int stack_entry(struct rectap *t, int fd, uint32_t id, uint8_t *out, size_t *len)
+{
+	uint64_t f[KMS_STACK_DEPTH] = {};
+	uint32_t nr = 0;
+
+	if (bpf_map_lookup_elem(fd, &id, f))
+		return 0;
+	while (nr < KMS_STACK_DEPTH && f[nr])
+		on_addr(t, f[nr++]);
+	memcpy(out + *len, &id, 4);
+	memcpy(out + *len + 4, &nr, 4);
+	memcpy(out + *len + 8, f, nr * 8);
+	*len += 8 + nr * 8;
+	return t->err;
+}
+
+static int write_stacks(struct rectap *t, int fd)
+{
+	size_t len = 0, max = t->stack_ids.nr * (8 + KMS_STACK_DEPTH * 8);
+	uint8_t *out = fd >= 0 && t->stack_ids.nr ? malloc(max) : NULL;
+	int err = 0;
+
+	if (!out)
+		return fd >= 0 && t->stack_ids.nr ? -ENOMEM : 0;
+	for (size_t i = 0; i < t->stack_ids.cap && !err; i++)
+		if (t->stack_ids.v[i])
+			err = stack_entry(t, fd, t->stack_ids.v[i] - 1, out, &len);
+	if (!err && len > REC_FRAME_MAX)
+		err = -E2BIG;
+	if (!err && !(err = text_flush(t, REC_F_KSYMS)))
+		err = recw__stacks(t->w, out, len);
+	free(out);
+	return err;
+}
+
+int rectap__finish(struct rectap *t, int stack_fd, const struct rec_counters *c,
+		   const struct rec_end *e)
+{
+	int err = t->err;
+
+	if (!err)
+		err = recw__flush(t->w);
+	if (!err && t->stacks)
+		err = write_stacks(t, stack_fd);
+	if (!err)
+		err = recw__counters(t->w, c);
+	if (!err)
+		err = recw__finish(t->w, e);
+	return t->err = err;
+}
+
+void rectap__free(struct rectap *t)
+{
+	if (!t)
+		return;
+	recw__free(t->w);
+	free(t->syms.v);
+	free(t->stack_ids.v);
+	free(t->text);
+	free(t);
+}
+
+uint64_t rectap__records(const struct rectap *t) { return recw__records(t->w); }
+uint64_t rectap__bytes(const struct rectap *t) { return recw__bytes(t->w); }
+const char *rectap__path(const struct rectap *t) { return recw__path(t->w); }
