@@ -9,6 +9,7 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u64 vmemmap_base = 0;
+const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 
 struct kms_ring events SEC(".maps");
 struct kms_counter_map counters SEC(".maps");

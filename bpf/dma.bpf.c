@@ -60,7 +60,7 @@ dma_alloc_begin(void *ctx, struct kms_counters *c, __u32 ev, __u64 virt)
 	r->pid = kms_tgid();
 	r->virt = virt;
 	r->stack_id = kms_stack_id(ctx, c);
-	r->nr_frames = kms_frames(ctx, c, r->frames);
+	r->nr_frames = kms_frames(ctx, c, r->frames, KMS_CALLER_FRAMES);
 	return r;
 }
 

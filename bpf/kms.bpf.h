@@ -16,7 +16,8 @@ extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
 extern const volatile __u32 cache_alloc_layout;
-extern const volatile __u64 vmemmap_base;	/* 0: unknown, raw page hooks unusable */
+extern const volatile __u64 vmemmap_base;
+extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */	/* 0: unknown, raw page hooks unusable */
 
 struct kms_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -90,11 +91,20 @@ static __always_inline __s32 kms_stack_id(void *ctx, struct kms_counters *c)
 	return id;
 }
 
-/* A short kernel stack: user space picks the first frame outside the allocator. */
-static __always_inline __u32 kms_frames(void *ctx, struct kms_counters *c, __u64 *frames)
+/* A short kernel stack: user space picks the first frame outside the allocator.
+ * The walk costs microseconds, most of it fixed, some per frame: page
+ * allocations (frequent, shallow) take caller_frames, vmalloc and dma (rare,
+ * deep under tracepoints) take KMS_CALLER_FRAMES. */
+static __always_inline __u32 kms_frames(void *ctx, struct kms_counters *c, __u64 *frames,
+					__u32 depth)
 {
-	long n = bpf_get_stack(ctx, frames, KMS_CALLER_FRAMES * sizeof(__u64), 0);
+	long n;
 
+	if (depth > KMS_CALLER_FRAMES)
+		depth = KMS_CALLER_FRAMES;
+	if (!depth)
+		return 0;
+	n = bpf_get_stack(ctx, frames, depth * sizeof(__u64), 0);
 	if (n < 0) {
 		c->stack_errors++;
 		return 0;

@@ -25,7 +25,7 @@ static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 g
 	r->order = order;
 	r->migratetype = mt;
 	r->stack_id = kms_stack_id(ctx, c);
-	r->nr_frames = kms_frames(ctx, c, r->frames);
+	r->nr_frames = kms_frames(ctx, c, r->frames, caller_frames);
 	kms_submit(c, KMS_EV_PAGE_ALLOC, r);
 	return 0;
 }
@@ -109,10 +109,23 @@ int tp_page_free(struct trace_event_raw_mm_page_free *x)
 	return page_free(KMS_EV_PAGE_FREE, x->pfn, x->order);
 }
 
-SEC("tracepoint/kmem/mm_page_free_batched")
-int tp_page_free_batched(struct trace_event_raw_mm_page_free_batched *x)
+/* Every page freed in a batch also fires mm_page_free (free_pages_prepare()
+ * runs for it, 5.x onwards): the batched event is counted, not sent again. */
+static __always_inline int page_free_batched(void)
 {
-	return page_free(KMS_EV_PAGE_FREE_BATCHED, x->pfn, 0);
+	struct kms_counters *c = kms_counters();
+
+	if (c) {
+		c->seen[KMS_EV_PAGE_FREE_BATCHED]++;
+		c->filtered[KMS_EV_PAGE_FREE_BATCHED]++;
+	}
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free_batched")
+int tp_page_free_batched(void *x)
+{
+	return page_free_batched();
 }
 
 SEC("tracepoint/kmem/mm_page_alloc_zone_locked")
@@ -155,7 +168,7 @@ static __always_inline int on_page_free(__u64 *ctx)
 
 static __always_inline int on_page_free_batched(__u64 *ctx)
 {
-	return page_free(KMS_EV_PAGE_FREE_BATCHED, page_pfn(ctx[0]), 0);
+	return page_free_batched();
 }
 
 static __always_inline int on_page_zone_locked(__u64 *ctx)

@@ -37,7 +37,7 @@ static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 cal
 	r->size = size;
 	r->call_site = caller;
 	r->stack_id = kms_stack_id(ctx, c);
-	r->nr_frames = kms_frames(ctx, c, r->frames);
+	r->nr_frames = kms_frames(ctx, c, r->frames, KMS_CALLER_FRAMES);
 	kms_submit(c, KMS_EV_VMALLOC, r);
 	return 0;
 }

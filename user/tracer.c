@@ -226,10 +226,14 @@ static int attach_all(struct tracer *t)
 		if (r->chosen < 0)
 			continue;
 		c = &r->hook->cands[r->chosen];
-		names[0] = c->prog;
-		names[1] = c->prog2;
+		/* A kretprobe first: kprobes on one address run newest first, so the
+		 * entry probe then reads the real return address, not the
+		 * kretprobe trampoline the kretprobe's own handler puts there. */
+		names[0] = c->prog2 ? c->prog2 : c->prog;
+		names[1] = c->prog2 ? c->prog : NULL;
 		for (int k = 0; k < 2 && names[k]; k++) {
-			struct bpf_link *l = attach_one(t, c, r->target, names[k], k == 1);
+			bool ret = c->prog2 && k == 0;
+			struct bpf_link *l = attach_one(t, c, r->target, names[k], ret);
 
 			if (!l) {
 				char why[96];
