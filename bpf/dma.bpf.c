@@ -47,16 +47,13 @@ dma_alloc_begin(void *ctx, struct kms_counters *c, __u32 ev, __u64 virt)
 {
 	struct kms_rec_dma_alloc *r;
 
-	c->seen[ev]++;
 	if (!virt || kms_skip_task()) {	/* failures are traced from 6.13 */
 		c->filtered[ev]++;
 		return NULL;
 	}
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_DMA_ALLOC, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->hdr.type = KMS_REC_DMA_ALLOC;
-	r->hdr.event = ev;
 	r->pid = kms_tgid();
 	r->virt = virt;
 	r->stack_id = kms_stack_id(ctx, c);
@@ -67,7 +64,7 @@ dma_alloc_begin(void *ctx, struct kms_counters *c, __u32 ev, __u64 virt)
 static __always_inline int dma_alloc(void *ctx, __u32 ev, __u64 dev, __u64 virt,
 				     __u64 dma_addr, __u64 size, __u64 caller)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct kms_rec_dma_alloc *r;
 
 	if (!c)
@@ -85,21 +82,18 @@ static __always_inline int dma_alloc(void *ctx, __u32 ev, __u64 dev, __u64 virt,
 
 static __always_inline int dma_free(__u32 ev, __u64 virt, __u64 dma_addr, __u64 size)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct kms_rec_dma_free *r;
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
 	if (!virt) {
 		c->filtered[ev]++;
 		return 0;
 	}
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_DMA_FREE, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_DMA_FREE;
-	r->hdr.event = ev;
 	r->virt = virt;
 	r->dma_addr = dma_addr;
 	r->size = size;
@@ -125,7 +119,7 @@ KMS_RAW_PAIR(dma_free_pages, dma_free_pages, on_dma_free, KMS_EV_DMA_FREE_PAGES)
 
 static __always_inline int tp_dma_alloc_common(void *ctx, __u32 ev)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct trace_event_raw_dma_alloc_class *x = ctx;
 	struct trace_event_raw_dma_alloc___old *o = ctx;
 	struct kms_rec_dma_alloc *r;

@@ -50,6 +50,16 @@ static __always_inline struct kms_counters *kms_counters(void)
 }
 
 /* Allocations only: a free is wanted whoever does it. */
+/* Every handler starts here: this CPU's counters, with the event counted. */
+static __always_inline struct kms_counters *kms_enter(__u32 ev)
+{
+	struct kms_counters *c = kms_counters();
+
+	if (c)
+		c->seen[ev]++;
+	return c;
+}
+
 static __always_inline bool kms_skip_task(void)
 {
 	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
@@ -64,6 +74,18 @@ static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64
 	if (!r)
 		c->dropped[ev]++;
 	return r;
+}
+
+/* A record of `size` bytes with its header filled in, or NULL (counted). */
+static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 type, __u64 size)
+{
+	struct kms_rec_hdr *h = kms_reserve(c, ev, size);
+
+	if (h) {
+		h->type = type;
+		h->event = ev;
+	}
+	return h;
 }
 
 /* Wake the reader only when enough data is waiting: it also polls on a timer. */

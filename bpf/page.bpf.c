@@ -4,21 +4,18 @@
 
 static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 gfp, __s32 mt)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(KMS_EV_PAGE_ALLOC);
 	struct kms_rec_page_alloc *r;
 
 	if (!c)
 		return 0;
-	c->seen[KMS_EV_PAGE_ALLOC]++;
 	if (pfn == (__u64)-1 || kms_skip_task()) {	/* -1: the allocation failed */
 		c->filtered[KMS_EV_PAGE_ALLOC]++;
 		return 0;
 	}
-	r = kms_reserve(c, KMS_EV_PAGE_ALLOC, sizeof(*r));
+	r = kms_record(c, KMS_EV_PAGE_ALLOC, KMS_REC_PAGE_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_PAGE_ALLOC;
-	r->hdr.event = KMS_EV_PAGE_ALLOC;
 	r->pid = kms_tgid();
 	r->gfp = gfp;
 	r->pfn = pfn;
@@ -32,17 +29,14 @@ static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 g
 
 static __always_inline int page_free(__u32 ev, __u64 pfn, __u32 order)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct kms_rec_page_free *r;
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_PAGE_FREE, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_PAGE_FREE;
-	r->hdr.event = ev;
 	r->pfn = pfn;
 	r->order = order;
 	kms_submit(c, ev, r);
@@ -51,17 +45,14 @@ static __always_inline int page_free(__u32 ev, __u64 pfn, __u32 order)
 
 static __always_inline int page_buddy(__u32 ev, __u64 pfn, __u32 order, __s32 mt, __s32 refill)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct kms_rec_page_buddy *r;
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_PAGE_BUDDY, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_PAGE_BUDDY;
-	r->hdr.event = ev;
 	r->pfn = pfn;
 	r->order = order;
 	r->migratetype = mt;
@@ -73,17 +64,14 @@ static __always_inline int page_buddy(__u32 ev, __u64 pfn, __u32 order, __s32 mt
 static __always_inline int page_extfrag(__u64 pfn, __s32 ao, __s32 fo, __s32 amt, __s32 fmt,
 					__s32 own)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(KMS_EV_PAGE_EXTFRAG);
 	struct kms_rec_page_extfrag *r;
 
 	if (!c)
 		return 0;
-	c->seen[KMS_EV_PAGE_EXTFRAG]++;
-	r = kms_reserve(c, KMS_EV_PAGE_EXTFRAG, sizeof(*r));
+	r = kms_record(c, KMS_EV_PAGE_EXTFRAG, KMS_REC_PAGE_EXTFRAG, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_PAGE_EXTFRAG;
-	r->hdr.event = KMS_EV_PAGE_EXTFRAG;
 	r->pfn = pfn;
 	r->alloc_order = ao;
 	r->fallback_order = fo;
@@ -113,12 +101,10 @@ int tp_page_free(struct trace_event_raw_mm_page_free *x)
  * runs for it, 5.x onwards): the batched event is counted, not sent again. */
 static __always_inline int page_free_batched(void)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(KMS_EV_PAGE_FREE_BATCHED);
 
-	if (c) {
-		c->seen[KMS_EV_PAGE_FREE_BATCHED]++;
+	if (c)
 		c->filtered[KMS_EV_PAGE_FREE_BATCHED]++;
-	}
 	return 0;
 }
 

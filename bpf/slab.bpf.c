@@ -54,11 +54,9 @@ static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 	struct kms_rec_cache_name *r;
 	const char *name;
 
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_CACHE_NAME, sizeof(*r));
 	if (!r)
 		return;
-	r->hdr.type = KMS_REC_CACHE_NAME;
-	r->hdr.event = ev;
 	r->cache = (__u64)s;
 	r->object_size = BPF_CORE_READ(s, object_size);
 	r->size = BPF_CORE_READ(s, size);
@@ -95,11 +93,9 @@ static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __
 
 	if (cache)
 		note_cache(c, ev, cache);
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_SLAB_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_SLAB_ALLOC;
-	r->hdr.event = ev;
 	r->pid = kms_tgid();
 	r->gfp = gfp;
 	r->call_site = call_site;
@@ -120,12 +116,11 @@ static __always_inline bool slab_ptr_ok(__u64 ptr)
 
 static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	__u64 ptr = ctx[1], s = 0, req = 0, alloc = 0, gfp = 0;
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
 	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
 		c->filtered[ev]++;
 		return 0;
@@ -150,21 +145,18 @@ static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 
 static __always_inline int slab_free(__u32 ev, __u64 ptr)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 	struct kms_rec_slab_free *r;
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
 	if (!slab_ptr_ok(ptr)) {
 		c->filtered[ev]++;
 		return 0;
 	}
-	r = kms_reserve(c, ev, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_SLAB_FREE, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_SLAB_FREE;
-	r->hdr.event = ev;
 	r->ptr = ptr;
 	kms_submit(c, ev, r);
 	return 0;
@@ -189,11 +181,10 @@ KMS_RAW_PAIR(cache_free, kmem_cache_free, on_slab_free, KMS_EV_CACHE_FREE)
 static __always_inline int slab_alloc_tp(void *ctx, __u32 ev, __u64 call_site, __u64 ptr,
 					 __u64 req, __u64 alloc, __u64 gfp)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(ev);
 
 	if (!c)
 		return 0;
-	c->seen[ev]++;
 	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
 		c->filtered[ev]++;
 		return 0;

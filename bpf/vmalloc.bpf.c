@@ -17,21 +17,18 @@ struct {
 
 static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 caller)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(KMS_EV_VMALLOC);
 	struct kms_rec_vmalloc *r;
 
 	if (!c)
 		return 0;
-	c->seen[KMS_EV_VMALLOC]++;
 	if (!addr || kms_skip_task()) {
 		c->filtered[KMS_EV_VMALLOC]++;
 		return 0;
 	}
-	r = kms_reserve(c, KMS_EV_VMALLOC, sizeof(*r));
+	r = kms_record(c, KMS_EV_VMALLOC, KMS_REC_VMALLOC, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_VMALLOC;
-	r->hdr.event = KMS_EV_VMALLOC;
 	r->pid = kms_tgid();
 	r->addr = addr;
 	r->size = size;
@@ -44,21 +41,18 @@ static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 cal
 
 static __always_inline int vm_free(__u64 addr)
 {
-	struct kms_counters *c = kms_counters();
+	struct kms_counters *c = kms_enter(KMS_EV_VFREE);
 	struct kms_rec_vfree *r;
 
 	if (!c)
 		return 0;
-	c->seen[KMS_EV_VFREE]++;
 	if (!addr) {
 		c->filtered[KMS_EV_VFREE]++;
 		return 0;
 	}
-	r = kms_reserve(c, KMS_EV_VFREE, sizeof(*r));
+	r = kms_record(c, KMS_EV_VFREE, KMS_REC_VFREE, sizeof(*r));
 	if (!r)
 		return 0;
-	r->hdr.type = KMS_REC_VFREE;
-	r->hdr.event = KMS_EV_VFREE;
 	r->addr = addr;
 	kms_submit(c, KMS_EV_VFREE, r);
 	return 0;
