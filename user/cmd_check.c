@@ -77,7 +77,7 @@ static void print_json(struct session *s, const struct cli_opts *o, const struct
 	struct json *j = json__new(stdout, o->pretty);
 
 	json__obj(j, NULL);
-	json__str(j, "kernel", kernel_release());
+	json__str(j, "kernel", session__kernel_release(s));
 	json__arr(j, "command");
 	for (char **a = o->command; *a; a++)
 		json__str(j, NULL, *a);

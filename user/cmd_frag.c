@@ -2,11 +2,13 @@
 /* kmemscope frag: free blocks rebuilt from page events, and who fragments memory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "agg.h"
 #include "cmds.h"
 #include "decode.h"
 #include "frag.h"
@@ -26,7 +28,8 @@
 #define SNAP_INTERVAL	0.25	/* model vs buddyinfo snapshots, seconds */
 
 struct fzone {			/* one modelled zone */
-	const struct zone_desc *d;	/* from the layout loaded at start */
+	const struct zone_desc *d;	/* from the session's layout */
+	size_t zi;			/* its index there (the recorded seed's zone) */
 	int id;				/* buddy zone id */
 	bool snap;			/* model and buddyinfo below taken together */
 	uint64_t model[BUDDY_NR_ORDERS], bi[BUDDY_NR_ORDERS];
@@ -34,7 +37,8 @@ struct fzone {			/* one modelled zone */
 
 struct fcmd {
 	struct cli_opts *o;
-	struct zoneinfo *zi;		/* layout, loaded once */
+	struct session *s;
+	const struct zoneinfo *zi;	/* the session's layout (recorded in a replay) */
 	struct frag *f;
 	struct page_sink sink;
 	struct fzone *z;		/* the zones shown (--zone) */
@@ -81,15 +85,33 @@ static double zone_div(const struct fcmd *c, const struct fzone *z, const struct
 	return ref ? buddy__divergence(frag__buddy(c->f), z->id, ref, c->nr_orders, NULL) : 1.0;
 }
 
+static int feed_model(void *ctx, const uint64_t *kpf, size_t n)
+{
+	return frag__seed_feed(ctx, kpf, n);
+}
+
+/* One zone from /proc/kpageflags (kept in the recording, with -o), or in a
+ * replay from the recorded page picture. */
+static int seed_zone(struct fcmd *c, const struct fzone *z)
+{
+	int err = frag__seed_begin(c->f, z->id), e2;
+
+	if (err)
+		return err;
+	err = session__seed_zone(c->s, z->zi, feed_model, c->f);
+	e2 = frag__seed_end(c->f, NULL);
+	return err ? err : e2;
+}
+
 /* Seed the zones marked in @redo; clear the marks of those that came out exact. */
-static int seed_round(struct fcmd *c, int fd, bool *redo, double *worst)
+static int seed_round(struct fcmd *c, bool *redo, double *worst)
 {
 	struct zoneinfo *before = buddyinfo_now(), *after;
 	int err = 0;
 
 	for (size_t i = 0; i < c->nz && !err; i++)
 		if (redo[i])
-			err = frag__seed_fd(c->f, c->z[i].id, fd, NULL);
+			err = seed_zone(c, &c->z[i]);
 	after = buddyinfo_now();
 	*worst = 0;
 	for (size_t i = 0; i < c->nz && !err; i++) {
@@ -112,29 +134,48 @@ static int seed_round(struct fcmd *c, int fd, bool *redo, double *worst)
  */
 static int seed(struct fcmd *c)
 {
-	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	uint64_t t0 = now_ns();
 	bool *redo = calloc(c->nz, sizeof(*redo));
+	char v[32];
 	int err = 0;
 
-	if (fd < 0 || !redo) {
-		free(redo);
-		if (fd >= 0)
-			close(fd);
-		return kms_err(KMS_EXIT_FAIL, "cannot open /proc/kpageflags: %s", strerror(errno));
-	}
+	if (!redo)
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < c->nz; i++)
 		redo[i] = true;
 	for (c->seed_tries = 1; !err; c->seed_tries++) {
-		err = seed_round(c, fd, redo, &c->seed_divergence);
+		err = seed_round(c, redo, &c->seed_divergence);
 		if (c->seed_divergence <= SEED_GOOD || c->seed_tries == SEED_TRIES ||
 		    now_ns() - t0 > SEED_BUDGET_S * 1e9)
 			break;
 	}
-	close(fd);
 	free(redo);
 	if (err)
 		return kms_err(KMS_EXIT_FAIL, "reading /proc/kpageflags: %s", strerror(-err));
+	snprintf(v, sizeof(v), "%d", c->seed_tries);	/* for 'report FILE frag' */
+	session__note(c->s, "frag_seed_tries", v);
+	snprintf(v, sizeof(v), "%.17g", c->seed_divergence);
+	session__note(c->s, "frag_seed_divergence", v);
+	return 0;
+}
+
+/* Replay: the page picture the live frag seeded from (or, in a recording made
+ * by 'record' or 'top -o', the one taken when tracing started). */
+static int seed_replay(struct fcmd *c)
+{
+	const char *tries = session__meta(c->s, "frag_seed_tries");
+	const char *div = session__meta(c->s, "frag_seed_divergence");
+	int err = 0;
+
+	for (size_t i = 0; i < c->nz && !err; i++)
+		if ((err = seed_zone(c, &c->z[i])) == -ENOENT)
+			return kms_err(KMS_EXIT_FAIL, "the recording has no initial page picture for "
+				       "zone %s (/proc/kpageflags was unreadable when recording)",
+				       c->z[i].d->name);
+	if (err)
+		return kms_err(KMS_EXIT_FAIL, "the recording's page picture: %s", strerror(-err));
+	c->seed_tries = tries ? atoi(tries) : 0;	/* 0: not seeded by a live frag */
+	c->seed_divergence = div ? strtod(div, NULL) : NAN;
 	return 0;
 }
 
@@ -158,7 +199,7 @@ static int add_zones(struct fcmd *c)
 			return kms_err(KMS_EXIT_FAIL, "zone %s: %s", zd->name, strerror(-id));
 		if (c->o->zone && strcasecmp(c->o->zone, zd->name))
 			continue;
-		c->z[c->nz] = (struct fzone){ .d = zd, .id = id };
+		c->z[c->nz] = (struct fzone){ .d = zd, .zi = i, .id = id };
 		c->ids[c->nz++] = id;
 	}
 	if (!c->nz)
@@ -167,15 +208,23 @@ static int add_zones(struct fcmd *c)
 	return 0;
 }
 
+/* Events are timed by the session's receive time, which a recording keeps. */
+static uint64_t session_clock(void *ctx)
+{
+	return agg__now(session__agg(ctx));
+}
+
 /* Layout, orders and the model's configuration. */
 static int setup_model(struct fcmd *c)
 {
 	struct frag_config fc = { 0 };
+	const char *thp = session__meta(c->s, "thp");
 
-	c->zi = zoneinfo__new();
-	if (!c->zi || zoneinfo__load(c->zi, "/proc"))
-		return kms_err(KMS_EXIT_FAIL, "cannot read the zone layout from /proc/zoneinfo "
-			       "and /proc/buddyinfo");
+	c->zi = session__zones(c->s);
+	if (!c->zi)
+		return kms_err(KMS_EXIT_FAIL, session__replaying(c->s) ?
+			       "the recording has no usable zone layout" :
+			       "cannot read the zone layout from /proc/zoneinfo and /proc/buddyinfo");
 	c->nr_orders = zoneinfo__nr_orders(c->zi);
 	c->pageblock_order = zoneinfo__pageblock_order(c->zi);
 	if (c->nr_orders < 1 || c->nr_orders > BUDDY_NR_ORDERS)
@@ -192,11 +241,13 @@ static int setup_model(struct fcmd *c)
 	if (fc.target_order > fc.max_order)
 		return kms_err(KMS_EXIT_USAGE, "frag: --order %u is above this kernel's largest "
 			       "order %u", fc.target_order, fc.max_order);
-	frag__config_for_kernel(&fc, kernel_release(),
+	frag__config_for_kernel(&fc, session__kernel_release(c->s), session__replaying(c->s) ?
+				!thp || strcmp(thp, "0") :
 				!access("/sys/kernel/mm/transparent_hugepage", F_OK));
 	c->f = frag__new(&fc);
 	if (!c->f)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	frag__set_clock(c->f, session_clock, c->s);
 	return add_zones(c);
 }
 
@@ -234,8 +285,10 @@ static uint64_t pages_of(const uint64_t *v, unsigned int n)
 /* The model's counts and /proc/buddyinfo, together, right after a ring drain. */
 static void snapshot(struct fcmd *c)
 {
-	struct zoneinfo *bi = buddyinfo_now();
+	struct zoneinfo *bi = session__buddyinfo(c->s);
 
+	if (!bi && !session__replaying(c->s))
+		kms_warn("cannot read /proc/buddyinfo");
 	for (size_t i = 0; i < c->nz; i++) {
 		struct fzone *z = &c->z[i];
 		const uint64_t *ref = bi_counts(bi, z->d);
@@ -261,10 +314,15 @@ static void zone_text(const struct fcmd *c, const struct fzone *z)
 	double d = zone_divergence(c, z, &diff);
 
 	fragindex__all(z->model, c->nr_orders, unus, fi);
-	printf("Node %d, zone %s: %llu free pages, divergence from buddyinfo %.3f%% "
-	       "(%llu pages)\n", z->d->node, z->d->name,
-	       (unsigned long long)pages_of(z->model, c->nr_orders), d * 100,
-	       (unsigned long long)diff);
+	if (z->snap)
+		printf("Node %d, zone %s: %llu free pages, divergence from buddyinfo %.3f%% "
+		       "(%llu pages)\n", z->d->node, z->d->name,
+		       (unsigned long long)pages_of(z->model, c->nr_orders), d * 100,
+		       (unsigned long long)diff);
+	else
+		printf("Node %d, zone %s: %llu free pages (no buddyinfo of that moment to "
+		       "compare with)\n", z->d->node, z->d->name,
+		       (unsigned long long)pages_of(z->model, c->nr_orders));
 	for (unsigned int o = 0; o < c->nr_orders; o++)
 		ord[o] = o;
 	print_counts("order", ord, c->nr_orders);
@@ -277,7 +335,8 @@ static void zone_text(const struct fcmd *c, const struct fzone *z)
 
 static void timeline_text(struct session *s, const struct fcmd *c)
 {
-	printf("--- kmemscope frag: %.1f s on %s\n", session__elapsed(s), kernel_release());
+	printf("--- kmemscope frag: %.1f s on %s\n", session__elapsed(s),
+	       session__kernel_release(s));
 	for (size_t i = 0; i < c->nz; i++)
 		zone_text(c, &c->z[i]);
 	fflush(stdout);
@@ -459,9 +518,9 @@ static void doc_json(struct json *j, struct session *s, const struct fcmd *c,
 	struct session_totals tot;
 
 	json__obj(j, NULL);
-	json__str(j, "kernel", kernel_release());
+	json__str(j, "kernel", session__kernel_release(s));
 	json__dbl(j, "duration_s", session__elapsed(s));
-	if (c->o->command)
+	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	json__i64(j, "page_block_order", c->pageblock_order);
 	json__u64(j, "target_order", frag__config(c->f)->target_order);
@@ -488,7 +547,10 @@ static int report(struct session *s, struct fcmd *c)
 	struct json *j;
 
 	if (!c->z[0].snap)
-		snapshot(c);		/* no tick came: the best there is now */
+		snapshot(c);		/* no tick came (or none read buddyinfo): now */
+	if (session__replaying(s) && !c->z[0].snap)
+		kms_warn("no /proc/buddyinfo in the recording for this moment (-d, or a "
+			 "truncated file): the model is shown without the comparison");
 	if (frag__attribute(c->f, c->ids, c->nz, &rows, &nr, &fb))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	if (!c->o->json) {
@@ -544,7 +606,6 @@ static int tick(struct session *s, void *ctx)
 static void fcmd_free(struct fcmd *c)
 {
 	frag__free(c->f);
-	zoneinfo__free(c->zi);
 	free(c->z);
 	free(c->ids);
 	free(c->tl);
@@ -553,6 +614,7 @@ static void fcmd_free(struct fcmd *c)
 static int run(struct cli_opts *o)
 {
 	struct fcmd c = { .o = o, .tty = isatty(STDOUT_FILENO) };
+	bool replay = o->replay != NULL;
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -567,10 +629,11 @@ static int run(struct cli_opts *o)
 	c.next_print = o->interval;
 	if ((rc = session__open(&s, &so)))
 		return rc;
-	if (!(rc = setup_model(&c)) && !(rc = seed(&c))) {
+	c.s = s;
+	if (!(rc = setup_model(&c)) && !(rc = replay ? seed_replay(&c) : seed(&c))) {
 		frag__page_sink(c.f, &c.sink);
 		decoder__set_page_sink(session__decoder(s), &c.sink);
-		if (!o->json && !o->interval)
+		if (!o->json && !o->interval && !replay)
 			fprintf(stderr, "kmemscope: model seeded (%d %s, divergence %.4f%%); "
 				"tracing%s... (Ctrl-C to stop)\n", c.seed_tries,
 				c.seed_tries == 1 ? "try" : "tries", c.seed_divergence * 100,
@@ -587,11 +650,12 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_frag = {
 	.name = "frag",
 	.summary = "free blocks rebuilt from page events, and who fragments memory",
-	.allowed = "dinrozc",
+	.allowed = "dinrozcOF",
 	.run = run,
 	.usage =
 	"Usage: kmemscope frag [-d SECONDS] [-i INTERVAL] [--order N] [--zone NAME]\n"
-	"                      [-n ROWS] [--ring-mb N] [--json] [--pretty] [-- COMMAND...]\n"
+	"                      [-n ROWS] [--ring-mb N] [-o FILE [--force]] [--json] [--pretty]\n"
+	"                      [-- COMMAND...]\n"
 	"\n"
 	"Seeds a page-level model of the buddy free lists from /proc/kpageflags, keeps\n"
 	"it current from the page events (zone_locked, pcpu_drain, direct frees,\n"
@@ -612,6 +676,9 @@ const struct cli_cmd cmd_frag = {
 	"      --zone NAME         only zones named NAME (DMA, DMA32, Normal, ...)\n"
 	"  -n, --rows N            attribution rows to show (default 20; JSON: all)\n"
 	"      --ring-mb N         ring buffer size in MiB, a power of two (default 64)\n"
+	"  -o, --output FILE       also record the trace, with the seed and the buddyinfo\n"
+	"                          read at each snapshot ('kmemscope report FILE frag')\n"
+	"      --force             let -o replace an existing FILE\n"
 	"      --json, --pretty    print JSON at the end\n"
 	"  -- COMMAND              trace while COMMAND runs, then print\n"
 	"\n"

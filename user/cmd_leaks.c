@@ -31,10 +31,10 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	if (!j)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	json__obj(j, NULL);
-	json__str(j, "kernel", kernel_release());
+	json__str(j, "kernel", session__kernel_release(s));
 	json__dbl(j, "duration_s", r->window_s);
 	json__dbl(j, "settle_s", r->settle_s);
-	if (o->command)
+	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	leaks__trust_json(j, t);
 	json__obj(j, "totals");
@@ -80,7 +80,7 @@ static int run(struct cli_opts *o)
 	so.max_live = o->max_tracked;
 	so.isolate = o->command != NULL;	/* the command's allocations, not the system's */
 	so.tick = tick;
-	if (!o->duration && !o->command)
+	if (!o->duration && !o->command && !o->replay)
 		fprintf(stderr, "kmemscope: tracing until Ctrl-C...\n");
 	if ((rc = session__open(&s, &so)))
 		return rc;
@@ -94,12 +94,12 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.allowed = "dinpsrcmST",
+	.allowed = "dinpsrcmSTOF",
 	.run = run,
 	.usage =
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
 	"                       [-p PID] [-n ROWS] [--settle SECONDS] [--max-tracked N]\n"
-	"                       [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                       [-o FILE [--force]] [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"
@@ -123,6 +123,7 @@ const struct cli_cmd cmd_leaks = {
 	"  -p PID              only allocations made by this process\n"
 	"  --max-tracked N     outstanding allocations tracked at most (default 8388608);\n"
 	"                      beyond it they are counted in trust.table_full\n"
+	"  -o FILE [--force]   also record the trace ('kmemscope report FILE leaks')\n"
 	"\n"
 	"The trust block says how far to believe the numbers: lost records, frees of\n"
 	"memory allocated before tracing (unmatched_frees), runs the kernel skipped\n"
@@ -131,5 +132,6 @@ const struct cli_cmd cmd_leaks = {
 	"EXAMPLES\n"
 	"  sudo kmemscope leaks -d 60 -i 5              # a minute, growth every 5 s\n"
 	"  sudo kmemscope leaks --min-age 10 -d 30 --json\n"
-	"  sudo kmemscope leaks --stacks -- ./my-test   # what my-test left behind\n",
+	"  sudo kmemscope leaks --stacks -- ./my-test   # what my-test left behind\n"
+	"  sudo kmemscope leaks -o t.kms -- ./my-test; kmemscope report t.kms leaks\n",
 };

@@ -72,7 +72,8 @@ static int run(struct cli_opts *o)
 	const char *missing;
 	int rc, err;
 
-	if ((rc = session__check_privileges()) || (rc = session__load_ksyms(&ks)))
+	if ((rc = session__check_privileges()) || (rc = session__check_btf()) ||
+	    (rc = session__load_ksyms(&ks)))
 		return rc;
 	err = tracer__open(&t, &to, ks);
 	if (err) {

@@ -18,8 +18,8 @@
  * tracer__* calls): see docs/recording-format.md. */
 static const struct { const struct cli_cmd *cmd; bool ready; } views[] = {
 	{ &cmd_top, true },
-	{ &cmd_leaks, false },
-	{ &cmd_frag, false },
+	{ &cmd_leaks, true },
+	{ &cmd_frag, true },
 };
 
 static const struct cli_cmd *find_view(const char *name, bool *ready)

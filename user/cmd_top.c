@@ -96,6 +96,24 @@ static size_t row_limit(const struct top *t, size_t nr)
 	return nr < max ? nr : max;
 }
 
+/* "hooks: page=tracepoint kmalloc=tp_btf ...": the alloc hook of each family. */
+static void print_hooks(const struct session *s)
+{
+	const struct tracer *t = session__tracer(s);
+	const struct hook_result *r;
+	int nr;
+
+	if (!t)
+		return;		/* a replay: 'report FILE info' lists the probes */
+	r = tracer__results(t, &nr);
+	fputs("hooks:", stdout);
+	for (int i = 0; i < nr; i++)
+		if (!strcmp(r[i].hook->event, "alloc"))
+			printf(" %s=%s", kms_family_name(r[i].hook->family), r[i].chosen < 0 ? "none" :
+			       kms_mech_name(r[i].hook->cands[r[i].chosen].mech));
+	fputs(" (details: kmemscope probes)\n", stdout);
+}
+
 static int print_table(struct session *s, struct top *t)
 {
 	struct session_totals tot;
@@ -113,6 +131,7 @@ static int print_table(struct session *s, struct top *t)
 	       session__elapsed(s), session__kernel_release(s), (unsigned long long)tot.seen,
 	       (unsigned long long)(tot.dropped + (tot.emitted > tot.received ?
 						    tot.emitted - tot.received : 0)));
+	print_hooks(s);
 	printf("%-10s %9s %9s %9s %12s %12s %6s  %s\n", "FAMILY", "ALLOCS", "FREES", "LIVE",
 	       "BYTES_REQ", "BYTES_ALLOC", "WASTE", "CALLER");
 	for (size_t i = 0; i < row_limit(t, nr); i++)

@@ -51,6 +51,8 @@ struct frag {
 	uint64_t seed_pfn, seed_end;
 	uint64_t now, stamp;
 	struct frag_stats st;
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
 static uint64_t hash64(uint64_t x)
@@ -539,9 +541,20 @@ int frag__on_extfrag(struct frag *f, const struct kms_rec_page_extfrag *r)
 	return 0;
 }
 
+void frag__set_clock(struct frag *f, uint64_t (*now)(void *ctx), void *ctx)
+{
+	f->clock = now;
+	f->clock_ctx = ctx;
+}
+
+static uint64_t sink_now(const struct frag *f)
+{
+	return f->clock ? f->clock(f->clock_ctx) : now_ns();
+}
+
 static void sink_alloc(void *ctx, const struct kms_alloc *a)
 {
-	frag__set_now(ctx, now_ns());
+	frag__set_now(ctx, sink_now(ctx));
 	frag__on_alloc(ctx, a->key, a->order, a->caller);
 }
 
@@ -549,7 +562,7 @@ static void sink_free(void *ctx, uint64_t pfn, uint32_t order, uint32_t event)
 {
 	if (event != KMS_EV_PAGE_FREE)	/* mm_page_free_batched repeats mm_page_free */
 		return;
-	frag__set_now(ctx, now_ns());
+	frag__set_now(ctx, sink_now(ctx));
 	frag__on_free(ctx, pfn, order);
 }
 

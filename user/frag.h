@@ -139,6 +139,9 @@ int frag__on_drain(struct frag *f, uint64_t pfn, unsigned int order);	/* pcpu_dr
 int frag__on_extfrag(struct frag *f, const struct kms_rec_page_extfrag *r);
 /* Fill @sink with callbacks into @f. */
 void frag__page_sink(struct frag *f, struct page_sink *sink);
+/* The time the sink gives the events (trims): @now(@ctx), ns; default now_ns().
+ * A session's receive time (agg__now) makes a replay see the same times. */
+void frag__set_clock(struct frag *f, uint64_t (*now)(void *ctx), void *ctx);
 
 /*
  * Attribution at order T over the zones @zones[0..nr) (NULL: all).  *rows

@@ -174,7 +174,7 @@ int leaks__trust(struct session *s, struct leak_trust *t)
 	*t = (struct leak_trust){
 		.lost = tot.dropped + (tot.emitted > tot.received ? tot.emitted - tot.received : 0),
 		.unmatched_frees = st->unmatched_frees, .missed_frees = st->missed_frees,
-		.recursion_misses = tracer__recursion_misses(session__tracer(s)),
+		.recursion_misses = session__recursion_misses(s),
 		.stack_errors = tot.raw.stack_errors, .table_full = st->table_full,
 		.bad_records = decoder__stats(session__decoder(s))->bad_records,
 	};
@@ -260,7 +260,7 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 		       const struct leak_trust *t, size_t limit)
 {
 	printf("kmemscope leaks: %.1f s window + %.1f s settle on %s\n", r->window_s, r->settle_s,
-	       kernel_release());
+	       session__kernel_release(s));
 	for (int c = 0; c < LEAK_NR; c++)
 		printf("  %-11s %8llu allocations %12llu bytes\n", leaks__class_name(c),
 		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);

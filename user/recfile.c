@@ -176,6 +176,35 @@ int recw__loss(struct recw *w, uint64_t dropped_total)
 	return w->len >= REC_CHUNK_RAW ? recw__flush(w) : 0;
 }
 
+int recw__tick(struct recw *w, uint64_t elapsed_ns, uint64_t now_ns)
+{
+	uint64_t v[2] = { elapsed_ns, now_ns };
+
+	item(w, REC_I_TICK, v, sizeof(v));
+	w->have_t = false;	/* the tick may have moved the clock: say it again */
+	return w->len >= REC_CHUNK_RAW ? recw__flush(w) : 0;
+}
+
+int recw__text_items(struct recw *w, enum rec_item kind, const char *text, size_t len)
+{
+	int err = 0;
+
+	while (len && !err) {
+		size_t n = len < REC_ITEM_MAX ? len : REC_ITEM_MAX;
+
+		for (size_t k = n; n == REC_ITEM_MAX && k > 0; k--)
+			if (text[k - 1] == '\n') {	/* whole lines when they fit */
+				n = k;
+				break;
+			}
+		item(w, kind, text, n);
+		text += n;
+		len -= n;
+		err = w->len >= REC_CHUNK_RAW ? recw__flush(w) : 0;
+	}
+	return err;
+}
+
 int recw__flush(struct recw *w)
 {
 	int err;
@@ -190,6 +219,17 @@ int recw__flush(struct recw *w)
 	if (!err)
 		w->chunks++;
 	return err;
+}
+
+/* u64 t_ns (of the COUNTERS frame it follows), u32 nr, u32 0, u64 values[nr]. */
+static int recw__counters_x(struct recw *w, const struct rec_counters *c)
+{
+	uint8_t b[16 + 8] = {};
+
+	put64(b, c->t_ns);
+	put32(b + 8, 1);
+	put64(b + 16, c->recursion_misses);
+	return recw__frame(w, REC_F_COUNTERS_X, b, sizeof(b));
 }
 
 int recw__counters(struct recw *w, const struct rec_counters *c)
@@ -208,7 +248,9 @@ int recw__counters(struct recw *w, const struct rec_counters *c)
 	}
 	put64(p + 8 * 4 * KMS_EV_NR, c->c.stack_errors);
 	put64(p + 8 * (4 * KMS_EV_NR + 1), c->c.name_errors);
-	return recw__frame(w, REC_F_COUNTERS, b, sizeof(b));
+	int err = recw__frame(w, REC_F_COUNTERS, b, sizeof(b));
+
+	return err ? err : recw__counters_x(w, c);
 }
 
 int recw__stacks(struct recw *w, const void *data, size_t len)
@@ -433,6 +475,22 @@ static int add_counters(struct recr *r, const uint8_t *b, size_t n)
 	return 0;
 }
 
+/* Extends the snapshot just before it; one for another snapshot is ignored. */
+static int add_counters_x(struct recr *r, const uint8_t *b, size_t n)
+{
+	uint32_t nr = n >= 16 ? get32(b + 8) : 0;
+	struct rec_counters *c = r->nr_snaps ? &r->snaps[r->nr_snaps - 1] : NULL;
+
+	if (n < 16 || nr > REC_COUNTERS_X_MAX || n != 16 + (size_t)nr * 8)
+		return -EBADMSG;
+	if (!c || c->has_x || c->t_ns != get64(b))
+		return 0;
+	c->has_x = true;
+	if (nr >= 1)
+		c->recursion_misses = get64(b + 16);
+	return 0;
+}
+
 static int add_end(struct recr *r, const uint8_t *b, size_t n)
 {
 	if (n != END_SIZE)
@@ -525,6 +583,10 @@ static int on_contents(struct recr *r, uint32_t type, uint8_t *p, size_t n)
 		return err;
 	case REC_F_END:
 		err = add_end(r, p, n);
+		free(p);
+		return err;
+	case REC_F_COUNTERS_X:
+		err = add_counters_x(r, p, n);
 		free(p);
 		return err;
 	default:
@@ -773,6 +835,13 @@ static int items(const uint8_t *p, size_t n, const struct rec_replay_ops *ops, v
 				return -EBADMSG;
 			memcpy(v, p + off, 16);
 			rc = ops->loss ? ops->loss(ctx, v[0], v[1]) : 0;
+		} else if (kind == REC_I_TICK) {
+			if (len != 16)
+				return -EBADMSG;
+			memcpy(v, p + off, 16);
+			rc = ops->tick ? ops->tick(ctx, v[0], v[1]) : 0;
+		} else if (kind == REC_I_BUDDYINFO) {
+			rc = ops->text ? ops->text(ctx, kind, (const char *)p + off, len) : 0;
 		}
 		off += len;
 	}

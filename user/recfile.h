@@ -40,6 +40,7 @@ enum rec_frame {
 	REC_F_STACKS,		/* binary: {u32 id, u32 nr, u64 frames[nr]}... */
 	REC_F_COUNTERS,		/* binary: struct rec_counters snapshot */
 	REC_F_END,		/* binary: struct rec_end; the file is complete */
+	REC_F_COUNTERS_X,	/* binary: more counters for the COUNTERS frame before it */
 	REC_F_NR,
 };
 
@@ -47,12 +48,19 @@ enum rec_item {		/* an item in an EVENTS frame: u32 (kind << 24 | len), payload 
 	REC_I_TIME = 1,		/* u64 ns since the trace began: agg__set_now() */
 	REC_I_RECORD,		/* one ring-buffer record, as kms_records.h lays it out */
 	REC_I_LOSS,		/* u64 dropped since the last LOSS, u64 dropped in all */
+	REC_I_TICK,		/* u64 elapsed_ns, u64 now_ns: the live session's tick ran here */
+	REC_I_BUDDYINFO,	/* /proc/buddyinfo lines read at this point (adds up until a TICK) */
 };
+
+#define REC_COUNTERS_X_MAX 64	/* values in a COUNTERS_X frame */
 
 struct rec_counters {
 	uint64_t t_ns;		/* when read, ns since the trace began */
 	uint64_t received;	/* records read from the ring (cache names excluded) */
 	struct kms_counters c;	/* summed over CPUs; c.scratch is not stored */
+	/* from COUNTERS_X (absent in older files: then 0, has_x false) */
+	uint64_t recursion_misses;	/* tracer__recursion_misses() */
+	bool has_x;
 };
 
 struct rec_end {
@@ -74,8 +82,14 @@ int recw__create(struct recw **out, const char *path, bool force);
 int recw__frame(struct recw *w, enum rec_frame type, const void *data, size_t len);
 int recw__record(struct recw *w, uint64_t now_ns, const void *rec, size_t size);
 int recw__loss(struct recw *w, uint64_t dropped_total);
+/* The session's tick callback ran now (after the records before it). */
+int recw__tick(struct recw *w, uint64_t elapsed_ns, uint64_t now_ns);
+/* Text read at this point of the stream (REC_I_BUDDYINFO), in items of whole
+ * lines of at most REC_ITEM_MAX bytes. */
+int recw__text_items(struct recw *w, enum rec_item kind, const char *text, size_t len);
 /* Write out the pending events chunk, if any. */
 int recw__flush(struct recw *w);
+/* A COUNTERS frame and its COUNTERS_X frame. */
 int recw__counters(struct recw *w, const struct rec_counters *c);
 int recw__stacks(struct recw *w, const void *data, size_t len);
 /* END frame, fsync, rename to the final name. */
@@ -102,6 +116,8 @@ struct rec_replay_ops {
 	int (*time)(void *ctx, uint64_t now_ns);
 	int (*record)(void *ctx, const void *rec, size_t size);	/* aligned copy */
 	int (*loss)(void *ctx, uint64_t dropped, uint64_t total);
+	int (*tick)(void *ctx, uint64_t elapsed_ns, uint64_t now_ns);
+	int (*text)(void *ctx, enum rec_item kind, const char *text, size_t len);
 };
 
 /* 0, or -errno with a one-line message in err. The file is mapped. */

@@ -27,8 +27,13 @@ struct set {
 	size_t cap, nr;
 };
 
+struct seed_out;
+
 struct rectap {
 	struct recw *w;
+	struct seed_out *zseed;		/* per zone index: the caller's seed (frag) */
+	size_t nr_zseed;
+	struct seed_out *cur;		/* between seed_begin and seed_end */
 	const struct ksyms *ks;
 	bool stacks;
 	struct set syms, stack_ids;
@@ -198,8 +203,10 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 			u.release, u.version, u.machine, id, sysconf(_SC_PAGESIZE),
 			zi ? zoneinfo__pageblock_order(zi) : -1);
 	err |= text_add(t, "clock=CLOCK_MONOTONIC, ns since the trace began\nnr_cpus=%ld\n"
-			"stacks=%d\npid_filter=%u\nring_bytes=%" PRIu64 "\nrecords=kms_records.h/1\n",
-			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->ring_bytes);
+			"stacks=%d\npid_filter=%u\nring_bytes=%" PRIu64 "\nrecords=kms_records.h/1\n"
+			"tick_interval=%.17g\nthp=%d\n",
+			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->ring_bytes,
+			in->interval, !access("/sys/kernel/mm/transparent_hugepage", F_OK));
 	if (in->command) {
 		size_t from = t->text_len;
 
@@ -281,6 +288,8 @@ struct seed_out {
 	size_t nr, cap;
 	unsigned int cls;
 	uint64_t len;
+	bool have;			/* zseed: given by the caller */
+	uint64_t start_pfn, spanned, fed;
 	int (*pump)(void *ctx);
 	void *ctx;
 };
@@ -328,24 +337,37 @@ static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanne
 	return run_push(s);
 }
 
-static int seed_append(struct rectap *t, uint32_t zone, const struct zone_desc *z,
+/* The seed is built in a buffer of its own: the ring is pumped meanwhile, and
+ * an events chunk flushed then writes the symbols it needs through t->text. */
+struct seed_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int seed_append(struct seed_buf *b, uint32_t zone, const struct zone_desc *z,
 		       const struct seed_out *s)
 {
-	size_t need = 24 + s->nr * 8;
+	size_t need = 24 + s->nr * 8, cap = b->cap ? b->cap : 1 << 16;
 	uint32_t nr = s->nr;
 	uint8_t *p;
 
-	if (t->text_len + need > REC_FRAME_MAX)
+	if (b->len + need > REC_FRAME_MAX)
 		return -E2BIG;
-	if (reserve(t, need))
-		return -ENOMEM;
-	p = (uint8_t *)t->text + t->text_len;
+	while (cap - b->len < need)
+		cap *= 2;
+	if (cap != b->cap) {
+		if (!(p = realloc(b->p, cap)))
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	p = b->p + b->len;
 	memcpy(p, &zone, 4);
 	memcpy(p + 4, &nr, 4);
 	memcpy(p + 8, &z->start_pfn, 8);
 	memcpy(p + 16, &z->spanned, 8);
 	memcpy(p + 24, s->runs, s->nr * 8);
-	t->text_len += need;
+	b->len += need;
 	return 0;
 }
 
@@ -354,18 +376,25 @@ static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 	struct zoneinfo *zi = zoneinfo__new();
 	uint64_t *buf = malloc(SEED_CHUNK * 8);
 	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), err = 0;
+	struct seed_buf out = {};
 
-	t->text_len = 0;
-	if (fd >= 0 && zi && buf && !zoneinfo__load(zi, "/proc")) {
+	if (zi && buf && !zoneinfo__load(zi, "/proc") && (fd >= 0 || t->nr_zseed)) {
 		for (size_t i = 0; i < zoneinfo__nr_zones(zi) && !err; i++) {
 			const struct zone_desc *z = zoneinfo__zone(zi, i);
 			struct seed_out s = { .cls = PAGE_CLASS_NR, .pump = pump, .ctx = ctx };
 
 			if (!z->spanned || !(z->flags & ZD_START_PFN))
 				continue;
+			if (i < t->nr_zseed && t->zseed[i].have &&
+			    t->zseed[i].start_pfn == z->start_pfn && t->zseed[i].spanned == z->spanned) {
+				err = seed_append(&out, i, z, &t->zseed[i]);	/* as the caller saw it */
+				continue;
+			}
+			if (fd < 0)
+				continue;
 			err = seed_zone(&s, fd, z->start_pfn, z->spanned, buf);
 			if (!err)
-				err = seed_append(t, i, z, &s);
+				err = seed_append(&out, i, z, &s);
 			free(s.runs);
 		}
 	}
@@ -373,9 +402,10 @@ static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 		close(fd);
 	free(buf);
 	zoneinfo__free(zi);
-	if (err == -E2BIG)
-		t->text_len = 0;	/* too fragmented to store: frag replays without it */
-	return err == -E2BIG ? 0 : err ? err : text_flush(t, REC_F_PAGESEED);
+	if (!err && !t->err && out.len)		/* -E2BIG: too fragmented to store */
+		err = recw__frame(t->w, REC_F_PAGESEED, out.p, out.len);
+	free(out.p);
+	return err == -E2BIG ? 0 : err ? err : t->err;
 }
 
 int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx)
@@ -389,6 +419,93 @@ int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 	    (err = text_flush(t, REC_F_META)))
 		return err;
 	return page_seed(t, pump, ctx);
+}
+
+int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned)
+{
+	struct seed_out *z;
+
+	if (zone >= 4096)
+		return -EINVAL;
+	if (zone >= t->nr_zseed) {
+		z = realloc(t->zseed, (zone + 1) * sizeof(*z));
+		if (!z)
+			return -ENOMEM;
+		memset(z + t->nr_zseed, 0, (zone + 1 - t->nr_zseed) * sizeof(*z));
+		t->zseed = z;
+		t->nr_zseed = zone + 1;
+	}
+	z = &t->zseed[zone];
+	z->nr = z->len = z->fed = 0;
+	z->cls = PAGE_CLASS_NR;
+	z->have = false;
+	z->start_pfn = start_pfn;
+	z->spanned = spanned;
+	t->cur = z;
+	return 0;
+}
+
+int rectap__seed_feed(struct rectap *t, const uint64_t *kpf, size_t n)
+{
+	struct seed_out *z = t->cur;
+
+	if (!z)
+		return -EINVAL;
+	if (n > z->spanned - z->fed)
+		n = z->spanned - z->fed;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int c = pageseed__classify(kpf[i]);
+
+		if (c != z->cls && run_push(z))
+			return -ENOMEM;
+		z->cls = c;
+		z->len++;
+	}
+	z->fed += n;
+	return 0;
+}
+
+int rectap__seed_end(struct rectap *t)
+{
+	struct seed_out *z = t->cur;
+	int err;
+
+	if (!z)
+		return -EINVAL;
+	t->cur = NULL;
+	err = run_push(z);	/* pfns not fed are holes, in the replay too */
+	z->have = !err;
+	return err;
+}
+
+int rectap__note(struct rectap *t, const char *key, const char *value)
+{
+	size_t from;
+	int err;
+
+	if (t->err)
+		return t->err;
+	t->text_len = 0;
+	err = text_add(t, "%s=", key);
+	from = t->text_len;
+	if (!err)
+		err = text_add(t, "%s", value);
+	for (size_t i = from; !err && i < t->text_len; i++)
+		if (t->text[i] == '\n' || t->text[i] == '\r')
+			t->text[i] = ' ';
+	if (!err)
+		err = text_add(t, "\n");
+	return t->err = err ? err : text_flush(t, REC_F_META);
+}
+
+int rectap__tick(struct rectap *t, uint64_t elapsed_ns, uint64_t now_ns)
+{
+	return t->err = t->err ? t->err : recw__tick(t->w, elapsed_ns, now_ns);
+}
+
+int rectap__buddyinfo(struct rectap *t, const char *text, size_t len)
+{
+	return t->err = t->err ? t->err : recw__text_items(t->w, REC_I_BUDDYINFO, text, len);
 }
 
 int rectap__record(struct rectap *t, uint64_t now_ns, const void *rec, size_t size)
@@ -472,6 +589,9 @@ void rectap__free(struct rectap *t)
 	if (!t)
 		return;
 	recw__free(t->w);
+	for (size_t i = 0; i < t->nr_zseed; i++)
+		free(t->zseed[i].runs);
+	free(t->zseed);
 	free(t->syms.v);
 	free(t->stack_ids.v);
 	free(t->text);

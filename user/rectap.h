@@ -9,6 +9,7 @@
 #define KMS_RECTAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "recfile.h"
 
@@ -24,6 +25,7 @@ struct rectap_info {
 	uint32_t filter_tgid;
 	uint64_t ring_bytes;
 	char **command;
+	double interval;	/* seconds between the session's ticks; 0: none */
 };
 
 struct rectap;
@@ -34,6 +36,18 @@ int rectap__open(struct rectap **out, const struct rectap_info *in);
  * seed takes a while (0.5 s for 6.5 M pages): pump(ctx) is called between
  * pieces so that the caller keeps draining the ring meanwhile. */
 int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx);
+/* The page picture of zone @zone (index in the /proc/zoneinfo layout) as the
+ * caller read it before rectap__start (frag's seed): kpageflags words from
+ * the zone start. rectap__start stores it instead of scanning that zone
+ * again; a later seed of the same zone replaces an earlier one. */
+int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned);
+int rectap__seed_feed(struct rectap *t, const uint64_t *kpf, size_t n);
+int rectap__seed_end(struct rectap *t);
+/* A "key=value" META line (a later META frame; the first value of a key wins). */
+int rectap__note(struct rectap *t, const char *key, const char *value);
+/* The session's tick ran (after the records before it); text read then. */
+int rectap__tick(struct rectap *t, uint64_t elapsed_ns, uint64_t now_ns);
+int rectap__buddyinfo(struct rectap *t, const char *text, size_t len);
 int rectap__record(struct rectap *t, uint64_t now_ns, const void *rec, size_t size);
 /* Once a second: flush the chunk, note losses, a counter snapshot. */
 int rectap__snapshot(struct rectap *t, const struct rec_counters *c);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "zoneinfo.h"
 
 #define POLL_MS 50
+#define SEED_CHUNK 65536	/* kpageflags words per pread */
 
 struct session {
 	struct session_opts o;
@@ -48,10 +50,20 @@ struct session {
 	uint64_t received, names;
 	struct rectap *tap;		/* -o FILE */
 	uint64_t next_snap;
+	bool in_tick;			/* live: in the tick callback; elapsed frozen */
+	uint64_t tick_ns;
 	struct recr *rr;		/* replay */
 	uint64_t rp_elapsed, rp_last, rp_window, rp_next_tick;
 	uint64_t rp_counters_at;	/* snapshot time: UINT64_MAX, the last */
+	bool rp_ticks;			/* tick where the live session did (REC_I_TICK) */
+	bool rp_in_tick;
+	char *rp_bi;			/* buddyinfo read in the tick being replayed */
+	size_t rp_bi_len;
+	char *end_bi;			/* buddyinfo when the trace ended (recorded) */
+	size_t end_bi_len;
 };
+
+#define BUDDYINFO_MAX (1u << 20)
 
 static volatile sig_atomic_t stop;
 
@@ -74,6 +86,14 @@ int session__check_privileges(void)
 		return 0;
 	return kms_err(KMS_EXIT_FAIL, "tracing needs root (or CAP_BPF and CAP_PERFMON): "
 		       "try sudo");
+}
+
+int session__check_btf(void)
+{
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	return kms_err(KMS_EXIT_SKIP, "the kernel has no BTF (/sys/kernel/btf/vmlinux, "
+		       "CONFIG_DEBUG_INFO_BTF): kmemscope's CO-RE programs cannot load here");
 }
 
 int session__load_ksyms(struct ksyms **out)
@@ -180,6 +200,7 @@ static int tap_open(struct session *s)
 		.path = s->o.record, .force = s->o.force, .tracer = s->tracer, .ks = s->ks,
 		.stacks = s->o.tracer.stacks, .filter_tgid = s->o.tracer.filter_tgid,
 		.ring_bytes = s->o.tracer.ring_bytes, .command = s->o.command,
+		.interval = s->o.tick ? s->o.interval : 0,
 	};
 	int err = rectap__open(&s->tap, &in);
 
@@ -202,6 +223,8 @@ static void tap_counters(struct session *s, struct rec_counters *c)
 	c->received = s->received;
 	tracer__counters(s->tracer, &c->c);
 	c->c.scratch = 0;
+	c->recursion_misses = tracer__recursion_misses(s->tracer);
+	c->has_x = true;
 }
 
 static int tap_snapshot(struct session *s)
@@ -277,6 +300,9 @@ static int setup_replay(struct session *s)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	agg__set_limit(s->agg, s->o.max_live);
 	replay_zones(s);
+	t = recr__meta(s->rr, "tick_interval");
+	s->rp_ticks = s->o.tick && s->o.interval > 0 && t &&
+		      fabs(strtod(t, NULL) - s->o.interval) < 1e-9;
 	return 0;
 }
 
@@ -288,7 +314,7 @@ static int rp_time(void *ctx, uint64_t t)
 
 	if (stop || (s->rp_window && t > s->rp_window))
 		return 1;
-	while (s->o.interval > 0 && s->o.tick && s->rp_last >= s->rp_next_tick) {
+	while (!s->rp_ticks && s->o.interval > 0 && s->o.tick && s->rp_last >= s->rp_next_tick) {
 		s->rp_next_tick += s->o.interval * 1e9;
 		s->rp_elapsed = s->rp_last;
 		if ((rc = s->o.tick(s, s->o.tick_ctx)))
@@ -304,9 +330,47 @@ static int rp_record(void *ctx, const void *rec, size_t size)
 	return on_record(ctx, (void *)rec, size);
 }
 
+/* A tick of the live session: replayed there when the intervals agree, with
+ * the clock and elapsed time it had. */
+static int rp_tick(void *ctx, uint64_t elapsed_ns, uint64_t now)
+{
+	struct session *s = ctx;
+	int rc = 0;
+
+	if (stop || (s->rp_window && now > s->rp_window))
+		return 1;
+	if (s->rp_ticks) {
+		agg__set_now(s->agg, now);
+		s->rp_last = now;
+		s->rp_elapsed = elapsed_ns;
+		s->rp_in_tick = true;
+		rc = s->o.tick(s, s->o.tick_ctx);
+		s->rp_in_tick = false;
+	}
+	s->rp_bi_len = 0;	/* what was read in that tick */
+	return rc;
+}
+
+static int rp_text(void *ctx, enum rec_item kind, const char *text, size_t len)
+{
+	struct session *s = ctx;
+	char *p;
+
+	if (kind != REC_I_BUDDYINFO || s->rp_bi_len + len > BUDDYINFO_MAX)
+		return 0;
+	if (!(p = realloc(s->rp_bi, s->rp_bi_len + len + 1)))
+		return -ENOMEM;
+	memcpy(p + s->rp_bi_len, text, len);
+	s->rp_bi = p;
+	s->rp_bi_len += len;
+	p[s->rp_bi_len] = 0;
+	return 0;
+}
+
 static int replay(struct session *s)
 {
-	const struct rec_replay_ops ops = { .time = rp_time, .record = rp_record };
+	const struct rec_replay_ops ops = { .time = rp_time, .record = rp_record,
+					    .tick = rp_tick, .text = rp_text };
 	const struct rec_end *e = recr__end(s->rr);
 	char err[256];
 	int rc;
@@ -315,6 +379,12 @@ static int replay(struct session *s)
 	s->rp_window = s->o.duration > 0 ? s->o.duration * 1e9 : 0;
 	s->rp_next_tick = s->o.interval * 1e9;
 	rc = recr__replay(s->rr, &ops, s, err, sizeof(err));
+	if (e && !rc && s->rp_bi_len) {		/* read to the end: what was read then */
+		s->end_bi = s->rp_bi;
+		s->end_bi_len = s->rp_bi_len;
+		s->rp_bi = NULL;
+	}
+	s->rp_bi_len = 0;
 	if (rc < 0)
 		return rc == -ENOMEM ? kms_err(KMS_EXIT_FAIL, "out of memory") :
 		       kms_err(KMS_EXIT_FAIL, "%s: %s", s->o.replay, err);
@@ -341,13 +411,11 @@ static int setup(struct session *s)
 
 	if (s->o.replay)
 		return setup_replay(s);
-	if ((rc = session__check_privileges()) || (rc = session__load_ksyms(&s->ks)))
+	if ((rc = session__check_privileges()) || (rc = session__check_btf()) ||
+	    (rc = session__load_ksyms(&s->ks)))
 		return rc;
 	if ((rc = open_tracer(s)))
 		return rc;
-	if (!tracer__feat(s->tracer)->btf)
-		return kms_err(KMS_EXIT_SKIP, "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			       "CO-RE programs cannot load");
 	if (!tracer__complete(s->tracer, &missing))
 		kms_warn("no usable hook for the %s family: see 'kmemscope probes'", missing);
 	s->cs = callsite__new(s->ks);
@@ -452,6 +520,54 @@ static int drain(struct session *s)
 	return n < 0 ? kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n)) : 0;
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0, cap = 8192;
+	char *b = fd >= 0 ? malloc(cap) : NULL, *p;
+	ssize_t r = 1;
+
+	while (b && r > 0 && n < BUDDYINFO_MAX) {
+		if (cap - n < 4096) {
+			if (!(p = realloc(b, cap *= 2)))
+				break;
+			b = p;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			r = 1;
+		else if (r > 0)
+			n += r;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (b && r < 0) {
+		free(b);
+		b = NULL;
+	}
+	if (b) {
+		b[n] = 0;
+		*len = n;
+	}
+	return b;
+}
+
+/* The tick callback, with the elapsed time frozen while it runs; recorded
+ * (with what it read: session__buddyinfo) so that a replay ticks here too. */
+static int live_tick(struct session *s)
+{
+	uint64_t now = agg__now(s->agg);
+	int rc;
+
+	s->tick_ns = now_ns() - s->start_ns;
+	s->in_tick = true;
+	rc = s->o.tick(s, s->o.tick_ctx);
+	s->in_tick = false;
+	if (!rc && s->tap && (rc = rectap__tick(s->tap, s->tick_ns, now)))
+		return tap_error(s, rc);
+	return rc;
+}
+
 static int loop(struct session *s, uint64_t end, bool settling)
 {
 	uint64_t next_tick = s->start_ns + s->o.interval * 1e9;
@@ -469,7 +585,7 @@ static int loop(struct session *s, uint64_t end, bool settling)
 			return n;
 		if (!settling && s->o.interval > 0 && s->o.tick && now_ns() >= next_tick) {
 			next_tick += s->o.interval * 1e9;
-			if ((n = s->o.tick(s, s->o.tick_ctx)))
+			if ((n = live_tick(s)))
 				return n;
 		}
 	}
@@ -529,6 +645,8 @@ int session__run(struct session *s)
 	}
 	if (!rc)
 		rc = drain(s);
+	if (!rc && s->tap && (s->end_bi = slurp("/proc/buddyinfo", &s->end_bi_len)))
+		rectap__buddyinfo(s->tap, s->end_bi, s->end_bi_len);	/* session__buddyinfo */
 	return !rc && s->tap ? tap_finish(s) : rc;
 }
 
@@ -545,6 +663,8 @@ void session__close(struct session *s)
 	cgroup__destroy(&s->cg);
 	rectap__free(s->tap);
 	recr__free(s->rr);
+	free(s->rp_bi);
+	free(s->end_bi);
 	ring_buffer__free(s->rb);
 	tracer__close(s->tracer);
 	decoder__free(s->dec);
@@ -561,13 +681,20 @@ double session__elapsed(const struct session *s)
 
 	if (s->rr)
 		return s->rp_elapsed / 1e9;
+	if (s->in_tick)
+		return s->tick_ns / 1e9;
 	return s->start_ns ? (end - s->start_ns) / 1e9 : 0;
 }
 
 int session__command_status(const struct session *s) { return s->cmd_status; }
 uint64_t session__window_end(const struct session *s) { return s->window_end_ns; }
 int session__leftover_procs(const struct session *s) { return s->leftover; }
-bool session__isolated(const struct session *s) { return s->cg.id != 0; }
+bool session__isolated(const struct session *s)
+{
+	const struct rec_end *e = s->rr ? recr__end(s->rr) : NULL;
+
+	return s->rr ? e && e->isolated : s->cg.id != 0;
+}
 
 int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max)
 {
@@ -661,14 +788,17 @@ struct seed_feed {
 	uint64_t left;		/* pages the zone still takes */
 };
 
+/* One kpageflags word per class that pageseed__classify() maps back to it. */
+static const uint64_t class_word[PAGE_CLASS_NR] = {
+	[PAGE_HOLE] = 1ull << KPF_NOPAGE, [PAGE_FREE] = 1ull << KPF_BUDDY,
+	[PAGE_SLAB] = 1ull << KPF_SLAB, [PAGE_PGTABLE] = 1ull << KPF_PGTABLE,
+	[PAGE_ANON] = 1ull << KPF_ANON, [PAGE_FILE] = 1ull << KPF_LRU,
+	[PAGE_RESERVED] = 1ull << KPF_RESERVED, [PAGE_OTHER] = 0,
+};
+
 static int seed_run(void *ctx, unsigned int cls, uint64_t pages)
 {
-	static const uint64_t word[PAGE_CLASS_NR] = {
-		[PAGE_HOLE] = 1ull << KPF_NOPAGE, [PAGE_FREE] = 1ull << KPF_BUDDY,
-		[PAGE_SLAB] = 1ull << KPF_SLAB, [PAGE_PGTABLE] = 1ull << KPF_PGTABLE,
-		[PAGE_ANON] = 1ull << KPF_ANON, [PAGE_FILE] = 1ull << KPF_LRU,
-		[PAGE_RESERVED] = 1ull << KPF_RESERVED, [PAGE_OTHER] = 0,
-	};
+	const uint64_t *word = class_word;
 	struct seed_feed *f = ctx;
 	uint64_t buf[1024];
 	int err = 0;
@@ -683,6 +813,34 @@ static int seed_run(void *ctx, unsigned int cls, uint64_t pages)
 		size_t n = pages < ARRAY_SIZE(buf) ? pages : ARRAY_SIZE(buf);
 
 		err = pageseed__feed(f->ps, buf, n);
+		pages -= n;
+	}
+	return err;
+}
+
+/* A recorded run of one page class, as words for a caller's feed function. */
+struct seed_words {
+	int (*feed)(void *ctx, const uint64_t *kpf, size_t n);
+	void *ctx;
+	uint64_t left;		/* pages the zone still takes */
+};
+
+static int seed_words_run(void *ctx, unsigned int cls, uint64_t pages)
+{
+	struct seed_words *w = ctx;
+	uint64_t buf[1024];
+	int err = 0;
+
+	if (cls >= PAGE_CLASS_NR)
+		return -EBADMSG;
+	for (size_t i = 0; i < ARRAY_SIZE(buf); i++)
+		buf[i] = class_word[cls];
+	pages = pages < w->left ? pages : w->left;	/* never past the zone */
+	w->left -= pages;
+	while (pages && !err) {
+		size_t n = pages < ARRAY_SIZE(buf) ? pages : ARRAY_SIZE(buf);
+
+		err = w->feed(w->ctx, buf, n);
 		pages -= n;
 	}
 	return err;
@@ -725,4 +883,96 @@ int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
 	err = pageseed__build(b, s->zi, fd, zone_ids, st);
 	close(fd);
 	return err;
+}
+
+int session__seed_zone(struct session *s, size_t zi,
+		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx)
+{
+	const struct zone_desc *z = s->zi && zi < zoneinfo__nr_zones(s->zi) ?
+				    zoneinfo__zone(s->zi, zi) : NULL;
+	uint64_t *buf, pfn, start, spanned;
+	int fd, err = 0;
+
+	if (!z)
+		return -ENOENT;
+	if (s->rr) {
+		struct seed_words w = { .feed = feed, .ctx = ctx, .left = z->spanned };
+
+		err = recr__seed(s->rr, zi, &start, &spanned, seed_words_run, &w);
+		return !err && (start != z->start_pfn || spanned != z->spanned) ? -EBADMSG : err;
+	}
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(SEED_CHUNK * sizeof(*buf));
+	if (!buf)
+		err = -ENOMEM;
+	if (!err && s->tap)
+		err = rectap__seed_begin(s->tap, zi, z->start_pfn, z->spanned);
+	for (pfn = z->start_pfn; !err && pfn < z->start_pfn + z->spanned;) {
+		uint64_t left = z->start_pfn + z->spanned - pfn;
+		ssize_t r = pread(fd, buf, (left < SEED_CHUNK ? left : SEED_CHUNK) * sizeof(*buf),
+				  (off_t)(pfn * sizeof(*buf)));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {	/* past the end: the rest are holes */
+			err = r < 0 ? -errno : 0;
+			break;
+		}
+		r /= sizeof(*buf);
+		pfn += r;
+		if (!(err = feed(ctx, buf, r)) && s->tap)
+			err = rectap__seed_feed(s->tap, buf, r);
+	}
+	if (s->tap && !err)
+		err = rectap__seed_end(s->tap);
+	free(buf);
+	close(fd);
+	return err;
+}
+
+struct zoneinfo *session__buddyinfo(struct session *s)
+{
+	struct zoneinfo *bi;
+	size_t n = 0;
+	char *text;
+
+	if (s->rr || (s->end_ns && s->end_bi)) {	/* what was recorded */
+		text = s->rp_in_tick && s->rp_bi_len ? s->rp_bi : s->rp_in_tick ? NULL : s->end_bi;
+		n = s->rp_in_tick ? s->rp_bi_len : s->end_bi_len;
+	} else {
+		text = slurp("/proc/buddyinfo", &n);
+		if (text && s->tap && s->in_tick)	/* an error shows at the next snapshot */
+			rectap__buddyinfo(s->tap, text, n);
+	}
+	bi = text ? zoneinfo__new() : NULL;
+	if (bi && zoneinfo__parse(bi, ZONEINFO_SRC_BUDDYINFO, text, n)) {
+		zoneinfo__free(bi);
+		bi = NULL;
+	}
+	if (text != s->rp_bi && text != s->end_bi)
+		free(text);
+	return bi;
+}
+
+void session__note(struct session *s, const char *key, const char *value)
+{
+	if (!s->rr && s->tap)
+		rectap__note(s->tap, key, value);	/* an error shows at the next snapshot */
+}
+
+const char *session__meta(const struct session *s, const char *key)
+{
+	return s->rr ? recr__meta(s->rr, key) : NULL;
+}
+
+uint64_t session__recursion_misses(const struct session *s)
+{
+	const struct rec_counters *c;
+
+	if (!s->rr)
+		return tracer__recursion_misses(s->tracer);
+	c = recr__counters(s->rr, s->rp_counters_at);
+	return c ? c->recursion_misses : 0;
 }

@@ -67,6 +67,27 @@ struct buddy;
 struct pageseed_stats;
 int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
 		      struct pageseed_stats *st);
+/* Seed one zone (index @zi into session__zones()) through @feed: kpageflags
+ * words for consecutive pfns from the zone start, in chunks. Live: read from
+ * /proc/kpageflags, and when recording, this is the page picture the file
+ * keeps for the zone (the last seed of a zone wins); replay: the recorded
+ * picture, one representative word per page class. -ENOENT: none recorded. */
+int session__seed_zone(struct session *s, size_t zi,
+		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx);
+/* /proc/buddyinfo now (zoneinfo__free it), or NULL. Live: read, and when
+ * recording, kept in the event stream at this point. Replay: what the live
+ * command read in the recorded tick being replayed; NULL outside one. */
+struct zoneinfo *session__buddyinfo(struct session *s);
+/* Facts a command finds out live and needs again in a replay (frag's seed
+ * tries): live, recorded as META lines (when recording) and NULL returned;
+ * replay, the recorded value or NULL. */
+void session__note(struct session *s, const char *key, const char *value);
+const char *session__meta(const struct session *s, const char *key);
+/* Events the kernel skipped because a BPF program was already running on the
+ * CPU (bpf_prog_info.recursion_misses): live, or the recorded value. */
+uint64_t session__recursion_misses(const struct session *s);
+/* Does the kernel describe itself in BTF? Error printed, exit code (4) returned. */
+int session__check_btf(void);
 /* Load kallsyms with a clear error: the exit code, 0 on success. */
 int session__load_ksyms(struct ksyms **out);
 /* Is argv[0] something we can execute? Error printed, exit code returned. */

@@ -99,8 +99,9 @@ def top_text_output_and_duration():
     assert rc == 0, f"exit {rc}: {err}"
     lines = out.splitlines()
     assert lines[0].startswith("kmemscope top:") and "lost" in lines[0], lines[:2]
-    assert lines[1].split()[:3] == ["FAMILY", "ALLOCS", "FREES"], lines[1]
-    assert 1 <= len(lines) - 2 <= 5, f"-n 5 gave {len(lines) - 2} rows"
+    assert lines[1].startswith("hooks: page=") and "kmalloc=" in lines[1], lines[1]
+    assert lines[2].split()[:3] == ["FAMILY", "ALLOCS", "FREES"], lines[2]
+    assert 1 <= len(lines) - 3 <= 5, f"-n 5 gave {len(lines) - 3} rows"
 
 
 @test
@@ -268,15 +269,35 @@ def readable_copy(path):
 
 @test
 def report_equals_live_top_json():
-    f = rec_path("live.kms")
-    rc, live, err = run("top", "--json", "-o", f, "--", sys.executable, PIPES, "300",
-                        timeout=120)
-    assert rc == 0, f"top -o exit {rc}: {err.strip()}"
-    rc, rep, err = run("report", readable_copy(f), "--json", user=65534)
-    assert rc == 0, f"report as nobody: exit {rc}: {err.strip()}"
-    assert rep == live, "report differs from live:\n" + live[:300] + "\n" + rep[:300]
-    rc, rep2, err = run("report", f, "top", "--json")
-    assert rc == 0 and rep2 == live, "'report FILE top' differs from live"
+    # Several recordings: the records read while the page seed is scanned at the
+    # start (the ring is pumped then) once went missing only now and then.
+    for i in range(5):
+        f = rec_path(f"live{i}.kms")
+        rc, live, err = run("top", "--json", "-o", f, "--", sys.executable, PIPES, "300",
+                            timeout=120)
+        assert rc == 0, f"top -o exit {rc}: {err.strip()}"
+        rc, rep, err = run("report", readable_copy(f), "--json", user=65534)
+        assert rc == 0, f"report as nobody: exit {rc}: {err.strip()}"
+        assert rep == live, f"recording {i}: report differs from live: " + json_diff(live, rep)
+        rc, rep2, err = run("report", f, "top", "--json")
+        assert rc == 0 and rep2 == live, f"recording {i}: 'report FILE top' differs from live"
+
+
+def json_diff(a, b):
+    """The first difference between two JSON documents, for messages."""
+    try:
+        a, b = json.loads(a), json.loads(b)
+    except ValueError:
+        return f"not JSON: {a[:200]!r} / {b[:200]!r}"
+    for k in a:
+        if a[k] != b.get(k):
+            if isinstance(a[k], list) and isinstance(b.get(k), list):
+                rows_a = [json.dumps(x, sort_keys=True) for x in a[k]]
+                rows_b = [json.dumps(x, sort_keys=True) for x in b[k]]
+                return (f"{k}: only live {[x for x in rows_a if x not in rows_b][:3]}, "
+                        f"only replay {[x for x in rows_b if x not in rows_a][:3]}")
+            return f"{k}: live {a[k]!r}, replay {b.get(k)!r}"
+    return f"keys: {sorted(set(b) - set(a))}"
 
 
 @test
@@ -435,6 +456,70 @@ def frag_attribution_rows_and_options():
                  ("frag", "--stacks")):
         rc, out, err = run(*args)
         assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
+
+
+# ---- report FILE leaks | frag: the live command's answer from its recording ----
+@test
+def report_leaks_equals_live_leaks_json():
+    for args in ((), ("-i", "0.2")):
+        f = rec_path("leaks.kms")
+        rc, live, err = run("leaks", "--json", *args, "-o", f, "--", sys.executable, PIPES,
+                            "200", timeout=120)
+        assert rc == 0, f"leaks -o exit {rc}: {err.strip()}"
+        doc = json.loads(live)
+        assert doc["command_status"] == 0 and doc["settle_s"] > 0, doc
+        rc, rep, err = run("report", readable_copy(f), "leaks", "--json", *args, user=65534)
+        assert rc == 0, f"report leaks as nobody: exit {rc}: {err.strip()}"
+        assert rep == live, f"leaks {args}: replay differs: " + json_diff(live, rep)
+        rc, out, err = run("report", f, "leaks", "-n", "3")
+        assert rc == 0 and "CLASS" in out and os.uname().release in out, (rc, err)
+
+
+@test
+def report_frag_equals_live_frag_json():
+    f = rec_path("frag.kms")
+    rc, live, err = run("frag", "--json", "-i", "1", "-o", f, "--", sys.executable, "-c",
+                        FRAG_LOAD, "3", timeout=120)
+    assert rc == 0, f"frag -o exit {rc}: {err.strip()}"
+    rc, rep, err = run("report", readable_copy(f), "frag", "--json", "-i", "1", user=65534)
+    assert rc == 0, f"report frag as nobody: exit {rc}: {err.strip()}"
+    a, b = json.loads(live), json.loads(rep)
+    for k in ("zones", "attribution", "blocks", "model", "seed", "timeline", "events"):
+        assert a[k] == b[k], f"{k}: " + json_diff(json.dumps({k: a[k]}), json.dumps({k: b[k]}))
+    assert rep == live, "frag replay differs: " + json_diff(live, rep)
+    # a recording without frag's snapshots ('record'): the model, compared at the end
+    g = rec_path("frag-rec.kms")
+    rc, out, err = run("record", "-o", g, "-d", "1")
+    assert rc == 0, err
+    rc, out, err = run("report", g, "frag", "--json")
+    assert rc == 0, f"report frag of a 'record' file: exit {rc}: {err.strip()}"
+    doc = json.loads(out)
+    assert doc["zones"] and all(z["buddyinfo"] is not None for z in doc["zones"]), doc["zones"]
+    assert any(r["source"] == "before_tracing" for r in doc["attribution"])
+
+
+@test
+def report_leaks_frag_damaged_files():
+    f = rec_path("dmg.kms")
+    rc, out, err = run("frag", "--json", "-o", f, "-d", "1.5")
+    assert rc == 0, err
+    data = open(f, "rb").read()
+    cut = rec_path("dmg-cut.kms")
+    open(cut, "wb").write(data[:len(data) * 3 // 4])
+    for view in ("leaks", "frag"):
+        rc, out, err = run("report", cut, view, "--json")
+        assert rc == 0 and "truncated" in err, f"{view} truncated: {rc} {err!r}"
+        json.loads(out)
+    junk = rec_path("dmg-junk.kms")
+    open(junk, "wb").write(data[:16] + os.urandom(4000))
+    for p in (junk, rec_path("dmg-random.kms")):
+        if not os.path.exists(p):
+            open(p, "wb").write(os.urandom(3000))
+        for view in ("leaks", "frag"):
+            rc, out, err = run("report", p, view)
+            assert rc == 1, f"{view} {p}: exit {rc}"
+            assert err.startswith("kmemscope: error:") and len(err.strip().splitlines()) == 1, \
+                f"{view} {p}: {err!r}"
 
 
 failed = sum(1 for _, e in results if e)

@@ -35,12 +35,24 @@ static int on_run(void *ctx, unsigned int cls, uint64_t pages)
 	return 0;
 }
 
+static int on_tick(void *ctx, uint64_t elapsed, uint64_t now)
+{
+	*(uint64_t *)ctx += elapsed ^ now;
+	return 0;
+}
+
+static int on_text(void *ctx, enum rec_item kind, const char *p, size_t n)
+{
+	*(uint64_t *)ctx += kind + (n ? (unsigned char)p[n - 1] : 0);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct rec_replay_ops ops = { .time = on_time, .record = on_record,
-					    .loss = on_loss };
+					    .loss = on_loss, .tick = on_tick, .text = on_text };
 	uint64_t sink = 0, start, spanned;
 	const uint64_t *frames;
 	struct recr *r;
@@ -54,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += recr__text(r, t, &len) ? len : 0;
 	sink += recr__end(r) ? recr__end(r)->records : 0;
 	sink += recr__counters(r, 1000000) != NULL;
+	sink += recr__counters(r, UINT64_MAX) ? recr__counters(r, UINT64_MAX)->recursion_misses : 0;
 	for (int32_t id = -1; id < 4; id++)
 		sink += recr__stack(r, id, &frames);
 	for (uint32_t z = 0; z < 4; z++)
