@@ -48,6 +48,10 @@ struct session {
 	int go_fd;		/* child waits on it until tracing is on */
 	int cmd_status;
 	uint64_t received, names;
+	bool holding;		/* the page seed is being read: keep records aside */
+	uint8_t *held;		/* [u32 size][record], 8-byte aligned */
+	size_t held_len, held_cap;
+	uint64_t held_lost;
 	struct rectap *tap;		/* -o FILE */
 	uint64_t next_snap;
 	bool in_tick;			/* live: in the tick callback; elapsed frozen */
@@ -156,10 +160,8 @@ static int spawn(struct session *s)
 	return 0;
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static int take(struct session *s, const void *data, size_t size)
 {
-	struct session *s = ctx;
-
 	const struct kms_rec_hdr *h = data;
 
 	if (size >= sizeof(*h) && h->type == KMS_REC_CACHE_NAME)
@@ -169,6 +171,57 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (s->tap && rectap__record(s->tap, agg__now(s->agg), data, size))
 		return -EIO;	/* the next snapshot says why */
 	return decoder__record(s->dec, data, size) == -ENOMEM ? -ENOMEM : 0;
+}
+
+#define HOLD_MAX	(512ul << 20)
+
+/* While a model is seeded the ring must keep draining, but the model must see
+ * the events only after its seed: they wait here (a full buffer is a loss). */
+static int hold(struct session *s, const void *data, size_t size)
+{
+	size_t need = 8 + ((size + 7) & ~7ul);
+	uint32_t sz = size;
+
+	if (s->held_len + need > s->held_cap) {
+		size_t cap = s->held_cap ? s->held_cap * 2 : 1 << 20;
+		uint8_t *p = cap <= HOLD_MAX ? realloc(s->held, cap) : NULL;
+
+		if (!p) {
+			s->held_lost++;
+			return 0;
+		}
+		s->held = p;
+		s->held_cap = cap;
+	}
+	memcpy(s->held + s->held_len, &sz, sizeof(sz));
+	memcpy(s->held + s->held_len + 8, data, size);
+	s->held_len += need;
+	return 0;
+}
+
+static int release_held(struct session *s)
+{
+	int err = 0;
+
+	s->holding = false;
+	for (size_t off = 0; !err && off < s->held_len;) {
+		uint32_t sz;
+
+		memcpy(&sz, s->held + off, sizeof(sz));
+		err = take(s, s->held + off + 8, sz);
+		off += 8 + ((sz + 7) & ~7ul);
+	}
+	free(s->held);
+	s->held = NULL;
+	s->held_len = s->held_cap = 0;
+	return err;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	return s->holding ? hold(s, data, size) : take(s, data, size);
 }
 
 static int open_tracer(struct session *s)
@@ -622,6 +675,9 @@ int session__run(struct session *s)
 		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(errno));
 	if (s->tap && (rc = rectap__start(s->tap, tap_pump, s)))
 		return tap_error(s, rc);
+	if ((rc = release_held(s)))
+		return kms_err(KMS_EXIT_FAIL, "decoding the events held during the seed: %s",
+			       strerror(-rc));
 	s->start_ns = now_ns();
 	s->next_snap = s->start_ns + 1000000000ull;
 	if (s->go_fd >= 0) {		/* tracing is on: let the command go */
@@ -665,6 +721,7 @@ void session__close(struct session *s)
 	recr__free(s->rr);
 	free(s->rp_bi);
 	free(s->end_bi);
+	free(s->held);
 	ring_buffer__free(s->rb);
 	tracer__close(s->tracer);
 	decoder__free(s->dec);
@@ -922,6 +979,9 @@ int session__seed_zone(struct session *s, size_t zi,
 		}
 		r /= sizeof(*buf);
 		pfn += r;
+		s->holding = true;	/* events wait for the seed, the ring drains */
+		if (ring_buffer__consume(s->rb) < 0)
+			err = -EIO;
 		if (!(err = feed(ctx, buf, r)) && s->tap)
 			err = rectap__seed_feed(s->tap, buf, r);
 	}
