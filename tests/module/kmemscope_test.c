@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -31,7 +32,7 @@
  */
 #define KMST_NOT_TAIL(x) barrier_data(x)
 
-#define KMST_MAX_N		100000UL
+#define KMST_MAX_N		1000000UL	/* 1 M: tracer memory per allocation */
 #define KMST_MAX_SIZE		(4UL << 20)	/* S: bytes per object */
 #define KMST_MAX_ORDER		10U		/* K: page order */
 #define KMST_MAX_TOTAL		(256UL << 20)	/* N * S, N << K pages, ... */
@@ -635,6 +636,31 @@ static ssize_t kmst_ctl_read(struct file *file, char __user *ubuf,
 	return ret;
 }
 
+/*
+ * pfns: "<kind> <pfn>" per page held by pages, app_leak and driver_trim
+ * (pages: the block's first pfn), so a test can compute which aligned
+ * blocks of any order hold them. Reading it allocates (seq_file); read it
+ * outside a traced window.
+ */
+static int kmst_pfns_show(struct seq_file *m, void *v)
+{
+	static const enum kmst_kind kinds[] = { K_PAGES, K_APP_LEAK, K_DRIVER_TRIM };
+	struct kmst_held *h;
+	unsigned long i;
+	int k;
+
+	mutex_lock(&kmst_lock);
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		h = &held[kinds[k]];
+		for (i = 0; i < h->n; i++)
+			seq_printf(m, "%s %lu\n", h->name,
+				   page_to_pfn((struct page *)h->obj[i]));
+	}
+	mutex_unlock(&kmst_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kmst_pfns);
+
 static const struct file_operations kmst_ctl_fops = {
 	.owner = THIS_MODULE,
 	.read = kmst_ctl_read,
@@ -683,6 +709,7 @@ static int __init kmst_init(void)
 		pr_warn("kmemscope_test: no DMA device; \"dma\" returns ENODEV\n");
 	kmst_dir = debugfs_create_dir("kmemscope_test", NULL);
 	debugfs_create_file("ctl", 0600, kmst_dir, NULL, &kmst_ctl_fops);
+	debugfs_create_file("pfns", 0400, kmst_dir, NULL, &kmst_pfns_fops);
 	return 0;
 }
 

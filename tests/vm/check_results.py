@@ -2,16 +2,23 @@
 """Host-side assertions on one kernel's VM results (python3 stdlib only).
 
 Usage: check_results.py RESULTS_DIR [--module-skip REASON] [--no-tracer]
+                        [--host-kmemscope PATH]
 
 RESULTS_DIR holds what tools/vm/run-vm.sh extracted from the console:
 <step>.out, <step>.rc, <step>.stderr.out, uname, exit. The step names and
 workload sizes come from tests/vm/guest-test.sh; change both together.
-Prints one line per check and a final "N passed, N failed, N skipped".
+--host-kmemscope: the host's own build of kmemscope, to read back the
+recording made in the guest (kmemscope report); without it that check is a skip.
+Prints one line per check (and INFO lines with measured numbers) and a final
+"N passed, N failed, N skipped".
 Exit: 0 no failure, 1 some failure, 2 usage.
 """
 import argparse
+import base64
+import binascii
 import json
 import os
+import subprocess
 import sys
 
 PAGE = 4096
@@ -70,6 +77,10 @@ class Checker:
     def report(self, verdict, name, detail=""):
         self.counts[verdict] += 1
         print("%-4s %s:%s%s" % (verdict, self.kernel, name, " (%s)" % detail if detail else ""))
+
+    def info(self, name, text):
+        """A measured number, not a verdict."""
+        print("INFO %s:%s: %s" % (self.kernel, name, text))
 
     def ok(self, cond, name, detail=""):
         self.report("PASS" if cond else "FAIL", name, "" if cond else detail)
@@ -181,8 +192,22 @@ def check_pipes(c):
     c.ok(n >= PIPES, "tracer.top_pipes.alloc_pipe_info", "allocs %d < %d" % (n, PIPES))
 
 
+def probes_doc(c):
+    try:
+        return json.loads(c.step("probes")[1])
+    except ValueError:
+        return {}
+
+
 def check_top(c, kind):
     family, function, want = TOP[kind]
+    if kind == "cache" and probes_doc(c).get("kmem_cache_alloc_layout") == "<=5.18":
+        # Before 5.19 the kmem_cache_alloc tracepoint has no cache pointer, so
+        # no cache name: assert the bytes instead (bytes_alloc: the slab's
+        # object size with its metadata, /sys/kernel/slab/kmst_cache/slab_size).
+        want = dict(want, cache=None)
+        slab = (c.read("slab_size.out") or "").strip()
+        want["bytes_alloc"] = want["allocs"] * int(slab) if slab.isdigit() else "slab_size?"
     doc = tracer_json(c, "top_" + kind)
     if doc is None:
         return
@@ -201,12 +226,275 @@ def check_top(c, kind):
     c.ok(not bad, "tracer.top_%s" % kind, "; ".join(bad) + " (lost=%s)" % lost)
 
 
+# ---- leaks and check (issue 4) -------------------------------------------
+# guest-test.sh LEAK_KEEP: one batch of each family, held. family ->
+# (function, count, bytes); bytes None is worked out per kernel (see below).
+LEAKS = {
+    "kmalloc": ("kmst_kmalloc", 100, 100 * 256),
+    "kmem_cache": ("kmst_cache_alloc", 50, None),   # 50 * slab_size (bytes_alloc)
+    "page": ("kmst_alloc_pages", 16, 16 * (PAGE << 2)),
+    "vmalloc": ("kmst_vmalloc", 8, None),           # depends on the mechanism
+    "dma": ("kmst_dma_alloc", 8, 8 * 8192),
+}
+LEAK_VMALLOC_SIZE = 65536
+CHECK_LEAK = ("kmst_kmalloc", 10, 10 * 256)       # check_leak: kmalloc 10 256 keep
+TRUST_ZERO = ("lost", "table_full", "bad_records")
+
+
+def vmalloc_mechanism(c):
+    """Mechanism of the vmalloc alloc hook in probes.out, or None."""
+    for p in probes_doc(c).get("probes", []):
+        if p.get("family") == "vmalloc" and p.get("event") == "alloc" and p.get("attached"):
+            return p.get("mechanism")
+    return None
+
+
+def vmalloc_bytes(mech, size):
+    """What the vmalloc family reports for vmalloc(size): the kprobe and fexit on
+    __vmalloc_node_range[_noprof] report the size asked for; the
+    alloc_vmap_area tracepoint (6.2+) the vmap area's size: page-aligned, plus
+    the guard page (vmalloc never passes VM_NO_GUARD)."""
+    if mech in ("kprobe", "fexit"):
+        return size
+    return (size + PAGE - 1) // PAGE * PAGE + PAGE
+
+
+def rows_at(doc, function, key="outstanding"):
+    return [r for r in doc.get(key, []) if r.get("function") == function]
+
+
+def summed(rows, fields):
+    return {f: sum(r.get(f, 0) for r in rows) for f in fields}
+
+
+def check_trust(c, name, doc):
+    t = doc.get("trust", {})
+    bad = ["%s=%r" % (k, t.get(k)) for k in TRUST_ZERO if t.get(k) != 0]
+    c.ok(not bad, name, "; ".join(bad))
+
+
+def check_leaks(c):
+    slab = (c.read("slab_size.out") or "").strip()
+    mech = vmalloc_mechanism(c)
+    doc = tracer_json(c, "leaks_held")
+    if doc is not None:
+        for fam, (fn, n, b) in LEAKS.items():
+            if fam == "kmem_cache":
+                b = n * int(slab) if slab.isdigit() else None
+            elif fam == "vmalloc":
+                b = n * vmalloc_bytes(mech, LEAK_VMALLOC_SIZE) if mech else None
+            rows = [r for r in rows_at(doc, fn) if r.get("family") == fam]
+            got = summed(rows, ("count", "bytes"))
+            bad = []
+            if not rows:
+                bad.append("no %s row at %s" % (fam, fn))
+            else:
+                if got["count"] != n:
+                    bad.append("count=%d want %d" % (got["count"], n))
+                if b is None or got["bytes"] != b:
+                    bad.append("bytes=%d want %s%s" % (got["bytes"], b, " (vmalloc by %s)" % mech
+                                                       if fam == "vmalloc" else ""))
+                cls = sorted({r.get("class") for r in rows})
+                if cls != ["leak"]:
+                    bad.append("class=%s" % cls)
+                if any(r.get("module") != "kmemscope_test" for r in rows):
+                    bad.append("module=%r" % rows[0].get("module"))
+            c.ok(not bad, "tracer.leaks.held.%s" % fam, "; ".join(bad))
+        check_trust(c, "tracer.leaks.held.trust", doc)
+    doc = tracer_json(c, "leaks_released")
+    if doc is not None:
+        # The workload's own family at its function, and any leak there. Other
+        # classes may stay: e.g. the slab page that kmalloc took under
+        # kmst_kmalloc (class allocator) stays with the slab after kfree.
+        left = ["%s/%s %s count=%s" % (r.get("family"), r.get("function"), r.get("class"),
+                                        r.get("count"))
+                for fam, (fn, _, _) in LEAKS.items() for r in rows_at(doc, fn)
+                if r.get("family") == fam or r.get("class") == "leak"]
+        c.ok(not left, "tracer.leaks.released", "still outstanding: " + ", ".join(left))
+        check_trust(c, "tracer.leaks.released.trust", doc)
+
+    fn, n, b = CHECK_LEAK
+    rc, out, err = c.step("check_leak")
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = {}
+    rows = [r for r in rows_at(doc, fn) if r.get("class") == "leak"]
+    got = summed(rows, ("count", "bytes"))
+    c.ok(rc == 1 and doc.get("passed") is False and got == {"count": n, "bytes": b},
+         "tracer.check.leak", "rc=%s want 1, passed=%r, %s leak rows %s want count=%d bytes=%d %s"
+         % (rc, doc.get("passed"), fn, got, n, b, err.strip()[-200:] if rc not in (0, 1) else ""))
+    rc, out, err = c.step("check_clean")
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = {}
+    noise = ["%s/%s x%s %sB" % (r.get("family"), r.get("function"), r.get("count"), r.get("bytes"))
+             for r in doc.get("outstanding", []) if r.get("class") == "leak"]
+    c.ok(rc == 0 and doc.get("passed") is True, "tracer.check.clean",
+         "rc=%s want 0, passed=%r; leak rows: %s" % (rc, doc.get("passed"), ", ".join(noise)[:300]))
+
+
+# ---- frag (issue 5) --------------------------------------------------------
+FRAG_ORDER = 9                       # guest-test.sh FRAG_ORDER
+FRAG_LEAK_N = 32                     # app_leak 32
+FRAG_TRIM = (4, 10, 600)             # driver_trim N K S
+
+
+def frag_rows(doc, function):
+    rows = [r for r in doc.get("attribution", []) if r.get("function") == function]
+    return summed(rows, ("live_pages", "blocked_blocks", "sole_blocker_blocks", "trims")), rows
+
+
+def check_frag(c):
+    pfns = {}
+    for line in (c.read("frag_pfns.out") or "").splitlines():
+        w = line.split()
+        if len(w) == 2 and w[1].isdigit():
+            pfns.setdefault(w[0], []).append(int(w[1]))
+    blocks = {k: len({p >> FRAG_ORDER for p in v}) for k, v in pfns.items()}
+    n, k, s = FRAG_TRIM
+    doc = tracer_json(c, "frag_held")
+    if doc is not None:
+        t = 1 << FRAG_ORDER
+        want_b = n * (-(-s // t)) if k >= FRAG_ORDER else None
+        got, rows = frag_rows(doc, "kmst_driver_trim")
+        want = dict(live_pages=n * s, trims=n, blocked_blocks=want_b, sole_blocker_blocks=want_b)
+        bad = ["%s=%r want %r" % (f, got[f], v) for f, v in want.items() if got[f] != v]
+        if blocks.get("driver_trim") != want_b:
+            bad.append("module's pfns span %s order-%d blocks, want %s"
+                       % (blocks.get("driver_trim"), FRAG_ORDER, want_b))
+        c.ok(rows and not bad, "tracer.frag.driver_trim", "; ".join(bad) or "no row")
+        got, rows = frag_rows(doc, "kmst_app_leak")
+        nb = blocks.get("app_leak")
+        bad = ["%s=%r want %r" % (f, got[f], v) for f, v in
+               dict(live_pages=FRAG_LEAK_N, trims=0, blocked_blocks=nb).items() if got[f] != v]
+        if not got["sole_blocker_blocks"] <= got["blocked_blocks"]:
+            bad.append("sole %d > blocked %d" % (got["sole_blocker_blocks"], got["blocked_blocks"]))
+        if nb is None or not -(-FRAG_LEAK_N // 32) <= nb <= FRAG_LEAK_N:
+            bad.append("module's pfns span %s blocks" % nb)
+        c.ok(rows and not bad, "tracer.frag.app_leak", "; ".join(bad) or "no row")
+        c.info("frag.held", "app_leak blocked=%d sole=%d (pfns in %s order-%d blocks); "
+               "driver_trim blocked=%d sole=%d"
+               % (got["blocked_blocks"], got["sole_blocker_blocks"], nb, FRAG_ORDER,
+                  *[frag_rows(doc, "kmst_driver_trim")[0][f]
+                    for f in ("blocked_blocks", "sole_blocker_blocks")]))
+        div = ["%s:%s=%g (%s pages)" % (z.get("node"), z.get("zone"), z.get("divergence"),
+                                         z.get("divergence_pages")) for z in doc.get("zones", [])]
+        c.ok(all(z.get("divergence") == 0 for z in doc.get("zones", [])) and div,
+             "tracer.frag.divergence", "quiet guest: " + ", ".join(div))
+        c.info("frag.held.divergence", ", ".join(div))
+    doc = tracer_json(c, "frag_released")
+    if doc is not None:
+        bad = []
+        for fn in ("kmst_driver_trim", "kmst_app_leak"):
+            got, _ = frag_rows(doc, fn)
+            bad += ["%s %s=%d" % (fn, f, got[f]) for f in
+                    ("live_pages", "blocked_blocks", "sole_blocker_blocks") if got[f]]
+        c.ok(not bad, "tracer.frag.released", "; ".join(bad))
+        c.info("frag.released.divergence", ", ".join(
+            "%s:%s=%g (%s pages)" % (z.get("node"), z.get("zone"), z.get("divergence"),
+                                     z.get("divergence_pages")) for z in doc.get("zones", [])))
+
+
+# ---- record in the guest, report on the host (issue 6) ----------------------
+def check_record(c, host_kms):
+    rc, out, err = c.step("record")
+    if rc != 0:
+        c.report("FAIL", "tracer.record", "rc=%s %s" % (rc, err.strip()[-300:]))
+        return
+    try:
+        data = base64.b64decode("".join((c.read("record_file.out") or "").split()), validate=True)
+    except (binascii.Error, ValueError) as e:
+        c.report("FAIL", "tracer.record.file", "bad base64: %s" % e)
+        return
+    path = os.path.join(c.dir, "record.kms")
+    with open(path, "wb") as f:
+        f.write(data)
+    c.info("record", "%d bytes, %s" % (len(data), out.strip()[:200]))
+    if not host_kms:
+        c.report("SKIP", "tracer.record.host_report", "no --host-kmemscope")
+        return
+    p = subprocess.run([host_kms, "report", path, "--json"], capture_output=True, text=True,
+                       timeout=60)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        c.report("FAIL", "tracer.record.host_report", "rc=%d %s" % (p.returncode, p.stderr.strip()[:300]))
+        return
+    r = merged_row(doc, "kmalloc", "kmst_kmalloc")
+    want = dict(allocs=100, bytes_req=25600, frees=100, module="kmemscope_test")
+    bad = ["no kmalloc row at kmst_kmalloc"] if r is None else \
+        ["%s=%r want %r" % (k, r.get(k), v) for k, v in want.items() if r.get(k) != v]
+    c.ok(p.returncode == 0 and not bad, "tracer.record.host_report", "; ".join(bad))
+
+
+# ---- tool memory per outstanding allocation (issue 7) -----------------------
+RSS_SMALL, RSS_BIG = 1000, 1000000   # guest-test.sh RSS_SMALL, RSS_BIG
+RSS_MAX_PER_ALLOC = 64               # bytes of RssAnon growth per allocation
+
+
+def rss_step(c, step, n):
+    """{'hwm_kb','anon_kb','file_kb'} of a rss step whose leaks run saw the n
+    allocations exactly (n 0: none outstanding), or None after reporting
+    FAIL (SKIP: the step did not run on this kernel)."""
+    rc, out, err = c.step(step)
+    if rc is None:
+        c.report("SKIP", "tracer." + step, "not run on this kernel (guest-test.sh RSS_KERNELS)")
+        return None
+    head, _, body = out.partition("{")
+    vals = dict((l.split() + [""])[:2] for l in head.splitlines() if l.strip())
+    try:
+        doc = json.loads("{" + body)
+        vals = {k: int(vals[k]) for k in ("hwm_kb", "anon_kb", "file_kb")}
+    except (ValueError, KeyError):
+        c.report("FAIL", "tracer." + step, "rc=%s %r %s" % (rc, out[:200], err.strip()[-200:]))
+        return None
+    got = summed([r for r in rows_at(doc, "kmst_kmalloc") if r.get("family") == "kmalloc"],
+                 ("count", "bytes"))
+    t = doc.get("trust", {})
+    bad = ([] if got == {"count": n, "bytes": 64 * n} else ["kmst_kmalloc %s want count=%d" % (got, n)]) + \
+        ["%s=%r" % (k, t.get(k)) for k in TRUST_ZERO if t.get(k) != 0]
+    c.ok(rc == 0 and not bad, "tracer.%s.exact" % step, "rc=%s %s" % (rc, "; ".join(bad)))
+    return vals if rc == 0 and not bad else None
+
+
+def check_rss(c):
+    """RssAnon (the plateau while leaks settles, table full) per outstanding
+    allocation, over the churn baseline: the same 1 M kmallocs allocated and
+    freed at once, so event buffering cancels out and what is left is what
+    tracking the outstanding allocations costs. Over the idle baseline and as
+    VmHWM (the peak: rehash with old and new table) it is reported only."""
+    small = rss_step(c, "rss_small", RSS_SMALL)
+    churn = rss_step(c, "rss_churn", 0)
+    big = rss_step(c, "rss_big", RSS_BIG)
+    if not small or not churn or not big:
+        return
+    per = {}
+    for name, base, n in (("idle", small, RSS_BIG - RSS_SMALL), ("churn", churn, RSS_BIG)):
+        per[name] = {k: (big[k] - base[k]) * 1024 / n for k in ("anon_kb", "hwm_kb")}
+    c.info("rss", "%d outstanding: VmHWM %d kB, RssAnon %d kB, RssFile+Shmem %d kB; "
+           "%d outstanding: %d / %d / %d kB; %d allocated and freed: %d / %d / %d kB"
+           % (RSS_BIG, big["hwm_kb"], big["anon_kb"], big["file_kb"],
+              RSS_SMALL, small["hwm_kb"], small["anon_kb"], small["file_kb"],
+              RSS_BIG, churn["hwm_kb"], churn["anon_kb"], churn["file_kb"]))
+    c.info("rss.per_allocation", "over the churn baseline: %.1f B RssAnon, %.1f B VmHWM; "
+           "over the idle baseline: %.1f B RssAnon, %.1f B VmHWM"
+           % (per["churn"]["anon_kb"], per["churn"]["hwm_kb"],
+              per["idle"]["anon_kb"], per["idle"]["hwm_kb"]))
+    a = per["churn"]["anon_kb"]
+    c.ok(a <= RSS_MAX_PER_ALLOC, "tracer.rss.per_allocation",
+         "%.1f bytes of RssAnon per outstanding allocation > %d" % (a, RSS_MAX_PER_ALLOC))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results")
     ap.add_argument("--kernel", default=None, help="name printed with each check")
     ap.add_argument("--module-skip", metavar="REASON", help="module not built: skip its checks")
     ap.add_argument("--no-tracer", action="store_true", help="no kmemscope binary in the guest")
+    ap.add_argument("--host-kmemscope", metavar="PATH",
+                    help="host build of kmemscope: reads back the guest's recording")
     a = ap.parse_args()
     c = Checker(a.results, a.kernel or os.path.basename(os.path.dirname(os.path.abspath(a.results))))
 
@@ -228,6 +516,13 @@ def main():
                 c.report("SKIP", "tracer.top_" + kind, "no module")
             else:
                 check_top(c, kind)
+        if a.module_skip:
+            c.report("SKIP", "tracer.leaks/check/frag/record/rss", "no module")
+        else:
+            check_leaks(c)
+            check_frag(c)
+            check_record(c, a.host_kmemscope)
+            check_rss(c)
     n = c.counts
     print("%s: %s: %d passed, %d failed, %d skipped" % (c.kernel, uname or "?", n["PASS"],
                                                        n["FAIL"], n["SKIP"]))

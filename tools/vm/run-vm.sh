@@ -3,7 +3,8 @@
 # in it and copy each step's output to build/vm/<kernel>/results/.
 # Usage: tools/vm/run-vm.sh KERNEL
 #   env: VM_TIMEOUT (s, default 300), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
-#        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps)
+#        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
+#        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh: for experiments)
 # Exit: the guest's status; 1 when the guest died, hung or printed no status.
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
@@ -26,7 +27,7 @@ make_initramfs() {
 	file -L "$t/bin/busybox" 2>/dev/null | grep -q 'statically linked' ||
 		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || die "/bin/busybox is not static (install busybox-static)"
 	install -m 755 "$VM_ROOT/tools/vm/init.sh" "$t/init"
-	install -m 755 "$VM_ROOT/tests/vm/guest-test.sh" "$t/kms/guest-test.sh"
+	install -m 755 "${VM_GUEST_SCRIPT:-$VM_ROOT/tests/vm/guest-test.sh}" "$t/kms/guest-test.sh"
 	[[ -f $tracer ]] && install -m 755 "$tracer" "$t/kms/kmemscope"
 	[[ -f $dir/module/kmemscope_test.ko ]] && cp "$dir/module/kmemscope_test.ko" "$t/kms/"
 	(cd "$t" && find . | cpio -o -H newc --quiet) | gzip -1 > "$dir/initramfs.cpio.gz"

@@ -2,7 +2,9 @@
 # Run the VM test matrix: for each kernel fetch it, build the test module,
 # boot it under QEMU, and check the results on the host.
 # Usage: tools/vm/vm-test.sh [KERNEL...]     (default: 5.10 6.1 6.12 sid)
-#   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), VM_TIMEOUT, VM_RUNNER
+#   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), KMEMSCOPE_HOST
+#        (the host's build, reads the guest's recording back; default: kmemscope
+#        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER
 # Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
@@ -12,6 +14,7 @@ kernels=("$@")
 ((${#kernels[@]})) || read -r -a kernels <<< "$VM_KERNELS_ALL"
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
 export KMEMSCOPE=$tracer
+host_kms=${KMEMSCOPE_HOST:-$(dirname "$tracer")/kmemscope}
 need python3 python3
 pass=0 fail=0 skip=0 summary=()
 
@@ -38,6 +41,7 @@ one_kernel() {
 		rc=0
 	fi
 	[[ -f $tracer ]] || args+=(--no-tracer)
+	[[ -x $host_kms ]] && args+=(--host-kmemscope "$host_kms")
 	"$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
 	out=$(python3 "$VM_ROOT/tests/vm/check_results.py" --kernel "$k" "${args[@]}" "$dir/results" || true)
 	echo "$out"
