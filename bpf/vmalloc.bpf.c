@@ -15,6 +15,26 @@ struct {
 	__type(value, struct vm_start);
 } vm_starts SEC(".maps");
 
+/* The record of a vmap area, counted; NULL when not wanted or the ring is full. */
+static __always_inline struct kms_rec_vmalloc *vm_record(struct kms_counters *c, __u64 addr,
+							 __u64 size, __u64 caller)
+{
+	struct kms_rec_vmalloc *r;
+
+	if (!addr || kms_skip_task()) {
+		c->filtered[KMS_EV_VMALLOC]++;
+		return NULL;
+	}
+	r = kms_record(c, KMS_EV_VMALLOC, KMS_REC_VMALLOC, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->pid = kms_tgid();
+	r->addr = addr;
+	r->size = size;
+	r->call_site = caller;
+	return r;
+}
+
 static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 caller)
 {
 	struct kms_counters *c = kms_enter(KMS_EV_VMALLOC);
@@ -22,17 +42,9 @@ static __always_inline int vm_alloc(void *ctx, __u64 addr, __u64 size, __u64 cal
 
 	if (!c)
 		return 0;
-	if (!addr || kms_skip_task()) {
-		c->filtered[KMS_EV_VMALLOC]++;
-		return 0;
-	}
-	r = kms_record(c, KMS_EV_VMALLOC, KMS_REC_VMALLOC, sizeof(*r));
+	r = vm_record(c, addr, size, caller);
 	if (!r)
 		return 0;
-	r->pid = kms_tgid();
-	r->addr = addr;
-	r->size = size;
-	r->call_site = caller;
 	r->stack_id = kms_stack_id(ctx, c);
 	r->nr_frames = kms_frames(ctx, c, r->frames, KMS_CALLER_FRAMES);
 	kms_submit(c, KMS_EV_VMALLOC, r);
@@ -132,4 +144,67 @@ SEC("kprobe")
 int BPF_KPROBE(kp_vfree, const void *addr)
 {
 	return vm_free((__u64)addr);
+}
+
+/* kprobe on alloc_vmap_area(size, align, vstart, vend, node, gfp): where the
+ * 6.2+ tracepoint sits, and still there when gcc inlined __vmalloc_node_range
+ * into vmalloc() (5.10). The stack is taken at entry: a kretprobe cannot
+ * unwind past its trampoline on older kernels. */
+struct vm_area_start {
+	__u64 size;
+	__s32 stack_id;
+	__u32 nr_frames;
+	__u64 frames[KMS_CALLER_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vm_area_start);
+} vm_area_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vm_area_start);
+} vm_area_scratch SEC(".maps");
+
+SEC("kprobe")
+int BPF_KPROBE(kp_vm_area, unsigned long size)
+{
+	struct kms_counters *c = kms_counters();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct vm_area_start *st = bpf_map_lookup_elem(&vm_area_scratch, &zero);
+
+	if (!c || !st)
+		return 0;
+	st->size = size;
+	st->stack_id = kms_stack_id(ctx, c);
+	st->nr_frames = kms_frames(ctx, c, st->frames, KMS_CALLER_FRAMES);
+	bpf_map_update_elem(&vm_area_starts, &tid, st, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_vm_area, struct vmap_area *va)
+{
+	struct kms_counters *c = kms_enter(KMS_EV_VMALLOC);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vm_area_start *st = bpf_map_lookup_elem(&vm_area_starts, &tid);
+	struct kms_rec_vmalloc *r;
+
+	if (!c || !st)
+		return 0;
+	if ((__u64)va >= (__u64)-4095)		/* ERR_PTR: the allocation failed */
+		c->filtered[KMS_EV_VMALLOC]++;
+	else if ((r = vm_record(c, BPF_CORE_READ(va, va_start), st->size, 0))) {
+		r->stack_id = st->stack_id;
+		r->nr_frames = st->nr_frames < KMS_CALLER_FRAMES ? st->nr_frames : KMS_CALLER_FRAMES;
+		__builtin_memcpy(r->frames, st->frames, sizeof(r->frames));
+		kms_submit(c, KMS_EV_VMALLOC, r);
+	}
+	bpf_map_delete_elem(&vm_area_starts, &tid);
+	return 0;
 }

@@ -72,7 +72,7 @@ void agg__free(struct agg *a)
 static size_t row_hash(const struct agg_row *r, size_t cap)
 {
 	return mix(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56) ^
-		   ((uint64_t)(uint32_t)r->stack_id << 20) ^ ((uint64_t)r->via_slab << 55)) &
+		   ((uint64_t)(uint32_t)r->stack_id << 20) ^ ((uint64_t)r->via << 53)) &
 	       (cap - 1);
 }
 
@@ -120,14 +120,14 @@ static long row_new(struct agg *a, const struct agg_row *key, size_t slot)
 static long row_get(struct agg *a, const struct kms_alloc *al)
 {
 	struct agg_row key = { .fam = al->fam, .caller = al->caller, .cache = al->cache,
-			       .stack_id = al->stack_id, .via_slab = al->via_slab };
+			       .stack_id = al->stack_id, .via = al->via };
 	size_t h = row_hash(&key, a->idx_cap);
 
 	for (; a->row_idx[h]; h = (h + 1) & (a->idx_cap - 1)) {
 		struct agg_row *r = &a->rows[a->row_idx[h] - 1];
 
 		if (r->fam == key.fam && r->caller == key.caller && r->cache == key.cache &&
-		    r->stack_id == key.stack_id && r->via_slab == key.via_slab)
+		    r->stack_id == key.stack_id && r->via == key.via)
 			return a->row_idx[h] - 1;
 	}
 	if (al->device)

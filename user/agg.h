@@ -21,7 +21,7 @@ struct kms_alloc {
 	int zone;		/* page family: zoneinfo index, -1 unknown */
 	uint32_t gfp, pid;
 	int32_t stack_id;
-	bool via_slab;		/* page family: a new slab page for some cache */
+	uint8_t via;		/* page family: enum kms_via, whose page it is */
 	const char *device;	/* dma */
 };
 
@@ -35,7 +35,7 @@ struct agg_growth {
 struct agg_row {
 	enum kms_family fam;
 	int32_t stack_id;		/* part of the key: -1 unless --stacks */
-	bool via_slab;			/* part of the key: slab pages */
+	uint8_t via;			/* part of the key: enum kms_via */
 	uint64_t caller, cache;
 	uint64_t allocs, frees;
 	uint64_t bytes_req, bytes_alloc;

@@ -43,7 +43,18 @@ static const char *const slab_page_prefixes[] = {
 	"__refill_objects", "alloc_from_new_slab",
 };
 
-enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_SLAB_PAGE };
+/* Frames of the allocators that get pages for their own objects. */
+static const char *const vmalloc_page_prefixes[] = {
+	"vm_area_alloc_pages", "__vmalloc_area_node", "__vmalloc_node_range",
+};
+
+static const char *const dma_page_prefixes[] = {
+	"dma_direct_alloc", "__dma_direct_alloc_pages", "dma_alloc_attrs", "iommu_dma_alloc",
+	"dma_common_alloc_pages", "__dma_alloc_pages", "dma_alloc_pages", "dma_alloc_contiguous",
+};
+
+/* FRAME_VIA + via: an allocator frame that also says whose page it is. */
+enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_VIA };
 
 struct slot {
 	uint64_t addr;
@@ -77,15 +88,34 @@ bool callsite__is_allocator(const char *name)
 	return false;
 }
 
-static enum frame_kind classify(const char *name)
+static bool any_prefix(const char *name, const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(slab_page_prefixes); i++)
-		if (str_starts(name, slab_page_prefixes[i]))
-			return FRAME_SLAB_PAGE;
+	for (size_t i = 0; i < n; i++)
+		if (str_starts(name, list[i]))
+			return true;
+	return false;
+}
+
+/* kind | via << 4 */
+static uint8_t classify(const char *name)
+{
+	if (any_prefix(name, slab_page_prefixes, ARRAY_SIZE(slab_page_prefixes)))
+		return FRAME_VIA | VIA_SLAB << 4;
+	if (any_prefix(name, vmalloc_page_prefixes, ARRAY_SIZE(vmalloc_page_prefixes)))
+		return FRAME_VIA | VIA_VMALLOC << 4;
+	if (any_prefix(name, dma_page_prefixes, ARRAY_SIZE(dma_page_prefixes)))
+		return FRAME_VIA | VIA_DMA << 4;
 	return callsite__is_allocator(name) ? FRAME_ALLOC : FRAME_CALLER;
 }
 
-static enum frame_kind frame_kind(struct callsite *cs, uint64_t addr)
+const char *callsite__via_name(enum kms_via via)
+{
+	static const char *const names[] = { NULL, "slab", "vmalloc", "dma" };
+
+	return via <= VIA_DMA ? names[via] : NULL;
+}
+
+static uint8_t frame_kind(struct callsite *cs, uint64_t addr)
 {
 	struct slot *s = &cs->cache[(addr >> 2) % CACHE_SLOTS];
 	const struct ksym *k;
@@ -99,21 +129,20 @@ static enum frame_kind frame_kind(struct callsite *cs, uint64_t addr)
 }
 
 uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
-			bool *via_slab)
+			enum kms_via *via)
 {
-	bool slab = false;
+	enum kms_via v = VIA_NONE;
+	uint64_t caller = 0;
 
-	for (unsigned int i = 0; i < n; i++) {
-		enum frame_kind k = frames[i] ? frame_kind(cs, frames[i]) : FRAME_ALLOC;
+	for (unsigned int i = 0; i < n && !caller; i++) {
+		uint8_t k = frames[i] ? frame_kind(cs, frames[i]) : FRAME_ALLOC;
 
-		if (k == FRAME_CALLER) {
-			if (via_slab)
-				*via_slab = slab;
-			return frames[i];
-		}
-		slab |= k == FRAME_SLAB_PAGE;
+		if ((k & 15) == FRAME_CALLER)
+			caller = frames[i];
+		else if ((k & 15) == FRAME_VIA)
+			v = k >> 4;	/* the outermost allocator wins */
 	}
-	if (via_slab)
-		*via_slab = slab;
-	return 0;
+	if (via)
+		*via = v;
+	return caller;
 }

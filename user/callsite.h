@@ -10,15 +10,20 @@
 struct ksyms;
 struct callsite;
 
+/* Whose memory a page is: the caller's own, or the backing of another
+ * allocator's object (reported in that allocator's own row). */
+enum kms_via { VIA_NONE, VIA_SLAB, VIA_VMALLOC, VIA_DMA };
+
 struct callsite *callsite__new(const struct ksyms *ks);
 void callsite__free(struct callsite *cs);
 /* Is the function named `name` part of an allocator or of the tracing path? */
 bool callsite__is_allocator(const char *name);
-/* First frame whose function is not an allocator's; 0 if none. *via_slab is
- * set when a skipped frame was the slab allocator growing a cache (the page
- * is slab memory, not the caller's own). Frames in no symbol (BPF JIT code)
- * are skipped too. via_slab may be NULL. */
+/* First frame whose function is not an allocator's; 0 if none. *via says
+ * whether the skipped frames show the page backing a slab (a new slab for a
+ * cache), a vmalloc area or a dma buffer (the outermost such allocator).
+ * Frames in no symbol (BPF JIT code) are skipped too. via may be NULL. */
 uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
-			bool *via_slab);
+			enum kms_via *via);
+const char *callsite__via_name(enum kms_via via);	/* NULL for VIA_NONE */
 
 #endif

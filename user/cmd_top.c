@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agg.h"
+#include "callsite.h"
 #include "cmds.h"
 #include "folded.h"
 #include "gfp.h"
@@ -74,7 +75,8 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 	if (r->fam == KMS_FAM_CACHE && (cache = report__cache_name(s, r)))
 		snprintf(extra, sizeof(extra), " {%s}", cache);
 	else if (r->fam == KMS_FAM_PAGE) {
-		snprintf(extra, sizeof(extra), "%s", r->via_slab ? " slab-page" : "");
+		snprintf(extra, sizeof(extra), "%s%s%s", r->via ? " " : "",
+			 r->via ? callsite__via_name(r->via) : "", r->via ? "-page" : "");
 		orders_text(r, extra + strlen(extra), sizeof(extra) - strlen(extra));
 		zones_text(s, r, extra, sizeof(extra));
 	}
@@ -166,7 +168,7 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 	json__u64(j, "live_bytes", r->live_bytes);
 	json__u64(j, "gfp", r->gfp_any);
 	if (r->fam == KMS_FAM_PAGE) {
-		json__bool(j, "slab_page", r->via_slab);	/* a new slab for some cache */
+		json__str(j, "backs", callsite__via_name(r->via));	/* slab, vmalloc, dma */
 		json__obj(j, "orders");
 		for (int o = 0; o <= KMS_MAX_ORDER; o++)
 			if (r->orders[o] && snprintf(k, sizeof(k), "%d", o) > 0)

@@ -117,10 +117,10 @@ static int on_slab_alloc(struct decoder *d, const struct kms_rec_slab_alloc *r)
 static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 {
 	unsigned int n = r->nr_frames < KMS_CALLER_FRAMES ? r->nr_frames : KMS_CALLER_FRAMES;
-	bool via_slab = false;
+	enum kms_via via = VIA_NONE;
 	struct kms_alloc a = {
 		.fam = KMS_FAM_PAGE, .key = r->pfn, .order = r->order,
-		.caller = callsite__pick(d->cs, r->frames, n, &via_slab),
+		.caller = callsite__pick(d->cs, r->frames, n, &via),
 		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
 		.zone = d->zi ? zoneinfo__zone_of_pfn(d->zi, r->pfn) : -1,
 	};
@@ -129,7 +129,7 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 	if (r->order > 31)
 		return -EINVAL;
 	a.bytes_req = a.bytes_alloc = 4096ull << r->order;
-	a.via_slab = via_slab;
+	a.via = via;
 	err = agg__alloc(d->agg, &a);
 	if (!err && d->sink && d->sink->alloc)
 		d->sink->alloc(d->sink->ctx, &a);

@@ -40,6 +40,9 @@ const struct kms_hook kms_hooks[] = {
 	{ KMS_FAM_VMALLOC, "alloc", KMS_EV_VMALLOC, NULL,
 	  { TP3("vm_alloc", "alloc_vmap_area", "vmalloc"),
 	    { KMS_MECH_FEXIT, "fx_vmalloc", NULL, VMALLOC_FNS },
+	    /* where the tracepoint sits; survives gcc inlining the vmalloc()
+	     * wrappers (5.10: __vmalloc_node_range is never called by vmalloc) */
+	    { KMS_MECH_KPROBE, "kp_vm_area", "krp_vm_area", { "alloc_vmap_area" } },
 	    { KMS_MECH_KPROBE, "kp_vmalloc", "krp_vmalloc", VMALLOC_FNS } } },
 	{ KMS_FAM_VMALLOC, "free", KMS_EV_VFREE, NULL,
 	  { TP3("vm_free", "free_vmap_area_noflush", "vmalloc"),

@@ -63,7 +63,7 @@ enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
 	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity)
 		return LEAK_RCU;
 	report__caller(session__ksyms(s), r->caller, &cn);
-	if (r->via_slab || callsite__is_allocator(cn.function) ||
+	if (r->via != VIA_NONE || callsite__is_allocator(cn.function) ||
 	    (r->fam == KMS_FAM_VMALLOC && matches(cn.function, stack_funcs, ARRAY_SIZE(stack_funcs))) ||
 	    (r->fam == KMS_FAM_PAGE &&
 	     matches(cn.function, mm_internal_funcs, ARRAY_SIZE(mm_internal_funcs))))

@@ -14,18 +14,26 @@ int main(void)
 	const __u64 large[] = { 0xffffffff81100150, 0xffffffff81100b20, 0xffffffff81100a30 };
 	const __u64 only_alloc[] = { 0xffffffff81100150, 0xffffffff81100810 };
 	const __u64 slabpage[] = { 0xffffffff81100810, 0xffffffff81100d10, 0xffffffff81100a30 };
+	/* a slab page for vmalloc's own bookkeeping: vmalloc, the outer one, owns it */
+	const __u64 vmpage[] = { 0xffffffff81100810, 0xffffffff81100d10, 0xffffffff81100e10,
+				 0xffffffffc0000042 };
+	const __u64 dmapage[] = { 0xffffffff81100810, 0xffffffff81100f10, 0xffffffffc0000042 };
 
 	if (!CHECK(&c, ks && cs, "set-up"))
 		return check_summary(&c);
-	bool slab = true;
+	enum kms_via via = VIA_DMA;
 
-	CHECK(&c, callsite__pick(cs, stack, 6, &slab) == 0xffffffffc0000042 && !slab,
+	CHECK(&c, callsite__pick(cs, stack, 6, &via) == 0xffffffffc0000042 && via == VIA_NONE,
 	      "module caller after tracepoint and page allocator frames");
 	CHECK(&c, callsite__pick(cs, stack, 6, NULL) == 0xffffffffc0000042, "again, from the cache");
 	CHECK(&c, callsite__pick(cs, large, 3, NULL) == 0xffffffff81100a30,
 	      "large kmalloc frames are allocator frames");
-	CHECK(&c, callsite__pick(cs, slabpage, 3, &slab) == 0xffffffff81100a30 && slab,
+	CHECK(&c, callsite__pick(cs, slabpage, 3, &via) == 0xffffffff81100a30 && via == VIA_SLAB,
 	      "a new slab page is flagged as such");
+	CHECK(&c, callsite__pick(cs, vmpage, 4, &via) == 0xffffffffc0000042 && via == VIA_VMALLOC,
+	      "pages under vmalloc belong to vmalloc, the outermost allocator");
+	CHECK(&c, callsite__pick(cs, dmapage, 3, &via) == 0xffffffffc0000042 && via == VIA_DMA,
+	      "pages under dma_direct_alloc back a dma buffer");
 	CHECK(&c, callsite__pick(cs, only_alloc, 2, NULL) == 0, "no caller in a short stack: 0");
 	CHECK(&c, callsite__pick(cs, stack, 0, NULL) == 0, "empty stack: 0");
 	CHECK(&c, callsite__is_allocator("__vmalloc_node_range_noprof") &&

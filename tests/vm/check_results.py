@@ -242,19 +242,20 @@ TRUST_ZERO = ("lost", "table_full", "bad_records")
 
 
 def vmalloc_mechanism(c):
-    """Mechanism of the vmalloc alloc hook in probes.out, or None."""
+    """(mechanism, target) of the vmalloc alloc hook in probes.out, or None."""
     for p in probes_doc(c).get("probes", []):
         if p.get("family") == "vmalloc" and p.get("event") == "alloc" and p.get("attached"):
-            return p.get("mechanism")
+            return (p.get("mechanism"), p.get("target") or "")
     return None
 
 
 def vmalloc_bytes(mech, size):
     """What the vmalloc family reports for vmalloc(size): the kprobe and fexit on
     __vmalloc_node_range[_noprof] report the size asked for; the
-    alloc_vmap_area tracepoint (6.2+) the vmap area's size: page-aligned, plus
-    the guard page (vmalloc never passes VM_NO_GUARD)."""
-    if mech in ("kprobe", "fexit"):
+    alloc_vmap_area tracepoint (6.2+) and the kprobe on alloc_vmap_area (older
+    kernels) the vmap area's size: page-aligned, plus the guard page (vmalloc
+    never passes VM_NO_GUARD)."""
+    if "vmalloc_node_range" in mech[1]:
         return size
     return (size + PAGE - 1) // PAGE * PAGE + PAGE
 
@@ -292,7 +293,7 @@ def check_leaks(c):
                 if got["count"] != n:
                     bad.append("count=%d want %d" % (got["count"], n))
                 if b is None or got["bytes"] != b:
-                    bad.append("bytes=%d want %s%s" % (got["bytes"], b, " (vmalloc by %s)" % mech
+                    bad.append("bytes=%d want %s%s" % (got["bytes"], b, " (vmalloc by %s on %s)" % mech
                                                        if fam == "vmalloc" else ""))
                 cls = sorted({r.get("class") for r in rows})
                 if cls != ["leak"]:
