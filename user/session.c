@@ -839,12 +839,6 @@ void session__recorded(const struct session *s, uint64_t *records, uint64_t *byt
 	*bytes = s->tap ? rectap__bytes(s->tap) : 0;
 }
 
-/* A recorded run of one page class, as kpageflags words pageseed classifies alike. */
-struct seed_feed {
-	struct pageseed *ps;
-	uint64_t left;		/* pages the zone still takes */
-};
-
 /* One kpageflags word per class that pageseed__classify() maps back to it. */
 static const uint64_t class_word[PAGE_CLASS_NR] = {
 	[PAGE_HOLE] = 1ull << KPF_NOPAGE, [PAGE_FREE] = 1ull << KPF_BUDDY,
@@ -852,28 +846,6 @@ static const uint64_t class_word[PAGE_CLASS_NR] = {
 	[PAGE_ANON] = 1ull << KPF_ANON, [PAGE_FILE] = 1ull << KPF_LRU,
 	[PAGE_RESERVED] = 1ull << KPF_RESERVED, [PAGE_OTHER] = 0,
 };
-
-static int seed_run(void *ctx, unsigned int cls, uint64_t pages)
-{
-	const uint64_t *word = class_word;
-	struct seed_feed *f = ctx;
-	uint64_t buf[1024];
-	int err = 0;
-
-	if (cls >= PAGE_CLASS_NR)
-		return -EBADMSG;
-	for (size_t i = 0; i < ARRAY_SIZE(buf); i++)
-		buf[i] = word[cls];
-	pages = pages < f->left ? pages : f->left;	/* never past the zone */
-	f->left -= pages;
-	while (pages && !err) {
-		size_t n = pages < ARRAY_SIZE(buf) ? pages : ARRAY_SIZE(buf);
-
-		err = pageseed__feed(f->ps, buf, n);
-		pages -= n;
-	}
-	return err;
-}
 
 /* A recorded run of one page class, as words for a caller's feed function. */
 struct seed_words {
@@ -903,6 +875,11 @@ static int seed_words_run(void *ctx, unsigned int cls, uint64_t pages)
 	return err;
 }
 
+static int feed_pageseed(void *ctx, const uint64_t *kpf, size_t n)
+{
+	return pageseed__feed(ctx, kpf, n);
+}
+
 /* Replay: the zones of the recorded layout, each seeded from its recorded runs. */
 static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
 		       struct pageseed_stats *st)
@@ -911,15 +888,16 @@ static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
 
 	for (size_t i = 0; !err && i < zoneinfo__nr_zones(s->zi); i++) {
 		const struct zone_desc *z = zoneinfo__zone(s->zi, i);
-		struct seed_feed f = { .left = z->spanned };
+		struct pageseed *ps = zone_ids[i] < 0 ? NULL : pageseed__new(b, zone_ids[i]);
+		struct seed_words w = { .feed = feed_pageseed, .ctx = ps, .left = z->spanned };
 		uint64_t start, spanned;
 
-		if (zone_ids[i] < 0 || !(f.ps = pageseed__new(b, zone_ids[i])))
+		if (!ps)
 			err = zone_ids[i] < 0 ? 0 : -ENOMEM;
-		else if (!(err = recr__seed(s->rr, i, &start, &spanned, seed_run, &f)) &&
+		else if (!(err = recr__seed(s->rr, i, &start, &spanned, seed_words_run, &w)) &&
 			 (start != z->start_pfn || spanned != z->spanned))
 			err = -EBADMSG;
-		if (f.ps && pageseed__finish(f.ps, st ? &st[i] : NULL) && !err)
+		if (ps && pageseed__finish(ps, st ? &st[i] : NULL) && !err)
 			err = -EBADMSG;
 	}
 	return err;
