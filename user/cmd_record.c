@@ -14,11 +14,6 @@ struct rec {
 	bool progress_shown;
 };
 
-static uint64_t lost(const struct session_totals *t)
-{
-	return t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0);
-}
-
 /* Once a second on a terminal: how far the recording has got. */
 static int progress(struct session *s, void *ctx)
 {
@@ -28,10 +23,10 @@ static int progress(struct session *s, void *ctx)
 
 	session__recorded(s, &records, &bytes);
 	if (session__totals(s, &t))
-		t.dropped = t.emitted = t.received = 0;
+		t.lost = 0;
 	fprintf(stderr, "\r\033[Kkmemscope: recording %s: %.0f s, %llu events, %.1f MiB, %llu lost",
 		r->path, session__elapsed(s), (unsigned long long)records, bytes / 1048576.0,
-		(unsigned long long)lost(&t));
+		(unsigned long long)t.lost);
 	r->progress_shown = true;
 	return 0;
 }

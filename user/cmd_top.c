@@ -132,8 +132,7 @@ static int print_table(struct session *s, struct top *t)
 		fputs("\033[H\033[2J", stdout);
 	printf("kmemscope top: %.1f s on %s, %llu events seen, %llu lost\n",
 	       session__elapsed(s), session__kernel_release(s), (unsigned long long)tot.seen,
-	       (unsigned long long)(tot.dropped + (tot.emitted > tot.received ?
-						    tot.emitted - tot.received : 0)));
+	       (unsigned long long)tot.lost);
 	print_hooks(s);
 	printf("%-10s %9s %9s %9s %12s %12s %6s  %s\n", "FAMILY", "ALLOCS", "FREES", "LIVE",
 	       "BYTES_REQ", "BYTES_ALLOC", "WASTE", "CALLER");

@@ -172,7 +172,7 @@ int leaks__trust(struct session *s, struct leak_trust *t)
 	if (err)
 		return err;
 	*t = (struct leak_trust){
-		.lost = tot.dropped + (tot.emitted > tot.received ? tot.emitted - tot.received : 0),
+		.lost = tot.lost,
 		.unmatched_frees = st->unmatched_frees, .missed_frees = st->missed_frees,
 		.recursion_misses = session__recursion_misses(s),
 		.stack_errors = tot.raw.stack_errors, .table_full = st->table_full,

@@ -64,7 +64,7 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "emitted", t->emitted);
 	json__u64(j, "received", t->received);
 	json__u64(j, "filtered", t->filtered);
-	json__u64(j, "lost", t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0));
+	json__u64(j, "lost", t->lost);
 	json__u64(j, "stack_errors", t->raw.stack_errors);
 	json__end(j);
 }

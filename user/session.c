@@ -306,6 +306,18 @@ static int tap_finish(struct session *s)
 	return err ? tap_error(s, err) : 0;
 }
 
+/* The symbolizer, aggregator and decoder every session feeds, live or replayed. */
+static int make_models(struct session *s)
+{
+	s->cs = callsite__new(s->ks);
+	s->agg = agg__new();
+	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
+	if (!s->dec)
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	agg__set_limit(s->agg, s->o.max_live);
+	return 0;
+}
+
 /* ---- the replay source: what set-up reads from this machine comes from the file ---- */
 
 static void replay_zones(struct session *s)
@@ -336,6 +348,7 @@ static int setup_replay(struct session *s)
 	const char *t;
 	char err[256];
 	size_t n;
+	int rc;
 
 	if (recr__open(&s->rr, s->o.replay, err, sizeof(err)))
 		return kms_err(KMS_EXIT_FAIL, "%s: %s", s->o.replay, err);
@@ -346,12 +359,8 @@ static int setup_replay(struct session *s)
 	s->ks = t ? ksyms__load_buf(t, n) : NULL;	/* none: callers as addresses */
 	if (t && !s->ks)
 		kms_warn("%s: the symbol table is unreadable: callers as addresses", s->o.replay);
-	s->cs = callsite__new(s->ks);
-	s->agg = agg__new();
-	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
-	if (!s->dec)
-		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	agg__set_limit(s->agg, s->o.max_live);
+	if ((rc = make_models(s)))
+		return rc;
 	replay_zones(s);
 	t = recr__meta(s->rr, "tick_interval");
 	s->rp_ticks = s->o.tick && s->o.interval > 0 && t &&
@@ -471,12 +480,8 @@ static int setup(struct session *s)
 		return rc;
 	if (!tracer__complete(s->tracer, &missing))
 		kms_warn("no usable hook for the %s family: see 'kmemscope probes'", missing);
-	s->cs = callsite__new(s->ks);
-	s->agg = agg__new();
-	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
-	if (!s->dec)
-		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	agg__set_limit(s->agg, s->o.max_live);
+	if ((rc = make_models(s)))
+		return rc;
 	s->zi = zoneinfo__new();
 	if (s->zi && zoneinfo__load(s->zi, "/proc") == 0)
 		decoder__set_zones(s->dec, s->zi);
@@ -795,6 +800,7 @@ int session__totals(struct session *s, struct session_totals *t)
 		t->filtered += t->raw.filtered[e];
 	}
 	t->received = s->received;
+	t->lost = t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0);
 	return 0;
 }
 

@@ -29,6 +29,7 @@ struct session_opts {
 
 struct session_totals {
 	uint64_t seen, emitted, dropped, filtered, received;
+	uint64_t lost;		/* dropped (ring full) + emitted but never read */
 	struct kms_counters raw;
 };
 
