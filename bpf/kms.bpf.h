@@ -16,8 +16,8 @@ extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
 extern const volatile __u32 cache_alloc_layout;
-extern const volatile __u64 vmemmap_base;
-extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */	/* 0: unknown, raw page hooks unusable */
+extern const volatile __u64 vmemmap_base;	/* 0: unknown, raw page hooks unusable */
+extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
 
 struct kms_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

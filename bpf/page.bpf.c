@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The page allocator: alloc, free, and the buddy-list events fragmentation needs. */
 #include "kms.bpf.h"
+#include "caller.bpf.h"
 
-static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 gfp, __s32 mt)
+static __always_inline int page_alloc(void *ctx, bool raw, __u64 pfn, __u32 order, __u64 gfp,
+				      __s32 mt)
 {
 	struct kms_counters *c = kms_enter(KMS_EV_PAGE_ALLOC);
 	struct kms_rec_page_alloc *r;
@@ -22,7 +24,9 @@ static __always_inline int page_alloc(void *ctx, __u64 pfn, __u32 order, __u64 g
 	r->order = order;
 	r->migratetype = mt;
 	r->stack_id = kms_stack_id(ctx, c);
-	r->nr_frames = kms_frames(ctx, c, r->frames, caller_frames);
+	r->nr_frames = kms_caller_frames(ctx, c,
+					 raw ? kms_raw_tp_frame(c, ctx) : kms_tp_frame(ctx),
+					 r->frames, caller_frames);
 	kms_submit(c, KMS_EV_PAGE_ALLOC, r);
 	return 0;
 }
@@ -88,7 +92,7 @@ static __always_inline int page_extfrag(__u64 pfn, __s32 ao, __s32 fo, __s32 amt
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_page_alloc(struct trace_event_raw_mm_page_alloc *x)
 {
-	return page_alloc(x, x->pfn, x->order, x->gfp_flags, x->migratetype);
+	return page_alloc(x, false, x->pfn, x->order, x->gfp_flags, x->migratetype);
 }
 
 SEC("tracepoint/kmem/mm_page_free")
@@ -144,7 +148,7 @@ static __always_inline __u64 page_pfn(__u64 page)
 
 static __always_inline int on_page_alloc(__u64 *ctx)
 {
-	return page_alloc(ctx, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
+	return page_alloc(ctx, true, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
 }
 
 static __always_inline int on_page_free(__u64 *ctx)

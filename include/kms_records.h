@@ -58,7 +58,18 @@ struct kms_counters {
 	__u64 filtered[KMS_EV_NR];	/* not wanted (pid filter, failed alloc) */
 	__u64 stack_errors;		/* bpf_get_stack / stackid failures */
 	__u64 name_errors;		/* cache/device name reads that failed */
+	__u64 caller_hits;		/* page callers taken from the caller cache */
+	__u64 caller_misses;		/* ... walked, then cached */
+	__u64 caller_uncached;		/* ... walked: stack unreadable or frames outside the window */
+	__u64 caller_mismatches;	/* --caller-cache verify: cached frames != a fresh walk */
 	__u64 scratch;			/* BPF-private: see kms_scalar() */
+};
+
+/* How page-allocation callers are found (the `caller_cache` tunable). */
+enum kms_caller_cache {
+	KMS_CC_OFF,		/* bpf_get_stack() on every allocation */
+	KMS_CC_ON,		/* walk once per distinct stack window, then reuse */
+	KMS_CC_VERIFY,		/* walk every time and count cache disagreements */
 };
 
 /* The type tag that starts every record. */

@@ -2,13 +2,14 @@
 #include <getopt.h>
 #include <string.h>
 #include "cli.h"
+#include "kms_records.h"
 #include "out.h"
 #include "util.h"
 
 enum {
 	OPT_JSON = 256, OPT_PRETTY, OPT_RING, OPT_STACKS, OPT_MIN_AGE, OPT_SETTLE,
 	OPT_MAX_BYTES, OPT_MAX_LEAKS, OPT_MAX_TRACKED, OPT_JUNIT, OPT_ORDER, OPT_ZONE,
-	OPT_FORCE, OPT_FOLDED,
+	OPT_FORCE, OPT_FOLDED, OPT_CALLER_CACHE,
 };
 
 /* Every option, and the key a command lists in cli_cmd.allowed to accept it. */
@@ -30,11 +31,15 @@ static const struct { struct option o; char key; } defs[] = {
 	{ { "output", required_argument, NULL, 'o' }, 'O' },
 	{ { "force", no_argument, NULL, OPT_FORCE }, 'F' },
 	{ { "folded", no_argument, NULL, OPT_FOLDED }, 'f' },
+	{ { "caller-cache", required_argument, NULL, OPT_CALLER_CACHE }, 'C' },
 	{ { "json", no_argument, NULL, OPT_JSON }, 0 },
 	{ { "pretty", no_argument, NULL, OPT_PRETTY }, 0 },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
 	{ { "help", no_argument, NULL, 'h' }, 0 },
 };
+
+/* Indexed by enum kms_caller_cache. */
+static const char *const caller_cache_modes[] = { "off", "on", "verify" };
 
 void cli__defaults(struct cli_opts *o)
 {
@@ -43,6 +48,7 @@ void cli__defaults(struct cli_opts *o)
 	o->order = -1;
 	o->settle = -1;		/* the command's default */
 	o->max_tracked = 8u << 20;
+	o->caller_cache = KMS_CC_ON;
 }
 
 static int bad(const struct cli_cmd *cmd, const char *what, const char *arg)
@@ -107,6 +113,13 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 		return 0;
 	case OPT_FORCE: o->force = true; return 0;
 	case OPT_FOLDED: o->folded = true; return 0;
+	case OPT_CALLER_CACHE:
+		for (int m = 0; m < (int)ARRAY_SIZE(caller_cache_modes); m++)
+			if (!strcmp(arg, caller_cache_modes[m])) {
+				o->caller_cache = m;
+				return 0;
+			}
+		return bad(cmd, "caller cache mode (on, off, verify)", arg);
 	case OPT_JSON: o->json = true; out__set_json(true); return 0;
 	case OPT_PRETTY: o->pretty = o->json = true; out__set_json(true); return 0;
 	case 'v': out__set_verbose(out__verbose() + 1); return 0;

@@ -24,6 +24,7 @@ struct cli_opts {
 	const char *output;	/* -o FILE: write a recording */
 	bool force;		/* --force: -o may replace FILE */
 	bool folded;		/* --folded: flame graph lines */
+	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
 	bool json, pretty;
 	bool help;
@@ -36,7 +37,7 @@ struct cli_cmd {
 	const char *usage;	/* full help text, EXAMPLES included */
 	/* option keys: d i n p (short options), r ring-mb, s stacks, c command,
 	 * m min-age, S settle, B max-leak-bytes, L max-leaks, T max-tracked, J junit,
-	 * o order, z zone, O -o/--output, F force, f folded */
+	 * o order, z zone, O -o/--output, F force, f folded, C caller-cache */
 	const char *allowed;
 	int (*run)(struct cli_opts *o);
 };

@@ -171,7 +171,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
-	.allowed = "nsrcmSBLTJ",
+	.allowed = "nsrcmSBLTJC",
 	.run = run,
 	.usage =
 	"Usage: kmemscope check [--max-leak-bytes N] [--max-leaks N] [--settle SECONDS]\n"
@@ -190,6 +190,9 @@ const struct cli_cmd cmd_check = {
 	"  --max-leak-bytes N  fail above N bytes left behind (default 0)\n"
 	"  --max-leaks N       fail above N allocations left behind (default 0)\n"
 	"  --junit FILE        also write a JUnit XML report\n"
+	"  --caller-cache MODE page-allocation callers: on (default, each distinct stack\n"
+	"                      walked once), off (walk every time), verify (walk every\n"
+	"                      time, count disagreements with the cache)\n"
 	"\n"
 	"Exit: 0 no leak, 1 leak over a limit (the callers are named), 3 COMMAND itself\n"
 	"failed (no leak over a limit), 2 usage error.\n"

@@ -650,7 +650,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_frag = {
 	.name = "frag",
 	.summary = "free blocks rebuilt from page events, and who fragments memory",
-	.allowed = "dinrozcOF",
+	.allowed = "dinrozcOFC",
 	.run = run,
 	.usage =
 	"Usage: kmemscope frag [-d SECONDS] [-i INTERVAL] [--order N] [--zone NAME]\n"
@@ -676,6 +676,9 @@ const struct cli_cmd cmd_frag = {
 	"      --zone NAME         only zones named NAME (DMA, DMA32, Normal, ...)\n"
 	"  -n, --rows N            attribution rows to show (default 20; JSON: all)\n"
 	"      --ring-mb N         ring buffer size in MiB, a power of two (default 64)\n"
+	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
+	"                          stack walked once), off (walk every time), verify\n"
+	"                          (walk every time, count disagreements with the cache)\n"
 	"  -o, --output FILE       also record the trace, with the seed and the buddyinfo\n"
 	"                          read at each snapshot ('kmemscope report FILE frag')\n"
 	"      --force             let -o replace an existing FILE\n"

@@ -94,7 +94,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.allowed = "dinpsrcmSTOF",
+	.allowed = "dinpsrcmSTOFC",
 	.run = run,
 	.usage =
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
@@ -121,6 +121,9 @@ const struct cli_cmd cmd_leaks = {
 	"  --min-age SECONDS   only allocations at least this old at the end\n"
 	"  --stacks            group by full kernel stack, and print it\n"
 	"  -p PID              only allocations made by this process\n"
+	"  --caller-cache MODE page-allocation callers: on (default, each distinct stack\n"
+	"                      walked once), off (walk every time), verify (walk every\n"
+	"                      time, count disagreements with the cache)\n"
 	"  --max-tracked N     outstanding allocations tracked at most (default 8388608);\n"
 	"                      beyond it they are counted in trust.table_full\n"
 	"  -o FILE [--force]   also record the trace ('kmemscope report FILE leaks')\n"

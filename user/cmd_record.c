@@ -94,7 +94,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_record = {
 	.name = "record",
 	.summary = "record the allocation events to a file, for 'report'",
-	.allowed = "dprscOF",
+	.allowed = "dprscOFC",
 	.run = run,
 	.usage =
 	"Usage: kmemscope record -o FILE [-d SECONDS] [-p PID] [--stacks] [--ring-mb N]\n"
@@ -112,6 +112,9 @@ const struct cli_cmd cmd_record = {
 	"  -p, --pid PID           only allocations made by this process\n"
 	"      --stacks            full kernel stacks too (for --folded flame graphs)\n"
 	"      --ring-mb N         ring buffer size in MiB, a power of two (default 16)\n"
+	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
+	"                          stack walked once), off (walk every time), verify\n"
+	"                          (walk every time, count disagreements with the cache)\n"
 	"      --json              a JSON summary on stdout at the end\n"
 	"  -- COMMAND              record while COMMAND runs\n"
 	"\n"

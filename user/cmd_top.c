@@ -30,6 +30,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->command = o->command;
 	so->tracer.filter_tgid = o->pid;
 	so->tracer.stacks = o->stacks;
+	so->tracer.caller_cache = o->caller_cache;
 	so->tracer.ring_bytes = o->ring_mb << 20;
 	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
 	so->record = o->output;
@@ -274,7 +275,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
-	.allowed = "dinprscOFf",
+	.allowed = "dinprscOFfC",
 	.run = run,
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
@@ -291,6 +292,9 @@ const struct cli_cmd cmd_top = {
 	"  -p, --pid PID           only allocations made by this process\n"
 	"      --stacks            collect full kernel stacks (costs more per event)\n"
 	"      --ring-mb N         ring buffer size in MiB, a power of two (default 16)\n"
+	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
+	"                          stack walked once), off (walk every time), verify\n"
+	"                          (walk every time, count disagreements with the cache)\n"
 	"      --json, --pretty    print JSON at the end\n"
 	"      --folded            print folded stacks (flame graphs), bytes per line\n"
 	"  -o, --output FILE       also record the trace to FILE (see 'kmemscope record')\n"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "recfile.h"
+#include "util.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the recording format is little-endian; big-endian hosts are not supported"
@@ -224,11 +225,16 @@ int recw__flush(struct recw *w)
 /* u64 t_ns (of the COUNTERS frame it follows), u32 nr, u32 0, u64 values[nr]. */
 static int recw__counters_x(struct recw *w, const struct rec_counters *c)
 {
-	uint8_t b[16 + 8] = {};
+	const uint64_t v[] = {
+		c->recursion_misses, c->c.caller_hits, c->c.caller_misses, c->c.caller_uncached,
+		c->c.caller_mismatches,
+	};
+	uint8_t b[16 + sizeof(v)] = {};
 
 	put64(b, c->t_ns);
-	put32(b + 8, 1);
-	put64(b + 16, c->recursion_misses);
+	put32(b + 8, ARRAY_SIZE(v));
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		put64(b + 16 + 8 * i, v[i]);
 	return recw__frame(w, REC_F_COUNTERS_X, b, sizeof(b));
 }
 
@@ -488,6 +494,12 @@ static int add_counters_x(struct recr *r, const uint8_t *b, size_t n)
 	c->has_x = true;
 	if (nr >= 1)
 		c->recursion_misses = get64(b + 16);
+	if (nr >= 5) {		/* the page-caller cache, since kms_records.h/1 + caller cache */
+		c->c.caller_hits = get64(b + 24);
+		c->c.caller_misses = get64(b + 32);
+		c->c.caller_uncached = get64(b + 40);
+		c->c.caller_mismatches = get64(b + 48);
+	}
 	return 0;
 }
 

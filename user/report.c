@@ -66,6 +66,12 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "filtered", t->filtered);
 	json__u64(j, "lost", t->lost);
 	json__u64(j, "stack_errors", t->raw.stack_errors);
+	json__obj(j, "caller_cache");
+	json__u64(j, "hits", t->raw.caller_hits);
+	json__u64(j, "misses", t->raw.caller_misses);
+	json__u64(j, "uncached", t->raw.caller_uncached);
+	json__u64(j, "mismatches", t->raw.caller_mismatches);
+	json__end(j);
 	json__end(j);
 }
 

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "kmemscope.skel.h"
 #include "out.h"
+#include "ksyms.h"
 #include "tracer.h"
 
 #define MAX_ATTEMPTS	24
@@ -127,6 +128,28 @@ static struct bpf_program *prog(const struct tracer *t, const char *name)
 	return name ? bpf_object__find_program_by_name(t->skel->obj, name) : NULL;
 }
 
+/* [start, end) of a section its two symbols bound; 0 0 when either is missing. */
+static void text_range(const struct ksyms *ks, const char *start, const char *end,
+		       volatile __u64 *lo, volatile __u64 *len)
+{
+	uint64_t a = ksyms__addr(ks, start), b = ksyms__addr(ks, end);
+
+	*lo = a;
+	*len = a && b > a ? b - a : 0;
+}
+
+/* What the page-caller cache needs to know of the kernel's text (bpf/caller.bpf.h). */
+static void set_caller_text(struct tracer *t, struct kmemscope__rodata *ro)
+{
+	const struct ksyms *ks = t->feat.ksyms;
+
+	ro->caller_cache_mode = t->opts.caller_cache;
+	text_range(ks, "__entry_text_start", "__entry_text_end", &ro->entry_text_lo,
+		   &ro->entry_text_len);
+	text_range(ks, "__noinstr_text_start", "__noinstr_text_end", &ro->noinstr_text_lo,
+		   &ro->noinstr_text_len);
+}
+
 static void set_rodata(struct tracer *t)
 {
 	struct kmemscope__rodata *ro = t->skel->rodata;
@@ -138,6 +161,7 @@ static void set_rodata(struct tracer *t)
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
 	ro->vmemmap_base = 0;
+	set_caller_text(t, ro);
 }
 
 static int configure(struct tracer *t)

@@ -18,6 +18,7 @@ struct tracer_opts {
 	uint32_t skip_families;	/* (1 << enum kms_family) bits: families not to hook */
 	uint64_t ring_bytes;	/* power of two, >= 4096 */
 	uint64_t wakeup_bytes;
+	int caller_cache;	/* enum kms_caller_cache */
 };
 
 struct hook_result {

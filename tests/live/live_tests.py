@@ -47,6 +47,23 @@ def top_json(*args):
     return json.loads(out)
 
 
+def json_diff(a, b):
+    """The first difference between two JSON documents, for messages."""
+    try:
+        a, b = json.loads(a), json.loads(b)
+    except ValueError:
+        return f"not JSON: {a[:200]!r} / {b[:200]!r}"
+    for k in a:
+        if a[k] != b.get(k):
+            if isinstance(a[k], list) and isinstance(b.get(k), list):
+                rows_a = [json.dumps(x, sort_keys=True) for x in a[k]]
+                rows_b = [json.dumps(x, sort_keys=True) for x in b[k]]
+                return (f"{k}: only live {[x for x in rows_a if x not in rows_b][:3]}, "
+                        f"only replay {[x for x in rows_b if x not in rows_a][:3]}")
+            return f"{k}: live {a[k]!r}, replay {b.get(k)!r}"
+    return f"keys: {sorted(set(b) - set(a))}"
+
+
 @test
 def probes_all_families_attached():
     rc, out, err = run("probes", "--json")
@@ -82,6 +99,27 @@ def top_attributes_pipes_to_alloc_pipe_info():
     p = rows(doc, "page", ("anon_pipe_write", "pipe_write"))
     assert sum(r["allocs"] for r in p) >= n, f"pipe buffer pages: {p}"
     assert all(r["orders"].get("0") == r["allocs"] for r in p), f"pipe pages not order 0: {p}"
+
+
+@test
+def page_callers_followed_agree_with_walks():
+    # The caller cache (bpf/caller.bpf.h) follows learnt steps up the stack
+    # instead of walking it; `verify` walks as well and counts disagreements.
+    n = 1000
+    pipe_pages = ("anon_pipe_write", "pipe_write")
+    doc = top_json("--caller-cache", "verify", "--", sys.executable, PIPES, str(n))
+    cc = doc["events"]["caller_cache"]
+    assert cc["mismatches"] == 0, f"followed frames differ from walks: {cc}"
+    assert cc["hits"] >= n, f"pipe pages not followed from learnt steps: {cc}"
+    doc = top_json("--", sys.executable, PIPES, str(n))
+    cc = doc["events"]["caller_cache"]
+    assert cc["hits"] >= n and cc["mismatches"] == 0, f"default (on): {cc}"
+    assert sum(r["allocs"] for r in rows(doc, "page", pipe_pages)) >= n, "pipe pages lost"
+    doc = top_json("--caller-cache", "off", "--", sys.executable, PIPES, "50")
+    assert not any(doc["events"]["caller_cache"].values()), f"off: {doc['events']}"
+    assert sum(r["allocs"] for r in rows(doc, "page", pipe_pages)) >= 50, "off: no pipe pages"
+    rc, out, err = run("top", "--caller-cache", "sometimes", "-d", "1")
+    assert rc == 2 and "caller cache mode" in err and err.count("\n") == 1, (rc, err)
 
 
 @test
@@ -281,23 +319,6 @@ def report_equals_live_top_json():
         assert rep == live, f"recording {i}: report differs from live: " + json_diff(live, rep)
         rc, rep2, err = run("report", f, "top", "--json")
         assert rc == 0 and rep2 == live, f"recording {i}: 'report FILE top' differs from live"
-
-
-def json_diff(a, b):
-    """The first difference between two JSON documents, for messages."""
-    try:
-        a, b = json.loads(a), json.loads(b)
-    except ValueError:
-        return f"not JSON: {a[:200]!r} / {b[:200]!r}"
-    for k in a:
-        if a[k] != b.get(k):
-            if isinstance(a[k], list) and isinstance(b.get(k), list):
-                rows_a = [json.dumps(x, sort_keys=True) for x in a[k]]
-                rows_b = [json.dumps(x, sort_keys=True) for x in b[k]]
-                return (f"{k}: only live {[x for x in rows_a if x not in rows_b][:3]}, "
-                        f"only replay {[x for x in rows_b if x not in rows_a][:3]}")
-            return f"{k}: live {a[k]!r}, replay {b.get(k)!r}"
-    return f"keys: {sorted(set(b) - set(a))}"
 
 
 @test

@@ -366,7 +366,8 @@ static void check_ticks(struct check_ctx *c, const char *path)
 	const struct rec_replay_ops tops = { .record = tk_record, .tick = tk_tick,
 					     .text = tk_text };
 	const struct rec_replay_ops old = { .record = tk_record };
-	struct rec_counters cn = { .t_ns = 9, .recursion_misses = 42 };
+	struct rec_counters cn = { .t_ns = 9, .recursion_misses = 42,
+				   .c = { .caller_hits = 7, .caller_mismatches = 3 } };
 	struct kms_rec_slab_alloc r = { .hdr = { KMS_REC_SLAB_ALLOC, KMS_EV_KMALLOC } };
 	struct tick_seen *t = calloc(1, sizeof(*t)), *o = calloc(1, sizeof(*o));
 	const struct rec_counters *got;
@@ -398,6 +399,8 @@ static void check_ticks(struct check_ctx *c, const char *path)
 		return;
 	got = recr__counters(rd, UINT64_MAX);
 	CHECK(c, got && got->has_x && got->recursion_misses == 42, "recursion misses read back");
+	CHECK(c, got && got->c.caller_hits == 7 && got->c.caller_mismatches == 3,
+	      "caller cache counters read back");
 	CHECK(c, !recr__replay(rd, &tops, t, err, sizeof(err)), "replay: %s", err);
 	CHECK(c, t->nr == 2 && t->elapsed[0] == 250 && t->now[0] == 7 && t->elapsed[1] == 500 &&
 	      t->now[1] == 8 && t->records == 2, "ticks in place");

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The page-caller maps and tunables, and learning steps from a walk (see caller.bpf.h). */
+#include "caller.bpf.h"
+
+const volatile __u32 caller_cache_mode = KMS_CC_ON;
+const volatile __u64 entry_text_lo = 0, entry_text_len = 0;
+const volatile __u64 noinstr_text_lo = 0, noinstr_text_len = 0;
+
+struct kms_window_map stack_window SEC(".maps");
+struct kms_step_map ret_steps SEC(".maps");
+
+/*
+ * Where each walked frame first occurs in the window, and how often. Bounds are
+ * re-read from the map on each use: a bound a register kept would split the
+ * verifier's states at every comparison.
+ */
+static __always_inline void kms_locate(struct kms_stack_window *s)
+{
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++)
+		s->cnt[j] = 0;
+	for (__u32 i = 0; i < KMS_SCAN_WORDS && i < kms_get(&s->nr); i++) {
+		__u64 w = s->w[i];
+
+		if (w >> 32 != KMS_KTEXT_HIGH)
+			continue;
+#pragma unroll
+		for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++) {
+			if (w != kms_get(&s->f[j]) || j >= kms_get(&s->n))
+				continue;
+			if (!kms_get(&s->cnt[j]))
+				s->pos[j] = i;
+			s->cnt[j]++;
+		}
+	}
+}
+
+static __always_inline void kms_learn_step(__u64 ret, __u64 words)
+{
+	__u64 *e = kms_step_slot(ret), v;
+
+	if (!e || !words || words > 0xffff)
+		return;
+	v = *(volatile __u64 *)e;
+	if (v >> 32 != (ret & KMS_KTEXT_HIGH) || !(v & KMS_STEP_VALID))
+		*(volatile __u64 *)e = KMS_STEP(ret & KMS_KTEXT_HIGH, words);
+	else if (((v >> 8) & 0xffff) != words)
+		*(volatile __u64 *)e = v | KMS_STEP_VARIES;
+}
+
+/* Learn from a walk the steps between frames each found exactly once. */
+__noinline int kms_learn_window(void)
+{
+	struct kms_stack_window *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&stack_window, &zero);
+	if (!s)
+		return 0;
+	kms_locate(s);
+	if (kms_get(&s->n) && kms_get(&s->cnt[0]) == 1)
+		s->first = kms_get(&s->pos[0]) + 1;
+#pragma unroll
+	for (__u32 j = 0; j + 1 < KMS_CALLER_FRAMES; j++) {
+		__u64 a = kms_get(&s->pos[j]), b = kms_get(&s->pos[j + 1]);
+
+		if (j + 1 >= kms_get(&s->n))
+			break;
+		if (kms_get(&s->cnt[j]) != 1 || kms_get(&s->cnt[j + 1]) != 1 || b <= a)
+			continue;
+		/* near the end of a window cut short, the real frame may lie beyond */
+		if (b + KMS_SCAN_MARGIN >= kms_get(&s->nr) && kms_get(&s->nr) >= KMS_SCAN_WORDS)
+			continue;
+		kms_learn_step(kms_get(&s->f[j]), b - a);
+	}
+	return 0;
+}
+

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Page-allocation callers without a stack walk per allocation.
+ *
+ * bpf_get_stack() costs 2-4 us on a page allocation: the unwinder starts in
+ * the BPF program and walks through the tracing glue first. The frames it
+ * finds are return addresses on the kernel stack above the tracepoint's frame,
+ * and on x86-64 (ORC) the distance from one return address to the next is a
+ * property of the return address: the stack size of the function it returns
+ * into. So kmemscope learns those distances from real walks and then follows
+ * them itself: read the stack above the tracepoint's frame once, take the word
+ * at the first frame's place, step by its learnt distance, and so on. Stale
+ * words on the stack never enter: only the words at the places the steps lead
+ * to are read, and each must be a kernel address whose step is known.
+ *
+ * A distance is learnt only when both return addresses occur exactly once in
+ * the window (no stale copy can mislead), and a return address seen with two
+ * different distances (a function with a frame-pointer-based frame) is never
+ * followed. The frames end at the first one in entry or noinstr code (syscall,
+ * exception and interrupt entry): above it lie the random kstack offset and
+ * the user's registers, of no use to an allocation's caller.
+ * `--caller-cache verify` walks every time and counts disagreements.
+ */
+#ifndef KMS_CALLER_BPF_H
+#define KMS_CALLER_BPF_H
+
+#include "kms.bpf.h"
+
+#define KMS_SCAN_WORDS		160	/* 1280 bytes: 8 page-alloc frames sit in ~100 words */
+#define KMS_SCAN_MARGIN		8	/* words at the end of a cut window: not learnt from */
+#define KMS_STEP_SLOTS		(1 << 16)	/* learnt steps, direct-mapped, all CPUs */
+#define KMS_KSTACK_SIZE		16384	/* x86-64 task and IRQ stacks: size and alignment */
+#define KMS_KTEXT_HIGH		0xffffffffULL	/* the upper half of every x86-64 kernel text address */
+
+/* A learnt step, one word so that readers on other CPUs never see half of one. */
+#define KMS_STEP_VALID		1ULL
+#define KMS_STEP_VARIES		2ULL
+#define KMS_STEP(ret, words)	(((ret) << 32) | ((__u64)(words) << 8) | KMS_STEP_VALID)
+
+struct kms_stack_window {
+	__u64 w[KMS_SCAN_WORDS];
+	__u64 nr;			/* words read */
+	__u64 first;			/* place of the first frame + 1; 0: not learnt */
+	__u64 pos[KMS_CALLER_FRAMES];	/* learning: first place of each frame */
+	__u64 cnt[KMS_CALLER_FRAMES];	/* ... and how often it occurs */
+	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
+	__u64 f[KMS_CALLER_FRAMES];	/* learning: the walked frames */
+	__u64 n;			/* ... how many */
+};
+
+struct kms_window_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kms_stack_window);
+};
+
+struct kms_step_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KMS_STEP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+extern struct kms_window_map stack_window SEC(".maps");
+extern struct kms_step_map ret_steps SEC(".maps");
+extern const volatile __u32 caller_cache_mode;	/* enum kms_caller_cache */
+extern const volatile __u64 entry_text_lo, entry_text_len;	/* __entry_text_start.. */
+extern const volatile __u64 noinstr_text_lo, noinstr_text_len;	/* __noinstr_text_start.. */
+
+/* Re-read on each use, so that no bound learnt in one loop splits the states of the next. */
+static __always_inline __u64 kms_get(const __u64 *field)
+{
+	return *(volatile const __u64 *)field;
+}
+
+/* Entry code: the first frame there ends the frames worth keeping. */
+static __always_inline bool kms_entry_text(__u64 w)
+{
+	return w - entry_text_lo < entry_text_len || w - noinstr_text_lo < noinstr_text_len;
+}
+
+/*
+ * Where a tracepoint's frames start on the kernel stack. A classic tracepoint's
+ * record starts with the perf regs pointer (perf_trace_run_bpf_submit() puts it
+ * there), whose sp is the frame of the tracepoint's perf_trace_*() function; a
+ * raw_tp/tp_btf context is the argument array on the kernel stack. Not the BPF
+ * frame: since 6.13, programs with 64+ bytes of stack run on a per-CPU one.
+ */
+static __always_inline __u64 kms_tp_frame(void *ctx)
+{
+	struct pt_regs *regs = NULL;
+	__u64 sp = 0;
+
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), ctx) || !regs)
+		return 0;
+	if (bpf_core_read(&sp, sizeof(sp), &regs->sp))
+		return 0;
+	return sp;
+}
+
+static __always_inline __u64 kms_raw_tp_frame(struct kms_counters *c, void *ctx)
+{
+	return kms_scalar(c, (__u64)ctx);
+}
+
+/* Copy the stack from address a up (not past the stack's end); false: unreadable. */
+static __always_inline bool kms_window_read(struct kms_stack_window *s, __u64 a)
+{
+	__u64 len = ((a | (KMS_KSTACK_SIZE - 1)) + 1) - a;
+
+	if (len > sizeof(s->w))
+		len = sizeof(s->w);
+	if (bpf_probe_read_kernel(s->w, len, (void *)a))
+		return false;
+	s->nr = len / sizeof(__u64);
+	return true;
+}
+
+static __always_inline __u64 *kms_step_slot(__u64 ret)
+{
+	__u32 idx = (__u32)((ret * 0x9e3779b97f4a7c15ULL) >> 48);
+
+	return bpf_map_lookup_elem(&ret_steps, &idx);
+}
+
+/* Follow the learnt steps: the frames, or 0 when a step is not known. */
+static __always_inline __u32 kms_follow(const struct kms_stack_window *s, __u64 *frames,
+					__u32 depth)
+{
+	__u64 p = kms_get(&s->first), *e, v;
+
+	if (!p--)
+		return 0;
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < depth; j++) {
+		__u64 f;
+
+		if (p >= KMS_SCAN_WORDS || p >= kms_get(&s->nr))
+			return 0;
+		f = s->w[p];
+		if (f >> 32 != KMS_KTEXT_HIGH)
+			return 0;
+		frames[j] = f;
+		if (kms_entry_text(f) || j + 1 == depth)
+			return j + 1;
+		e = kms_step_slot(f);
+		if (!e)
+			return 0;
+		v = *(volatile __u64 *)e;
+		if (v >> 32 != (f & KMS_KTEXT_HIGH) || (v & 3) != KMS_STEP_VALID)
+			return 0;
+		p += (v >> 8) & 0xffff;
+	}
+	return 0;
+}
+
+/* Learn from the walk left in s->f[0..s->n) (bpf/caller.bpf.c). A global
+ * function: the verifier checks it once, not once per path of its caller. */
+int kms_learn_window(void);
+
+static __always_inline void kms_learn(struct kms_stack_window *s, const __u64 *frames, __u32 n)
+{
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++)
+		s->f[j] = frames[j];
+	s->n = n;
+	kms_learn_window();
+}
+
+static __always_inline bool kms_same_frames(const __u64 *a, const __u64 *b, __u32 n)
+{
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < n; j++)
+		if (a[j] != b[j])
+			return false;
+	return true;
+}
+
+/* Keep the frames up to the first one in entry code. */
+static __always_inline __u32 kms_cut_at_entry(const __u64 *frames, __u32 n)
+{
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < n; j++)
+		if (kms_entry_text(frames[j]))
+			return j + 1;
+	return n;
+}
+
+/*
+ * The short stack of a page allocation, ending at entry code: followed from
+ * the learnt steps when it can, walked (and learnt from) when not. frame is the
+ * tracepoint's frame on the kernel stack (0: unknown).
+ */
+static __always_inline __u32 kms_caller_frames(void *ctx, struct kms_counters *c,
+					       __u64 frame, __u64 *frames, __u32 depth)
+{
+	struct kms_stack_window *s = NULL;
+	__u32 zero = 0, n, m = 0;
+
+	if (caller_cache_mode != KMS_CC_OFF && frame)
+		s = bpf_map_lookup_elem(&stack_window, &zero);
+	if (s && !kms_window_read(s, frame))
+		s = NULL;
+	if (s && caller_cache_mode != KMS_CC_VERIFY) {
+		n = kms_follow(s, frames, depth);
+		if (n) {
+			c->caller_hits++;
+			return n;
+		}
+	} else if (s) {
+		m = kms_follow(s, s->tmp, depth);
+	}
+	n = kms_cut_at_entry(frames, kms_frames(ctx, c, frames, depth));
+	if (!s) {
+		c->caller_uncached += caller_cache_mode != KMS_CC_OFF;
+	} else if (m) {
+		c->caller_hits++;
+		c->caller_mismatches += m != n || !kms_same_frames(s->tmp, frames, n);
+	} else {
+		c->caller_misses++;
+		kms_learn(s, frames, n);
+	}
+	return n;
+}
+
+#endif /* KMS_CALLER_BPF_H */
