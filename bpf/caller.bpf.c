@@ -9,27 +9,36 @@ const volatile __u64 noinstr_text_lo = 0, noinstr_text_len = 0;
 struct kms_window_map stack_window SEC(".maps");
 struct kms_step_map ret_steps SEC(".maps");
 
+/* 1 if x is 0, else 0, without a branch (the barrier keeps clang from making one). */
+static __always_inline __u64 kms_is_zero(__u64 x)
+{
+	asm volatile("" : "+r"(x));
+	return 1 ^ ((x | -x) >> 63);
+}
+
 /*
- * Where each walked frame first occurs in the window, and how often. Bounds are
- * re-read from the map on each use: a bound a register kept would split the
- * verifier's states at every comparison.
+ * Where each walked frame first occurs in the window, and how often. The loop
+ * body has no branch but the kernel-address test: branches multiply the paths
+ * the verifier follows (slow program loads on old kernels and in emulators).
+ * Frames past s->n are 0, which no kernel address equals.
  */
 static __always_inline void kms_locate(struct kms_stack_window *s)
 {
-	for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++)
-		s->cnt[j] = 0;
+	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++)
+		*(volatile __u64 *)&s->cnt[j] = 0;
 	for (__u32 i = 0; i < KMS_SCAN_WORDS && i < kms_get(&s->nr); i++) {
 		__u64 w = s->w[i];
 
 		if (w >> 32 != KMS_KTEXT_HIGH)
 			continue;
 #pragma unroll
-		for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++) {
-			if (w != kms_get(&s->f[j]) || j >= kms_get(&s->n))
-				continue;
-			if (!kms_get(&s->cnt[j]))
-				s->pos[j] = i;
-			s->cnt[j]++;
+		for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
+			__u64 cnt = kms_get(&s->cnt[j]), pos = kms_get(&s->pos[j]);
+			__u64 hit = kms_is_zero(w ^ kms_get(&s->f[j]));
+			__u64 first = -(hit & kms_is_zero(cnt));
+
+			*(volatile __u64 *)&s->pos[j] = (pos & ~first) | (i & first);
+			*(volatile __u64 *)&s->cnt[j] = cnt + hit;
 		}
 	}
 }
@@ -60,7 +69,7 @@ __noinline int kms_learn_window(void)
 	if (kms_get(&s->n) && kms_get(&s->cnt[0]) == 1)
 		s->first = kms_get(&s->pos[0]) + 1;
 #pragma unroll
-	for (__u32 j = 0; j + 1 < KMS_CALLER_FRAMES; j++) {
+	for (__u32 j = 0; j + 1 < KMS_LEARN_FRAMES; j++) {
 		__u64 a = kms_get(&s->pos[j]), b = kms_get(&s->pos[j + 1]);
 
 		if (j + 1 >= kms_get(&s->n))

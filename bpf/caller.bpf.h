@@ -26,7 +26,8 @@
 
 #include "kms.bpf.h"
 
-#define KMS_SCAN_WORDS		160	/* 1280 bytes: 8 page-alloc frames sit in ~100 words */
+#define KMS_SCAN_WORDS		128	/* 1 KiB: 8 page-alloc frames sit in ~100 words */
+#define KMS_LEARN_FRAMES	8	/* steps are learnt between these first frames */
 #define KMS_SCAN_MARGIN		8	/* words at the end of a cut window: not learnt from */
 #define KMS_STEP_SLOTS		(1 << 16)	/* learnt steps, direct-mapped, all CPUs */
 #define KMS_KSTACK_SIZE		16384	/* x86-64 task and IRQ stacks: size and alignment */
@@ -41,10 +42,10 @@ struct kms_stack_window {
 	__u64 w[KMS_SCAN_WORDS];
 	__u64 nr;			/* words read */
 	__u64 first;			/* place of the first frame + 1; 0: not learnt */
-	__u64 pos[KMS_CALLER_FRAMES];	/* learning: first place of each frame */
-	__u64 cnt[KMS_CALLER_FRAMES];	/* ... and how often it occurs */
+	__u64 pos[KMS_LEARN_FRAMES];	/* learning: first place of each frame */
+	__u64 cnt[KMS_LEARN_FRAMES];	/* ... and how often it occurs */
+	__u64 f[KMS_LEARN_FRAMES];	/* ... the walked frames */
 	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
-	__u64 f[KMS_CALLER_FRAMES];	/* learning: the walked frames */
 	__u64 n;			/* ... how many */
 };
 
@@ -160,9 +161,9 @@ int kms_learn_window(void);
 
 static __always_inline void kms_learn(struct kms_stack_window *s, const __u64 *frames, __u32 n)
 {
-	for (__u32 j = 0; j < KMS_CALLER_FRAMES; j++)
-		s->f[j] = frames[j];
-	s->n = n;
+	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++)
+		s->f[j] = j < n ? frames[j] : 0;
+	s->n = n < KMS_LEARN_FRAMES ? n : KMS_LEARN_FRAMES;
 	kms_learn_window();
 }
 

@@ -192,6 +192,22 @@ def check_pipes(c):
     c.ok(n >= PIPES, "tracer.top_pipes.alloc_pipe_info", "allocs %d < %d" % (n, PIPES))
 
 
+def check_callers(c, with_module):
+    """--caller-cache verify: every followed stack equals the walk beside it."""
+    steps = ["callers_verify"] + (["callers_pages"] if with_module else [])
+    for step in steps:
+        doc = tracer_json(c, step)
+        if doc is None:
+            continue
+        cc = doc.get("events", {}).get("caller_cache", {})
+        c.ok(cc.get("mismatches") == 0 and cc.get("hits", 0) > 0, "tracer.%s.cache" % step,
+             "caller cache %r" % cc)
+        if step == "callers_pages":     # 10 x 'pages 4 1': 40 order-1 pages
+            r = merged_row(doc, "page", "kmst_alloc_pages") or {}
+            c.ok(r.get("allocs") == 40 and r.get("orders") == {"1": 40},
+                 "tracer.callers_pages.row", "row %r" % {k: r.get(k) for k in ("allocs", "orders")})
+
+
 def probes_doc(c):
     try:
         return json.loads(c.step("probes")[1])
@@ -515,6 +531,7 @@ def main():
     else:
         check_probes(c)
         check_pipes(c)
+        check_callers(c, not a.module_skip)
         for kind in TOP:
             if a.module_skip:
                 c.report("SKIP", "tracer.top_" + kind, "no module")

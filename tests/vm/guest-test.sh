@@ -104,7 +104,13 @@ tracer_tests() {
 	step probes "$KMS" probes --json
 	step top_pipes "$KMS" top --json -- sh -c \
 		'i=0; while [ $i -lt 50 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
+	# page callers followed from learnt steps, checked against a walk each
+	step callers_verify "$KMS" top --json --caller-cache verify -- sh -c \
+		'i=0; while [ $i -lt 200 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
 	[ -e "$CTL" ] || return
+	step callers_pages "$KMS" top --json --caller-cache verify -- sh -c \
+		"for i in 1 2 3 4 5 6 7 8 9 10; do echo 'pages 4 1' > $CTL; done"
+	ctl release
 	echo "$WORKLOADS" | while IFS='|' read -r name cmd; do
 		[ -n "$name" ] || continue
 		step "top_$name" "$KMS" top --json -- sh -c "echo '$cmd' > $CTL"

@@ -2,7 +2,7 @@
 # Boot a fetched kernel with a busybox initramfs, run tests/vm/guest-test.sh
 # in it and copy each step's output to build/vm/<kernel>/results/.
 # Usage: tools/vm/run-vm.sh KERNEL
-#   env: VM_TIMEOUT (s, default 300), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
+#   env: VM_TIMEOUT (s, default 600), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
 #        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
 #        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh: for experiments)
 # Exit: the guest's status; 1 when the guest died, hung or printed no status.
@@ -14,7 +14,7 @@ set -euo pipefail
 k=$1
 dir=$(kdir_of "$k")
 rel=$(release_of "$k")
-timeout_s=${VM_TIMEOUT:-300}
+timeout_s=${VM_TIMEOUT:-600}
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
 res=$dir/results
 console=$dir/console.log

@@ -2,7 +2,7 @@
 #   make vm-test                    # all kernels: 5.10 6.1 6.12 sid
 #   make vm-test KERNELS="6.1 6.12" # some of them
 #   make vm-kernels                 # only fetch kernel images and headers
-# Knobs (environment or command line): VM_TIMEOUT=300 (s per guest),
+# Knobs (environment or command line): VM_TIMEOUT=600 (s per guest),
 # VM_RUNNER=qemu|vng, VM_ACCEL=tcg|kvm, OUT=dir (the build directory of the
 # static tracer, as for the top-level Makefile: make vm-test OUT=build-vm).
 # Details: tools/vm/README.md.
