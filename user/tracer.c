@@ -21,6 +21,7 @@ struct tracer {
 	struct hook_result res[32];
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
+	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
 };
 
 /* libbpf names the program whose load failed; the retry loop needs it. */
@@ -128,26 +129,21 @@ static struct bpf_program *prog(const struct tracer *t, const char *name)
 	return name ? bpf_object__find_program_by_name(t->skel->obj, name) : NULL;
 }
 
-/* [start, end) of a section its two symbols bound; 0 0 when either is missing. */
+/* Start and length of the section two symbols bound; 0 0 when either is missing. */
 static void text_range(const struct ksyms *ks, const char *start, const char *end,
-		       volatile __u64 *lo, volatile __u64 *len)
+		       uint64_t range[2])
 {
 	uint64_t a = ksyms__addr(ks, start), b = ksyms__addr(ks, end);
 
-	*lo = a;
-	*len = a && b > a ? b - a : 0;
+	range[0] = a;
+	range[1] = a && b > a ? b - a : 0;
 }
 
-/* What the page-caller cache needs to know of the kernel's text (bpf/caller.bpf.h). */
-static void set_caller_text(struct tracer *t, struct kmemscope__rodata *ro)
+/* Entry code ends the page-caller frames (bpf/caller.bpf.h); looked up once, not per attempt. */
+static void find_entry_text(struct tracer *t, const struct ksyms *ks)
 {
-	const struct ksyms *ks = t->feat.ksyms;
-
-	ro->caller_cache_mode = t->opts.caller_cache;
-	text_range(ks, "__entry_text_start", "__entry_text_end", &ro->entry_text_lo,
-		   &ro->entry_text_len);
-	text_range(ks, "__noinstr_text_start", "__noinstr_text_end", &ro->noinstr_text_lo,
-		   &ro->noinstr_text_len);
+	text_range(ks, "__entry_text_start", "__entry_text_end", t->entry_text);
+	text_range(ks, "__noinstr_text_start", "__noinstr_text_end", t->noinstr_text);
 }
 
 static void set_rodata(struct tracer *t)
@@ -161,7 +157,11 @@ static void set_rodata(struct tracer *t)
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
 	ro->vmemmap_base = 0;
-	set_caller_text(t, ro);
+	ro->caller_cache_mode = t->opts.caller_cache;
+	ro->entry_text_lo = t->entry_text[0];
+	ro->entry_text_len = t->entry_text[1];
+	ro->noinstr_text_lo = t->noinstr_text[0];
+	ro->noinstr_text_len = t->noinstr_text[1];
 }
 
 static int configure(struct tracer *t)
@@ -348,6 +348,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct 
 	libbpf_set_print(libbpf_print);
 	t->opts = *o;
 	kfeat__init(&t->feat, ks);
+	find_entry_text(t, ks);
 	for (int i = 0; i < kms_nr_hooks; i++)
 		t->res[i].hook = &kms_hooks[i];
 	for (int n = 0; n < MAX_ATTEMPTS && err == -EAGAIN; n++) {
