@@ -283,8 +283,8 @@ int zoneinfo__parse_file(struct zoneinfo *zi, enum zoneinfo_src src, FILE *f)
 	return err;
 }
 
-static int load_one(struct zoneinfo *zi, const char *dir, const char *file,
-		    enum zoneinfo_src src)
+int zoneinfo__load_file(struct zoneinfo *zi, enum zoneinfo_src src, const char *dir,
+			const char *file)
 {
 	char path[4096];
 	FILE *f;
@@ -304,11 +304,11 @@ int zoneinfo__load(struct zoneinfo *zi, const char *dir)
 {
 	int err;
 
-	err = load_one(zi, dir, "zoneinfo", ZONEINFO_SRC_ZONEINFO);
+	err = zoneinfo__load_file(zi, ZONEINFO_SRC_ZONEINFO, dir, "zoneinfo");
 	if (!err)
-		err = load_one(zi, dir, "buddyinfo", ZONEINFO_SRC_BUDDYINFO);
+		err = zoneinfo__load_file(zi, ZONEINFO_SRC_BUDDYINFO, dir, "buddyinfo");
 	if (!err) {
-		int e = load_one(zi, dir, "pagetypeinfo", ZONEINFO_SRC_PAGETYPEINFO);
+		int e = zoneinfo__load_file(zi, ZONEINFO_SRC_PAGETYPEINFO, dir, "pagetypeinfo");
 
 		if (e && e != -EACCES && e != -ENOENT && e != -EPERM)
 			err = e;

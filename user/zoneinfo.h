@@ -63,6 +63,9 @@ int zoneinfo__parse_file(struct zoneinfo *zi, enum zoneinfo_src src, FILE *f);
  * (optional: root only, 0400).  @dir is normally "/proc".
  */
 int zoneinfo__load(struct zoneinfo *zi, const char *dir);
+/* One file, dir/file, as src. */
+int zoneinfo__load_file(struct zoneinfo *zi, enum zoneinfo_src src, const char *dir,
+			const char *file);
 
 size_t zoneinfo__nr_zones(const struct zoneinfo *zi);
 const struct zone_desc *zoneinfo__zone(const struct zoneinfo *zi, size_t i);

@@ -18,17 +18,7 @@ static const char *fixdir = "tests/unit/fixtures";
 
 static int load_fixture(struct zoneinfo *zi, enum zoneinfo_src src, const char *name)
 {
-	char path[512];
-	FILE *f;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/%s", fixdir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	err = zoneinfo__parse_file(zi, src, f);
-	fclose(f);
-	return err;
+	return zoneinfo__load_file(zi, src, fixdir, name);
 }
 
 /* Parse @s (without its NUL, from an exact-size copy) as @src. */
