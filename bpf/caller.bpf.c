@@ -50,8 +50,8 @@ static __always_inline void kms_learn_step(__u64 ret, __u64 words)
 	if (!e || !words || words > 0xffff)
 		return;
 	v = *(volatile __u64 *)e;
-	if (v >> 32 != (ret & KMS_KTEXT_HIGH) || !(v & KMS_STEP_VALID))
-		*(volatile __u64 *)e = KMS_STEP(ret & KMS_KTEXT_HIGH, words);
+	if (v >> 32 != KMS_LOW32(ret) || !(v & KMS_STEP_VALID))
+		*(volatile __u64 *)e = KMS_STEP(KMS_LOW32(ret), words);
 	else if (((v >> 8) & 0xffff) != words)
 		*(volatile __u64 *)e = v | KMS_STEP_VARIES;
 }

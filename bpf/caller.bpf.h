@@ -32,6 +32,7 @@
 #define KMS_STEP_SLOTS		(1 << 16)	/* learnt steps, direct-mapped, all CPUs */
 #define KMS_KSTACK_SIZE		16384	/* x86-64 task and IRQ stacks: size and alignment */
 #define KMS_KTEXT_HIGH		0xffffffffULL	/* the upper half of every x86-64 kernel text address */
+#define KMS_LOW32(x)		((x) & 0xffffffffULL)	/* ... so the lower half names it */
 
 /* A learnt step, one word so that readers on other CPUs never see half of one. */
 #define KMS_STEP_VALID		1ULL
@@ -45,8 +46,8 @@ struct kms_stack_window {
 	__u64 pos[KMS_LEARN_FRAMES];	/* learning: first place of each frame */
 	__u64 cnt[KMS_LEARN_FRAMES];	/* ... and how often it occurs */
 	__u64 f[KMS_LEARN_FRAMES];	/* ... the walked frames */
-	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
 	__u64 n;			/* ... how many */
+	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
 };
 
 struct kms_window_map {
@@ -148,7 +149,7 @@ static __always_inline __u32 kms_follow(const struct kms_stack_window *s, __u64 
 		if (!e)
 			return 0;
 		v = *(volatile __u64 *)e;
-		if (v >> 32 != (f & KMS_KTEXT_HIGH) || (v & 3) != KMS_STEP_VALID)
+		if (v >> 32 != KMS_LOW32(f) || (v & 3) != KMS_STEP_VALID)
 			return 0;
 		p += (v >> 8) & 0xffff;
 	}
