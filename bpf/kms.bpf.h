@@ -88,12 +88,16 @@ static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 
 	return h;
 }
 
+/* Asking the ring how much data waits is a helper call: once per this many records. */
+#define KMS_WAKEUP_CHECK_EVERY	32
+
 /* Wake the reader only when enough data is waiting: it also polls on a timer. */
 static __always_inline void kms_submit(struct kms_counters *c, __u32 ev, void *r)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (!(++c->submits % KMS_WAKEUP_CHECK_EVERY) &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	c->emitted[ev]++;
 	bpf_ringbuf_submit(r, flags);

@@ -276,6 +276,7 @@ static void tap_counters(struct session *s, struct rec_counters *c)
 	c->received = s->received;
 	tracer__counters(s->tracer, &c->c);
 	c->c.scratch = 0;
+	c->c.submits = 0;
 	c->recursion_misses = tracer__recursion_misses(s->tracer);
 	c->has_x = true;
 }
