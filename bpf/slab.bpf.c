@@ -4,10 +4,11 @@
 
 #define CACHE_SLOTS 256
 
-/* Per CPU, the last kmem_cache seen in each hash slot: a cache's name is sent
- * once per slot and CPU, not with every allocation. */
+/* The last kmem_cache named in each hash slot, shared by all CPUs: a cache's
+ * name is sent once per slot, not with every allocation. One plain array: a
+ * per-CPU one costs a pointer chase and a cache miss on every allocation. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CACHE_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -48,7 +49,8 @@ static __always_inline __u32 slab_reclaim_flag(void)
 	return 0x00020000;
 }
 
-static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
+/* The cache's name record; false when the ring is full (counted). */
+static __always_inline bool emit_cache_name(struct kms_counters *c, __u32 ev,
 					    struct kmem_cache *s)
 {
 	struct kms_rec_cache_name *r;
@@ -56,7 +58,7 @@ static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 
 	r = kms_record(c, ev, KMS_REC_CACHE_NAME, sizeof(*r));
 	if (!r)
-		return;
+		return false;
 	r->cache = (__u64)s;
 	r->object_size = BPF_CORE_READ(s, object_size);
 	r->size = BPF_CORE_READ(s, size);
@@ -71,18 +73,24 @@ static __always_inline void emit_cache_name(struct kms_counters *c, __u32 ev,
 		c->name_errors++;
 	}
 	bpf_ringbuf_submit(r, 0);
+	return true;
 }
 
-/* Send the cache's name the first time this CPU sees it in its slot. */
+/*
+ * Send the cache's name when its slot names another cache. The slot is set
+ * only after the name record is submitted: a CPU that then finds it set
+ * reserves its own records later, so the name comes first in the ring. Two
+ * CPUs may both send a name: harmless.
+ */
 static __always_inline void note_cache(struct kms_counters *c, __u32 ev, __u64 s)
 {
 	__u32 slot = (s >> 6) & (CACHE_SLOTS - 1);
 	__u64 *seen = bpf_map_lookup_elem(&cache_seen, &slot);
 
-	if (!seen || *seen == s)
+	if (!seen || *(volatile __u64 *)seen == s)
 		return;
-	*seen = s;
-	emit_cache_name(c, ev, (struct kmem_cache *)s);
+	if (emit_cache_name(c, ev, (struct kmem_cache *)s))
+		*(volatile __u64 *)seen = s;
 }
 
 static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __u32 ev,
