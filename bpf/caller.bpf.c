@@ -5,6 +5,7 @@
 const volatile __u32 caller_cache_mode = KMS_CC_ON;
 const volatile __u64 entry_text_lo = 0, entry_text_len = 0;
 const volatile __u64 noinstr_text_lo = 0, noinstr_text_len = 0;
+volatile __u64 steps_gen = 0;
 
 struct kms_window_map stack_window SEC(".maps");
 struct kms_step_map ret_steps SEC(".maps");
@@ -43,17 +44,37 @@ static __always_inline void kms_locate(struct kms_stack_window *s)
 	}
 }
 
+/* The way of a set that holds ret, else an empty one, else the one ret's hash picks. */
+static __always_inline __u64 *kms_step_way(struct kms_step_set *e, __u64 ret)
+{
+	__u64 v0 = *(volatile __u64 *)&e->way[0], v1 = *(volatile __u64 *)&e->way[1];
+
+	if (v0 >> 32 == KMS_LOW32(ret))
+		return &e->way[0];
+	if (v1 >> 32 == KMS_LOW32(ret) || (!(v1 & KMS_STEP_VALID) && (v0 & KMS_STEP_VALID)))
+		return &e->way[1];
+	if (!(v0 & KMS_STEP_VALID))
+		return &e->way[0];
+	return &e->way[(ret >> 4) & 1];
+}
+
 static __always_inline void kms_learn_step(__u64 ret, __u64 words)
 {
-	__u64 *e = kms_step_slot(ret), v;
+	struct kms_step_set *set = kms_step_set(ret);
+	__u64 *e, v;
 
-	if (!e || !words || words > 0xffff)
+	if (!set || !words || words > 0xffff)
 		return;
+	e = kms_step_way(set, ret);
 	v = *(volatile __u64 *)e;
-	if (v >> 32 != KMS_LOW32(ret) || !(v & KMS_STEP_VALID))
+	if (v >> 32 != KMS_LOW32(ret) || !(v & KMS_STEP_VALID)) {
 		*(volatile __u64 *)e = KMS_STEP(KMS_LOW32(ret), words);
-	else if (((v >> 8) & 0xffff) != words)
+		if (v & KMS_STEP_VALID)		/* another's step is gone: chains may use it */
+			__sync_fetch_and_add(&steps_gen, 1);
+	} else if (((v >> 8) & 0xffff) != words) {
 		*(volatile __u64 *)e = v | KMS_STEP_VARIES;
+		__sync_fetch_and_add(&steps_gen, 1);
+	}
 }
 
 /* Learn from a walk the steps between frames each found exactly once. */
@@ -84,3 +105,35 @@ __noinline int kms_learn_window(void)
 	return 0;
 }
 
+
+/* A kept chain whose frames sit at their places in the window again. */
+__noinline int kms_chain_hit(void)
+{
+	struct kms_stack_window *s;
+	__u64 first, gen, nr;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&stack_window, &zero);
+	if (!s)
+		return 0;
+	first = kms_get(&s->first);
+	gen = steps_gen;
+	nr = kms_get(&s->nr);
+	for (__u32 e = 0; e < KMS_CHAINS; e++) {
+		struct kms_chain *ch = &s->chain[e];
+		__u64 n = kms_get(&ch->n), j;
+
+		if (!n || n > KMS_CALLER_FRAMES || kms_get(&ch->first) != first ||
+		    kms_get(&ch->gen) != gen)
+			continue;
+		for (j = 0; j < KMS_CALLER_FRAMES && j < n; j++) {
+			__u64 p = kms_get(&ch->pos[j]);
+
+			if (p >= nr || p >= KMS_SCAN_WORDS || s->w[p] != kms_get(&ch->f[j]))
+				break;
+		}
+		if (j == n)
+			return e + 1;
+	}
+	return 0;
+}

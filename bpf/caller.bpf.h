@@ -29,7 +29,8 @@
 #define KMS_SCAN_WORDS		128	/* 1 KiB: 8 page-alloc frames sit in ~100 words */
 #define KMS_LEARN_FRAMES	8	/* steps are learnt between these first frames */
 #define KMS_SCAN_MARGIN		8	/* words at the end of a cut window: not learnt from */
-#define KMS_STEP_SLOTS		(1 << 16)	/* learnt steps, direct-mapped, all CPUs */
+#define KMS_STEP_SET_BITS	11	/* learnt steps: 2048 sets of 2 ways, all CPUs; */
+#define KMS_STEP_SETS		(1 << KMS_STEP_SET_BITS)	/* 32 KiB stay in cache */
 #define KMS_KSTACK_SIZE		16384	/* x86-64 task and IRQ stacks: size and alignment */
 #define KMS_KTEXT_HIGH		0xffffffffULL	/* the upper half of every x86-64 kernel text address */
 #define KMS_LOW32(x)		((x) & 0xffffffffULL)	/* ... so the lower half names it */
@@ -38,6 +39,23 @@
 #define KMS_STEP_VALID		1ULL
 #define KMS_STEP_VARIES		2ULL
 #define KMS_STEP(ret, words)	(((ret) << 32) | ((__u64)(words) << 8) | KMS_STEP_VALID)
+
+/*
+ * A chain of frames followed before, and where each sat in the window. When
+ * the same words sit at the same places again (and no step has changed since:
+ * steps_gen), following would find these frames: one read per frame from the
+ * window just copied, instead of one step-table read per frame, each a cache
+ * miss by the time the next page allocation comes.
+ */
+#define KMS_CHAINS		4	/* per CPU, replaced in turn */
+
+struct kms_chain {
+	__u64 first;			/* s->first it was followed from */
+	__u64 gen;			/* steps_gen then */
+	__u64 n;			/* frames; 0: empty */
+	__u64 pos[KMS_CALLER_FRAMES];
+	__u64 f[KMS_CALLER_FRAMES];
+};
 
 struct kms_stack_window {
 	__u64 w[KMS_SCAN_WORDS];
@@ -48,6 +66,9 @@ struct kms_stack_window {
 	__u64 f[KMS_LEARN_FRAMES];	/* ... the walked frames */
 	__u64 n;			/* ... how many */
 	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
+	__u64 fpos[KMS_CALLER_FRAMES];	/* follow: where each frame sat */
+	__u64 next_chain;
+	struct kms_chain chain[KMS_CHAINS];
 };
 
 struct kms_window_map {
@@ -57,16 +78,22 @@ struct kms_window_map {
 	__type(value, struct kms_stack_window);
 };
 
+/* Two return addresses of one set share a cache line. */
+struct kms_step_set {
+	__u64 way[2];
+};
+
 struct kms_step_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, KMS_STEP_SLOTS);
+	__uint(max_entries, KMS_STEP_SETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct kms_step_set);
 };
 
 extern struct kms_window_map stack_window SEC(".maps");
 extern struct kms_step_map ret_steps SEC(".maps");
 extern const volatile __u32 caller_cache_mode;	/* enum kms_caller_cache */
+extern volatile __u64 steps_gen;	/* bumped when a learnt step is replaced or varies */
 extern const volatile __u64 entry_text_lo, entry_text_len;	/* __entry_text_start.. */
 extern const volatile __u64 noinstr_text_lo, noinstr_text_len;	/* __noinstr_text_start.. */
 
@@ -119,18 +146,33 @@ static __always_inline bool kms_window_read(struct kms_stack_window *s, __u64 a)
 	return true;
 }
 
-static __always_inline __u64 *kms_step_slot(__u64 ret)
+static __always_inline struct kms_step_set *kms_step_set(__u64 ret)
 {
-	__u32 idx = (__u32)((ret * 0x9e3779b97f4a7c15ULL) >> 48);
+	__u32 idx = (__u32)((ret * 0x9e3779b97f4a7c15ULL) >> (64 - KMS_STEP_SET_BITS));
 
 	return bpf_map_lookup_elem(&ret_steps, &idx);
 }
 
-/* Follow the learnt steps: the frames, or 0 when a step is not known. */
-static __always_inline __u32 kms_follow(const struct kms_stack_window *s, __u64 *frames,
+/* The learnt step of ret: the entry whose upper half names it, or 0. */
+static __always_inline __u64 kms_step_of(__u64 ret)
+{
+	struct kms_step_set *e = kms_step_set(ret);
+	__u64 v;
+
+	if (!e)
+		return 0;
+	v = *(volatile __u64 *)&e->way[0];
+	if (v >> 32 != KMS_LOW32(ret))
+		v = *(volatile __u64 *)&e->way[1];
+	return v >> 32 == KMS_LOW32(ret) ? v : 0;
+}
+
+/* Follow the learnt steps: the frames (their places in s->fpos), or 0 when a
+ * step is not known. */
+static __always_inline __u32 kms_follow(struct kms_stack_window *s, __u64 *frames,
 					__u32 depth)
 {
-	__u64 p = kms_get(&s->first), *e, v;
+	__u64 p = kms_get(&s->first), v;
 
 	if (!p--)
 		return 0;
@@ -143,13 +185,11 @@ static __always_inline __u32 kms_follow(const struct kms_stack_window *s, __u64 
 		if (f >> 32 != KMS_KTEXT_HIGH)
 			return 0;
 		frames[j] = f;
+		s->fpos[j] = p;
 		if (kms_entry_text(f) || j + 1 == depth)
 			return j + 1;
-		e = kms_step_slot(f);
-		if (!e)
-			return 0;
-		v = *(volatile __u64 *)e;
-		if (v >> 32 != KMS_LOW32(f) || (v & 3) != KMS_STEP_VALID)
+		v = kms_step_of(f);
+		if ((v & 3) != KMS_STEP_VALID)
 			return 0;
 		p += (v >> 8) & 0xffff;
 	}
@@ -159,6 +199,49 @@ static __always_inline __u32 kms_follow(const struct kms_stack_window *s, __u64 
 /* Learn from the walk left in s->f[0..s->n) (bpf/caller.bpf.c). A global
  * function: the verifier checks it once, not once per path of its caller. */
 int kms_learn_window(void);
+/* The kept chain the window holds again: its index + 1, or 0 (bpf/caller.bpf.c). */
+int kms_chain_hit(void);
+
+/* Keep what kms_follow() just found with the steps of generation gen, in
+ * place of the oldest chain. */
+static __always_inline void kms_chain_keep(struct kms_stack_window *s, const __u64 *frames,
+					   __u32 n, __u64 gen)
+{
+	struct kms_chain *ch = &s->chain[kms_get(&s->next_chain) & (KMS_CHAINS - 1)];
+
+	ch->n = 0;
+	ch->first = kms_get(&s->first);
+	ch->gen = gen;
+	for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < n; j++) {
+		ch->pos[j] = kms_get(&s->fpos[j]);
+		ch->f[j] = frames[j];
+	}
+	ch->n = n;
+	s->next_chain = kms_get(&s->next_chain) + 1;
+}
+
+/* Frames from the window, found by a kept chain or by following the steps
+ * (then kept); 0: neither knows them. */
+static __always_inline __u32 kms_chain_follow(struct kms_stack_window *s, __u64 *frames,
+					      __u32 depth)
+{
+	__u64 gen = steps_gen;	/* before following: a step changed meanwhile voids the chain */
+	int hit = kms_chain_hit();
+	__u32 n;
+
+	if (hit > 0) {
+		struct kms_chain *ch = &s->chain[(hit - 1) & (KMS_CHAINS - 1)];
+
+		n = kms_get(&ch->n);
+		for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < n; j++)
+			frames[j] = kms_get(&ch->f[j]);
+		return n < KMS_CALLER_FRAMES ? n : KMS_CALLER_FRAMES;
+	}
+	n = kms_follow(s, frames, depth);
+	if (n)
+		kms_chain_keep(s, frames, n, gen);
+	return n;
+}
 
 static __always_inline void kms_learn(struct kms_stack_window *s, const __u64 *frames, __u32 n)
 {
@@ -201,13 +284,13 @@ static __always_inline __u32 kms_caller_frames(void *ctx, struct kms_counters *c
 	if (s && !kms_window_read(s, frame))
 		s = NULL;
 	if (s && caller_cache_mode != KMS_CC_VERIFY) {
-		n = kms_follow(s, frames, depth);
+		n = kms_chain_follow(s, frames, depth);
 		if (n) {
 			c->caller_hits++;
 			return n;
 		}
 	} else if (s) {
-		m = kms_follow(s, s->tmp, depth);
+		m = kms_chain_follow(s, s->tmp, depth);
 	}
 	n = kms_cut_at_entry(frames, kms_frames(ctx, c, frames, depth));
 	if (!s) {
