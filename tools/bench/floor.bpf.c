@@ -12,6 +12,9 @@
  *          reserved and submitted without wake-up unless 2 MiB wait, and with
  *          -S N a bpf_get_stack() of N frames into page-allocation records
  *   ring-raw  the same on raw_tp for all six
+ *   batch  the ring step with records gathered in a per-CPU buffer and copied
+ *          to the ring 4 KiB at a time; batch-ts adds a bpf_ktime_get_ns()
+ *          per record, the order a reordering consumer would need
  *   count  per-tracepoint counters of the events raised while a task whose
  *          comm is `want_comm` runs: events per workload iteration, exactly
  *
@@ -129,6 +132,75 @@ RING("raw_tp/kmem_cache_alloc", rr_cache_alloc, 2, false)
 RING("raw_tp/kmem_cache_free", rr_cache_free, 3, false)
 RING("raw_tp/mm_page_alloc", rr_page_alloc, 4, true)
 RING("raw_tp/mm_page_free", rr_page_free, 5, false)
+
+/* Batching experiment: records gathered per CPU, copied to the ring in batches. */
+#define BATCH_BYTES 4096
+
+struct batch {
+	__u32 len, busy;
+	__u8 data[BATCH_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct batch);
+} batches SEC(".maps");
+
+struct rec_ts {
+	struct rec r;
+	__u64 ts;
+};
+
+static __always_inline int batch_event(void *ctx, __u32 ev, bool ts)
+{
+	__u32 zero = 0, off;
+	__u64 *c = bpf_map_lookup_elem(&ring_ctrs, &zero);
+	struct batch *b = bpf_map_lookup_elem(&batches, &zero);
+	struct rec_ts *r;
+
+	if (!c || !b)
+		return 0;
+	c[0]++;
+	off = b->len;
+	if (off > BATCH_BYTES - sizeof(*r)) {
+		__u64 fl = BPF_RB_NO_WAKEUP;
+
+		if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= RING_WAKEUP_BYTES)
+			fl = BPF_RB_FORCE_WAKEUP;
+		if (bpf_ringbuf_output(&ring, b->data, off & (BATCH_BYTES - 1), fl))
+			c[2]++;
+		else
+			c[1]++;
+		off = 0;
+	}
+	r = (void *)b->data + off;
+	r->r.type = 1;
+	r->r.event = ev;
+	r->r.pid = bpf_get_current_pid_tgid() >> 32;
+	r->r.a = ev;
+	r->r.nr_frames = 0;
+	if (ts)
+		r->ts = bpf_ktime_get_ns();
+	b->len = off + (ts ? sizeof(struct rec_ts) : sizeof(struct rec));
+	return 0;
+}
+
+#define BATCH(sec, name, ev, ts) SEC(sec) int name(void *ctx) { return batch_event(ctx, ev, ts); }
+
+BATCH("tp_btf/kmalloc", bb_kmalloc, 0, false)
+BATCH("tp_btf/kfree", bb_kfree, 1, false)
+BATCH("tp_btf/kmem_cache_alloc", bb_cache_alloc, 2, false)
+BATCH("tp_btf/kmem_cache_free", bb_cache_free, 3, false)
+BATCH("tracepoint/kmem/mm_page_alloc", bb_page_alloc, 4, false)
+BATCH("tracepoint/kmem/mm_page_free", bb_page_free, 5, false)
+BATCH("tp_btf/kmalloc", bt_kmalloc, 0, true)
+BATCH("tp_btf/kfree", bt_kfree, 1, true)
+BATCH("tp_btf/kmem_cache_alloc", bt_cache_alloc, 2, true)
+BATCH("tp_btf/kmem_cache_free", bt_cache_free, 3, true)
+BATCH("tracepoint/kmem/mm_page_alloc", bt_page_alloc, 4, true)
+BATCH("tracepoint/kmem/mm_page_free", bt_page_free, 5, true)
 
 static __always_inline int count(__u32 tp)
 {

@@ -32,6 +32,8 @@ static const struct { const char *mode, *prefix, *prefix2; } modes[] = {
 	{ "count", "cnt_", NULL },
 	{ "ring", "rb_", NULL },
 	{ "ring-raw", "rr_", NULL },
+	{ "batch", "bb_", NULL },
+	{ "batch-ts", "bt_", NULL },
 };
 #define NR_MODES (int)(sizeof(modes) / sizeof(modes[0]))
 #define COUNT_MODE 2
@@ -57,13 +59,15 @@ static int print_fn(enum libbpf_print_level l, const char *fmt, va_list ap)
 static int usage(FILE *f, int rc)
 {
 	fprintf(f,
-		"Usage: kms-floor [-m raw|kms|count|ring|ring-raw] [-S N] [-C COMM] [-d SECONDS] [-v]\n"
-		"                 [-- COMMAND...]\n"
+		"Usage: kms-floor [-m raw|kms|count|ring|ring-raw|batch|batch-ts] [-S N] [-C COMM]\n"
+		"                 [-d SECONDS] [-v] [-- COMMAND...]\n"
 		"  -m raw    empty raw_tp programs on the six kmem tracepoints (default)\n"
 		"  -m kms    empty programs, kmemscope's mechanisms (tp_btf slab, tracepoint pages)\n"
 		"  -m count  count events per tracepoint raised by tasks named COMM\n"
 		"  -m ring   kmemscope's steps alone: counter, ring record, consumer (kms mechanisms)\n"
 		"  -m ring-raw  the same on raw_tp\n"
+		"  -m batch  records gathered per CPU, copied to the ring 4 KiB at a time\n"
+		"  -m batch-ts  that plus a timestamp per record\n"
 		"  -S N      ring modes: also bpf_get_stack() N frames (1-32) on page allocations\n"
 		"  -C COMM   comm to count (default kms-workload)\n"
 		"  -d SECS   without a command: stay attached this long (default: until SIGINT)\n"
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 		floor_bpf__destroy(skel);
 		return 1;
 	}
-	if (!strncmp(modes[m].mode, "ring", 4)) {
+	if (!strncmp(modes[m].mode, "ring", 4) || !strncmp(modes[m].mode, "batch", 5)) {
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.ring), on_record, NULL, NULL);
 		if (!rb) {
 			fprintf(stderr, "kms-floor: ring buffer: %s\n", strerror(errno));
