@@ -105,7 +105,6 @@ __noinline int kms_learn_window(void)
 	return 0;
 }
 
-
 /* A kept chain whose frames sit at their places in the window again. */
 __noinline int kms_chain_hit(void)
 {

@@ -63,7 +63,7 @@ struct kms_counters {
 	__u64 caller_uncached;		/* ... walked: stack unreadable or frames outside the window */
 	__u64 caller_mismatches;	/* --caller-cache verify: cached frames != a fresh walk */
 	__u64 scratch;			/* BPF-private: see kms_scalar() */
-	__u64 submits;			/* BPF-private: records since the last wake-up check */
+	__u64 submits;			/* BPF-private: records submitted (wake-up check every 32) */
 };
 
 /* How page-allocation callers are found (the `caller_cache` tunable). */
