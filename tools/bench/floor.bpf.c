@@ -76,6 +76,16 @@ EMPTY("tp_btf/kmem_cache_free", btf_cache_free)
 EMPTY("tracepoint/kmem/mm_page_alloc", tp_page_alloc)
 EMPTY("tracepoint/kmem/mm_page_free", tp_page_free)
 
+/* The fields every ladder record gets, as kmemscope's records do. */
+static __always_inline void rec_fill(struct rec *r, __u32 ev)
+{
+	r->type = 1;
+	r->event = ev;
+	r->pid = bpf_get_current_pid_tgid() >> 32;
+	r->a = ev;
+	r->nr_frames = 0;
+}
+
 /* The ring ladder: what kmemscope's per-event steps cost on their own. */
 static __always_inline int ring_event(void *ctx, __u32 ev, bool page_alloc)
 {
@@ -93,11 +103,7 @@ static __always_inline int ring_event(void *ctx, __u32 ev, bool page_alloc)
 		c[2]++;
 		return 0;
 	}
-	r->type = 1;
-	r->event = ev;
-	r->pid = bpf_get_current_pid_tgid() >> 32;
-	r->a = ev;
-	r->nr_frames = 0;
+	rec_fill(r, ev);
 	if (page_alloc && stack_frames) {
 		long n;
 
@@ -176,11 +182,7 @@ static __always_inline int batch_event(void *ctx, __u32 ev, bool ts)
 		off = 0;
 	}
 	r = (void *)b->data + off;
-	r->r.type = 1;
-	r->r.event = ev;
-	r->r.pid = bpf_get_current_pid_tgid() >> 32;
-	r->r.a = ev;
-	r->r.nr_frames = 0;
+	rec_fill(&r->r, ev);
 	if (ts)
 		r->ts = bpf_ktime_get_ns();
 	b->len = off + (ts ? sizeof(struct rec_ts) : sizeof(struct rec));
