@@ -10,8 +10,14 @@ const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u64 vmemmap_base = 0;
 const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
+const volatile struct kms_pring_layout pring = {};
+
+/* Its own section and page: every CPU's records take a number from it. */
+__u64 kms_seq SEC(".data.seq") = 0;
 
 struct kms_ring events SEC(".maps");
+struct kms_pring_hdr_map pring_hdrs SEC(".maps");
+struct kms_pring_seg_map prings SEC(".maps");
 struct kms_counter_map counters SEC(".maps");
 struct kms_stack_map stacks SEC(".maps");
 

@@ -18,10 +18,30 @@ extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
 extern const volatile __u32 cache_alloc_layout;
 extern const volatile __u64 vmemmap_base;	/* 0: unknown, raw page hooks unusable */
 extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
+extern const volatile struct kms_pring_layout pring;	/* seg_mask 0: the shared ring */
 
 struct kms_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
+};
+
+/* The per-CPU rings' headers: CPUs x KMS_PRING_LEVELS (the loader sizes it). */
+struct kms_pring_hdr_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kms_pring_hdr);
+};
+
+/* Their segments, a segment and its spill each; no BTF value type, so that
+ * the loader can size it (struct kms_pring_layout). */
+struct kms_pring_seg_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 8 + KMS_PRING_SPILL);
 };
 
 struct kms_counter_map {
@@ -39,6 +59,9 @@ struct kms_stack_map {
 };
 
 extern struct kms_ring events SEC(".maps");
+extern struct kms_pring_hdr_map pring_hdrs SEC(".maps");
+extern struct kms_pring_seg_map prings SEC(".maps");
+extern __u64 kms_seq;		/* the per-CPU rings' global sequence (.data.seq) */
 extern struct kms_counter_map counters SEC(".maps");
 extern struct kms_stack_map stacks SEC(".maps");
 
@@ -67,10 +90,87 @@ static __always_inline bool kms_skip_task(void)
 	return filter_cgid && bpf_get_current_cgroup_id() != filter_cgid;
 }
 
+static __always_inline struct kms_pring_hdr *kms_pring(__u32 cpu, __u32 level)
+{
+	__u32 key = cpu * KMS_PRING_LEVELS + level;
+
+	return bpf_map_lookup_elem(&pring_hdrs, &key);
+}
+
+/* The segment of that ring holding byte `pos`. */
+static __always_inline void *kms_pring_seg(__u32 cpu, __u32 level, __u64 pos)
+{
+	__u32 n = pring.segs[level & 1];
+	__u32 key = pring.first[level & 1] + cpu * n + ((pos >> pring.seg_shift) & (n - 1));
+
+	return bpf_map_lookup_elem(&prings, &key);
+}
+
+/*
+ * A frame in this CPU's ring at the first level not busy, numbered from the
+ * global sequence. A program that interrupts one writing on this CPU finds
+ * level 0 busy and takes level 1; busy is set before the head is read, so an
+ * interruption between the test and the set finishes its record first.
+ */
+static __always_inline void *kms_pring_reserve(struct kms_counters *c, __u32 ev, __u32 size)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), level;
+	__u64 len = (sizeof(struct kms_pring_frame) + size + 7) & ~7ULL, head;
+	struct kms_pring_hdr *h = NULL;
+	struct kms_pring_frame *f;
+	void *seg;
+
+	for (level = 0; level < KMS_PRING_LEVELS; level++) {
+		h = kms_pring(cpu, level);
+		if (!h || !*(volatile __u64 *)&h->busy)
+			break;
+	}
+	if (!h || level == KMS_PRING_LEVELS)
+		goto drop;
+	*(volatile __u64 *)&h->busy = 1;
+	head = *(volatile __u64 *)&h->head;
+	seg = kms_pring_seg(cpu, level, head);
+	if (!seg || head + len - *(volatile __u64 *)&h->tail >
+		    (__u64)pring.segs[level & 1] << pring.seg_shift) {
+		*(volatile __u64 *)&h->busy = 0;
+		goto drop;
+	}
+	f = seg + (head & pring.seg_mask);
+	f->word = KMS_PRING_FRAME(__sync_fetch_and_add(&kms_seq, 1), level, size);
+	return f + 1;
+drop:
+	c->dropped[ev]++;
+	return NULL;
+}
+
+/* Publish the record: the head moves past it, then the ring is free again.
+ * Past wakeup_bytes waiting, one doorbell record in the shared ring wakes the
+ * reader (once, until it has read this ring). */
+static __always_inline void kms_pring_commit(void *r)
+{
+	__u64 w = ((struct kms_pring_frame *)(r - sizeof(struct kms_pring_frame)))->word;
+	struct kms_pring_hdr *h = kms_pring(bpf_get_smp_processor_id(), KMS_PRING_LEVEL(w) & 1);
+	__u64 head, bell = 0;
+
+	if (!h)
+		return;
+	head = h->head + ((sizeof(w) + KMS_PRING_LEN(w) + 7) & ~7ULL);
+	asm volatile("" ::: "memory");		/* the record before its head (x86: TSO) */
+	*(volatile __u64 *)&h->head = head;
+	*(volatile __u64 *)&h->busy = 0;
+	if (head - *(volatile __u64 *)&h->tail >= wakeup_bytes && !h->rung) {
+		h->rung = 1;
+		bpf_ringbuf_output(&events, &bell, sizeof(bell), BPF_RB_FORCE_WAKEUP);
+	}
+}
+
 static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64 size)
 {
-	void *r = bpf_ringbuf_reserve(&events, size, 0);
+	void *r;
 
+	if (pring.seg_mask)
+		return kms_pring_reserve(c, ev, size);
+	r = bpf_ringbuf_reserve(&events, size, 0);
 	if (!r)
 		c->dropped[ev]++;
 	return r;
@@ -91,16 +191,27 @@ static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 
 /* Asking the ring how much data waits is a helper call: once per this many records. */
 #define KMS_WAKEUP_CHECK_EVERY	32
 
-/* Wake the reader only when enough data is waiting: it also polls on a timer. */
-static __always_inline void kms_submit(struct kms_counters *c, __u32 ev, void *r)
+/* Publish a record from kms_record(). Wake the reader only when enough data
+ * is waiting: it also polls on a timer. */
+static __always_inline void kms_commit(struct kms_counters *c, void *r)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (pring.seg_mask) {
+		kms_pring_commit(r);
+		return;
+	}
 	if (!(++c->submits % KMS_WAKEUP_CHECK_EVERY) &&
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	c->emitted[ev]++;
 	bpf_ringbuf_submit(r, flags);
+}
+
+/* Publish the record of event ev. */
+static __always_inline void kms_submit(struct kms_counters *c, __u32 ev, void *r)
+{
+	c->emitted[ev]++;
+	kms_commit(c, r);
 }
 
 static __always_inline __s32 kms_stack_id(void *ctx, struct kms_counters *c)

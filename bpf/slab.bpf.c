@@ -72,7 +72,7 @@ static __always_inline bool emit_cache_name(struct kms_counters *c, __u32 ev,
 		r->name[0] = 0;
 		c->name_errors++;
 	}
-	bpf_ringbuf_submit(r, 0);
+	kms_commit(c, r);
 	return true;
 }
 

@@ -29,6 +29,7 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 {
 	const struct hook_result *res;
 	struct json *j = json__new(stdout, o->pretty);
+	char how[160];
 	int nr;
 
 	res = tracer__results(t, &nr);
@@ -40,6 +41,8 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 	json__str(j, "kmalloc_layout", kfeat__layout_name(tracer__feat(t)->kmalloc_layout));
 	json__str(j, "kmem_cache_alloc_layout",
 		  kfeat__layout_name(tracer__feat(t)->cache_alloc_layout));
+	json__str(j, "records", tracer__records(t, how, sizeof(how)));
+	json__str(j, "records_note", how);
 	json__arr(j, "probes");
 	for (int i = 0; i < nr; i++)
 		probe_json(j, &res[i]);
@@ -49,10 +52,12 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 static void print_text(const struct tracer *t)
 {
 	const struct hook_result *res;
+	char how[160];
 	int nr;
 
 	res = tracer__results(t, &nr);
-	printf("kernel %s\n%-11s %-13s %-10s %-30s %s\n", kernel_release(), "FAMILY", "EVENT",
+	tracer__records(t, how, sizeof(how));
+	printf("kernel %s\nrecords: %s\n%-11s %-13s %-10s %-30s %s\n", kernel_release(), how, "FAMILY", "EVENT",
 	       "MECHANISM", "TARGET", "NOTE");
 	for (int i = 0; i < nr; i++) {
 		const struct hook_result *r = &res[i];
@@ -103,8 +108,9 @@ const struct cli_cmd cmd_probes = {
 	"\n"
 	"Loads and attaches every hook the way a trace would, then reports for each\n"
 	"allocator family and event the mechanism (tp_btf, raw_tp, tracepoint, fentry,\n"
-	"fexit, kprobe) and target it uses, or why nothing could be used. Nothing is\n"
-	"traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
+	"fexit, kprobe) and target it uses, or why nothing could be used, and how\n"
+	"records reach user space (per-CPU rings, or one shared ring buffer before\n"
+	"5.12). Nothing is traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope probes\n"

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kfeat.h"
@@ -94,6 +96,26 @@ static bool kfeat__tracefs_file(const struct kfeat *k, const char *file)
 	return !access(path, F_OK);
 }
 
+/* BPF atomics with a fetched result (5.12): a fetch-add on the stack loads. */
+static bool probe_atomics(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_0,
+		  .off = -8 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_0, .off = -8, .imm = BPF_ADD | BPF_FETCH },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kms_atomics", "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 void kfeat__init(struct kfeat *k, const struct ksyms *ks)
 {
 	memset(k, 0, sizeof(*k));
@@ -106,12 +128,27 @@ void kfeat__init(struct kfeat *k, const struct ksyms *ks)
 		     kfeat__tracefs_file(k, "kprobe_events");
 	k->kmalloc_layout = slab_layout(k->btf, "kmalloc", false);
 	k->cache_alloc_layout = slab_layout(k->btf, "kmem_cache_alloc", true);
+	/* KMEMSCOPE_SHARED_RING=1: the pre-5.12 path on any kernel (tests) */
+	k->atomics = !getenv("KMEMSCOPE_SHARED_RING") && probe_atomics();
 }
 
 void kfeat__fini(struct kfeat *k)
 {
 	btf__free(k->btf);
 	k->btf = NULL;
+}
+
+/* Older kernels cap array values at KMALLOC_MAX_SIZE (4 MiB on x86-64). */
+bool kfeat__array_value_ok(uint64_t bytes)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	int fd = bytes <= UINT32_MAX ?
+		 bpf_map_create(BPF_MAP_TYPE_ARRAY, "kms_probe", 4, bytes, 1, &o) : -1;
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 bool kfeat__btf_trace(const struct kfeat *k, const char *tp)

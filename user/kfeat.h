@@ -4,6 +4,7 @@
 #define KMS_KFEAT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "kms_records.h"
 
 struct btf;
@@ -17,6 +18,7 @@ struct kfeat {
 	bool kprobes;			/* CONFIG_KPROBES: kprobe PMU or kprobe_events */
 	enum kms_layout kmalloc_layout;
 	enum kms_layout cache_alloc_layout;
+	bool atomics;			/* BPF atomic fetch ops (5.12+): per-CPU rings */
 };
 
 /* Never fails: missing features are recorded, the hooks explain. */
@@ -26,6 +28,8 @@ bool kfeat__btf_trace(const struct kfeat *k, const char *tp);	/* btf_trace_<tp> 
 bool kfeat__tracepoint(const struct kfeat *k, const char *cat_name);	/* "kmem/kmalloc" */
 bool kfeat__btf_func(const struct kfeat *k, const char *fn);
 bool kfeat__kallsyms(const struct kfeat *k, const char *fn);
+/* Does the kernel create an mmapable array with values this large? */
+bool kfeat__array_value_ok(uint64_t bytes);
 const char *kfeat__layout_name(enum kms_layout l);
 
 #endif

@@ -26,6 +26,7 @@
 #include "recfile.h"
 #include "rectap.h"
 #include "session.h"
+#include "stream.h"
 #include "util.h"
 #include "zoneinfo.h"
 
@@ -40,7 +41,7 @@ struct session {
 	struct agg *agg;
 	struct decoder *dec;
 	struct zoneinfo *zi;
-	struct ring_buffer *rb;
+	struct stream *st;		/* the records, in event order */
 	uint64_t start_ns, end_ns, window_end_ns;
 	struct kms_cgroup cg;
 	int leftover;
@@ -264,7 +265,7 @@ static int tap_open(struct session *s)
 static int tap_pump(void *ctx)
 {
 	struct session *s = ctx;
-	int n = ring_buffer__consume(s->rb);
+	int n = stream__consume(s->st);
 
 	return n < 0 ? n : 0;
 }
@@ -488,9 +489,9 @@ static int setup(struct session *s)
 		decoder__set_zones(s->dec, s->zi);
 	else
 		kms_info("no zone layout from /proc/zoneinfo: page zones unknown");
-	s->rb = ring_buffer__new(tracer__ring_fd(s->tracer), on_record, s, NULL);
-	if (!s->rb)
-		return kms_err(KMS_EXIT_FAIL, "cannot open the ring buffer: %s", strerror(errno));
+	rc = stream__open(&s->st, s->tracer, on_record, s);
+	if (rc)
+		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF rings: %s", strerror(-rc));
 	return s->o.record ? tap_open(s) : 0;
 }
 
@@ -574,7 +575,7 @@ static int drain(struct session *s)
 	int n;
 
 	agg__set_now(s->agg, now_ns() - s->start_ns);
-	while ((n = ring_buffer__consume(s->rb)) > 0)
+	while ((n = stream__consume(s->st)) > 0)
 		;
 	return n < 0 ? kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n)) : 0;
 }
@@ -633,10 +634,10 @@ static int loop(struct session *s, uint64_t end, bool settling)
 	int n;
 
 	while (!stop && now_ns() < end && (settling || !child_done(s))) {
-		n = ring_buffer__poll(s->rb, POLL_MS);
+		n = stream__poll(s->st, POLL_MS);
 		agg__set_now(s->agg, now_ns() - s->start_ns);
 		if (n >= 0)
-			n = ring_buffer__consume(s->rb);
+			n = stream__consume(s->st);
 		if (n < 0 && n != -EINTR)
 			return s->tap && n == -EIO ? tap_snapshot(s) :
 			       kms_err(KMS_EXIT_FAIL, "reading the ring buffer: %s", strerror(-n));
@@ -707,6 +708,10 @@ int session__run(struct session *s)
 	}
 	if (!rc)
 		rc = drain(s);
+	if (stream__forced_rounds(s->st))
+		kms_warn("%llu reads of the per-CPU rings went ahead of a writer that stayed "
+			 "busy: events around them may be out of order",
+			 (unsigned long long)stream__forced_rounds(s->st));
 	if (!rc && s->tap && (s->end_bi = slurp("/proc/buddyinfo", &s->end_bi_len)))
 		rectap__buddyinfo(s->tap, s->end_bi, s->end_bi_len);	/* session__buddyinfo */
 	return !rc && s->tap ? tap_finish(s) : rc;
@@ -728,7 +733,7 @@ void session__close(struct session *s)
 	free(s->rp_bi);
 	free(s->end_bi);
 	free(s->held);
-	ring_buffer__free(s->rb);
+	stream__free(s->st);
 	tracer__close(s->tracer);
 	decoder__free(s->dec);
 	agg__free(s->agg);
@@ -965,7 +970,7 @@ int session__seed_zone(struct session *s, size_t zi,
 		r /= sizeof(*buf);
 		pfn += r;
 		s->holding = true;	/* events wait for the seed, the ring drains */
-		if (ring_buffer__consume(s->rb) < 0)
+		if (stream__consume(s->st) < 0)
 			err = -EIO;
 		if (!(err = feed(ctx, buf, r)) && s->tap)
 			err = rectap__seed_feed(s->tap, buf, r);

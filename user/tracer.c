@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kms_records.h"
 #include "kmemscope.skel.h"
 #include "out.h"
 #include "ksyms.h"
@@ -22,7 +23,11 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
 	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
+	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
 };
+
+#define PRING_MIN	4096
+#define DOORBELL_RING	4096	/* the shared ring only wakes the reader */
 
 /* libbpf names the program whose load failed; the retry loop needs it. */
 static char failed_prog[64];
@@ -164,9 +169,86 @@ static void set_rodata(struct tracer *t)
 	ro->noinstr_text_len = t->noinstr_text[1];
 }
 
+/*
+ * Per-CPU rings where the kernel has BPF atomics: the ring bytes split over
+ * the CPUs for level 0, a sixteenth of that for the nested level, in segments
+ * that the kernel accepts as array values. Otherwise (or when too small) the
+ * one shared ring.
+ */
+static int size_rings(struct tracer *t)
+{
+	struct kms_pring_layout *l = (void *)&t->skel->rodata->pring;
+	uint64_t per = 0, nest, seg;
+	int ncpu = libbpf_num_possible_cpus(), err;
+
+	if (t->feat.atomics && ncpu > 0)
+		per = t->opts.ring_bytes / ncpu;
+	while (per & (per - 1))
+		per &= per - 1;
+	nest = per / 16 > PRING_MIN ? per / 16 : PRING_MIN;
+	for (seg = nest; seg >= PRING_MIN && !kfeat__array_value_ok(seg + KMS_PRING_SPILL); )
+		seg /= 2;
+	if (per < PRING_MIN || seg < PRING_MIN) {
+		t->pring_bytes = 0;
+		return bpf_map__set_max_entries(t->skel->maps.events, t->opts.ring_bytes);
+	}
+	t->pring_bytes = per;
+	l->seg_mask = seg - 1;
+	l->seg_shift = __builtin_ctzll(seg);
+	l->cpus = ncpu;
+	l->segs[0] = per / seg;
+	l->segs[1] = nest / seg;
+	l->first[0] = 0;
+	l->first[1] = ncpu * l->segs[0];
+	t->skel->rodata->wakeup_bytes = per / 8;
+	if ((err = bpf_map__set_max_entries(t->skel->maps.pring_hdrs, ncpu * KMS_PRING_LEVELS)) ||
+	    (err = bpf_map__set_max_entries(t->skel->maps.prings,
+					    ncpu * (l->segs[0] + l->segs[1]))) ||
+	    (err = bpf_map__set_value_size(t->skel->maps.prings, seg + KMS_PRING_SPILL)))
+		return err;
+	return bpf_map__set_max_entries(t->skel->maps.events, DOORBELL_RING);
+}
+
+/*
+ * Kernels before 5.12 refuse the encoding of BPF atomics that fetch a result
+ * even in code they would never run. There the per-CPU ring path is dead
+ * (pring_mask 0): each such instruction becomes a plain load of its word.
+ */
+static int strip_atomics(struct tracer *t)
+{
+	struct bpf_program *p;
+	int err = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj) {
+		size_t n = bpf_program__insn_cnt(p);
+		struct bpf_insn *in = malloc(n * sizeof(*in));
+		bool changed = false;
+
+		if (!in)
+			return -ENOMEM;
+		memcpy(in, bpf_program__insns(p), n * sizeof(*in));
+		for (size_t i = 0; i < n; i++) {
+			struct bpf_insn *x = &in[i];
+
+			if (x->code != (BPF_STX | BPF_ATOMIC | BPF_DW) || !(x->imm & BPF_FETCH))
+				continue;
+			*x = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_DW,
+				.dst_reg = x->src_reg, .src_reg = x->dst_reg, .off = x->off };
+			changed = true;
+		}
+		if (changed)
+			err = bpf_program__set_insns(p, in, n);
+		free(in);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int configure(struct tracer *t)
 {
 	struct bpf_program *p;
+	int err;
 
 	bpf_object__for_each_program(p, t->skel->obj)
 		bpf_program__set_autoload(p, false);
@@ -191,7 +273,9 @@ static int configure(struct tracer *t)
 	set_rodata(t);
 	if (!t->opts.stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
-	return bpf_map__set_max_entries(t->skel->maps.events, t->opts.ring_bytes);
+	if (!t->feat.atomics && (err = strip_atomics(t)))
+		return err;
+	return size_rings(t);
 }
 
 /* Mark the candidate that owns program name as failed. */
@@ -394,6 +478,35 @@ const struct kfeat *tracer__feat(const struct tracer *t)
 int tracer__ring_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tracer__prings(const struct tracer *t, struct tracer_prings *p)
+{
+	if (!t->pring_bytes)
+		return -ENOENT;
+	p->hdr_fd = bpf_map__fd(t->skel->maps.pring_hdrs);
+	p->seg_fd = bpf_map__fd(t->skel->maps.prings);
+	p->layout = t->skel->rodata->pring;
+	p->value_size = bpf_map__value_size(t->skel->maps.prings);
+	p->nr_segs = bpf_map__max_entries(t->skel->maps.prings);
+	p->seq = &t->skel->data_seq->kms_seq;
+	return 0;
+}
+
+const char *tracer__records(const struct tracer *t, char *buf, size_t len)
+{
+	if (t->pring_bytes)
+		snprintf(buf, len, "per-CPU rings: %d CPUs x (%llu + %llu KiB nested)",
+			 t->skel->rodata->pring.cpus, (unsigned long long)t->pring_bytes >> 10,
+			 (unsigned long long)(t->skel->rodata->pring.segs[1] *
+					      (t->skel->rodata->pring.seg_mask + 1)) >> 10);
+	else
+		snprintf(buf, len, "one shared ring buffer of %llu KiB (%s)",
+			 (unsigned long long)t->opts.ring_bytes >> 10,
+			 t->feat.atomics ? "the ring is too small to split over the CPUs" :
+			 getenv("KMEMSCOPE_SHARED_RING") ? "KMEMSCOPE_SHARED_RING is set" :
+			 "no BPF atomics, kernel before 5.12: no per-CPU rings");
+	return t->pring_bytes ? "per-cpu" : "shared";
 }
 
 int tracer__stack_fd(const struct tracer *t)

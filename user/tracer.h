@@ -5,6 +5,7 @@
 #define KMS_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "hooks.h"
 #include "kfeat.h"
@@ -42,6 +43,17 @@ void tracer__detach(struct tracer *t);
 const struct hook_result *tracer__results(const struct tracer *t, int *nr);
 const struct kfeat *tracer__feat(const struct tracer *t);
 int tracer__ring_fd(const struct tracer *t);
+/* The per-CPU rings (bpf/kms.bpf.h), when this kernel has them: -ENOENT if not. */
+struct tracer_prings {
+	int hdr_fd, seg_fd;		/* the mmapable arrays */
+	struct kms_pring_layout layout;
+	uint64_t value_size;		/* of a segment: its bytes and the spill */
+	int nr_segs;
+	const volatile __u64 *seq;	/* the next sequence number */
+};
+int tracer__prings(const struct tracer *t, struct tracer_prings *p);
+/* How records travel: "per-cpu" or "shared", and in buf a line saying why. */
+const char *tracer__records(const struct tracer *t, char *buf, size_t len);
 int tracer__stack_fd(const struct tracer *t);
 /* Sum the per-CPU counters. */
 int tracer__counters(const struct tracer *t, struct kms_counters *sum);
