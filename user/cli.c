@@ -44,7 +44,7 @@ static const char *const caller_cache_modes[] = { "off", "on", "verify" };
 void cli__defaults(struct cli_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->ring_mb = 16;
+	o->ring_mb = CLI_RING_MB;
 	o->order = -1;
 	o->settle = -1;		/* the command's default */
 	o->max_tracked = 8u << 20;

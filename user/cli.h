@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Record buffers, MiB: the busiest CPU's ring gets this over the CPUs. */
+#define CLI_RING_MB	32
+
 struct cli_opts {
 	double duration;	/* -d */
 	double interval;	/* -i */
 	uint64_t rows;		/* -n */
 	uint64_t pid;		/* -p */
-	uint64_t ring_mb;	/* --ring-mb */
+	uint64_t ring_mb;	/* --ring-mb, CLI_RING_MB by default */
 	bool stacks;		/* --stacks */
 	int order;		/* --order: -1 unless given */
 	const char *zone;	/* --zone NAME, or NULL */

@@ -23,7 +23,7 @@
 #define SEED_TRIES	4
 #define SEED_GOOD	0.0	/* divergence accepted at once */
 #define SEED_BUDGET_S	1.5	/* no new try after this long */
-#define RING_MB_DEFAULT	64	/* the CLI's 16 MiB overflows while seeding a busy zone */
+#define RING_MB_DEFAULT	64	/* the CLI's 32 MiB overflows while seeding a busy zone */
 #define DEFAULT_PAGEBLOCK_ORDER 9
 #define SNAP_INTERVAL	0.25	/* model vs buddyinfo snapshots, seconds */
 
@@ -619,7 +619,7 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
-	if (o->ring_mb == 16)		/* the CLI default: frag needs more */
+	if (o->ring_mb == CLI_RING_MB)	/* the CLI default: frag needs more */
 		o->ring_mb = RING_MB_DEFAULT;
 	cmds__session_opts(o, &so);
 	so.interval = o->interval > 0 && o->interval < SNAP_INTERVAL ? o->interval : SNAP_INTERVAL;
@@ -675,7 +675,8 @@ const struct cli_cmd cmd_frag = {
 	"      --order N           target order (default: the page block order)\n"
 	"      --zone NAME         only zones named NAME (DMA, DMA32, Normal, ...)\n"
 	"  -n, --rows N            attribution rows to show (default 20; JSON: all)\n"
-	"      --ring-mb N         ring buffer size in MiB, a power of two (default 64)\n"
+	"      --ring-mb N         record buffers in MiB, a power of two, split over the\n"
+	"                          CPUs (default 64)\n"
 	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
 	"                          stack walked once), off (walk every time), verify\n"
 	"                          (walk every time, count disagreements with the cache)\n"

@@ -99,7 +99,8 @@ const struct cli_cmd cmd_leaks = {
 	.usage =
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
 	"                       [-p PID] [-n ROWS] [--settle SECONDS] [--max-tracked N]\n"
-	"                       [-o FILE [--force]] [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                       [--ring-mb N] [-o FILE [--force]] [--json] [--pretty]\n"
+	"                       [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"
@@ -126,6 +127,8 @@ const struct cli_cmd cmd_leaks = {
 	"                      time, count disagreements with the cache)\n"
 	"  --max-tracked N     outstanding allocations tracked at most (default 8388608);\n"
 	"                      beyond it they are counted in trust.table_full\n"
+	"  --ring-mb N         record buffers in MiB, a power of two, split over the CPUs\n"
+	"                      (default 32); more for bursts longer than the reader keeps up with\n"
 	"  -o FILE [--force]   also record the trace ('kmemscope report FILE leaks')\n"
 	"\n"
 	"The trust block says how far to believe the numbers: lost records, frees of\n"
