@@ -40,7 +40,7 @@ $(BENCH_OUT)/floor.skel.h: $(BENCH_OUT)/floor.bpf.o
 
 $(BENCH_OUT)/kms-floor: $(BENCH_DIR)/floor.c $(BENCH_OUT)/floor.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(BENCH_OUT) -I$(BENCH_DIR) $(DEPFLAGS) \
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(BENCH_OUT) -I$(BENCH_DIR) -Iinclude $(DEPFLAGS) \
 		-o $@ $< $(LDLIBS)
 
 $(BENCH_OUT):

@@ -15,6 +15,9 @@
  *   batch  the ring step with records gathered in a per-CPU buffer and copied
  *          to the ring 4 KiB at a time; batch-ts adds a bpf_ktime_get_ns()
  *          per record, the order a reordering consumer would need
+ *   pcpu   the ring step through kmemscope's per-CPU rings (include/
+ *          kms_records.h): a frame numbered from one global sequence in this
+ *          CPU's ring, no helper call, no lock
  *   count  per-tracepoint counters of the events raised while a task whose
  *          comm is `want_comm` runs: events per workload iteration, exactly
  *
@@ -23,6 +26,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "floor.h"
+#include "kms_records.h"
 
 const volatile char want_comm[16] = "kms-workload";
 const volatile __u32 stack_frames = 0;		/* ring modes: frames per page alloc */
@@ -203,6 +207,66 @@ BATCH("tp_btf/kmem_cache_alloc", bt_cache_alloc, 2, true)
 BATCH("tp_btf/kmem_cache_free", bt_cache_free, 3, true)
 BATCH("tracepoint/kmem/mm_page_alloc", bt_page_alloc, 4, true)
 BATCH("tracepoint/kmem/mm_page_free", bt_page_free, 5, true)
+
+/* Per-CPU rings as kmemscope has them: one ring per CPU (no nesting level:
+ * a program interrupted mid-record drops the interrupting one, counted). */
+#define PCPU_BYTES (8 << 20)
+
+struct pcpu_ring {
+	struct kms_pring_hdr h;
+	__u8 data[PCPU_BYTES + KMS_PRING_SPILL];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* the loader: one per CPU */
+	__type(key, __u32);
+	__type(value, struct pcpu_ring);
+} pcpu SEC(".maps");
+
+__u64 pcpu_seq SEC(".data.seq") = 0;
+
+static __always_inline int pcpu_event(void *ctx, __u32 ev)
+{
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
+	__u64 *c = bpf_map_lookup_elem(&ring_ctrs, &zero), head, len;
+	struct pcpu_ring *b = bpf_map_lookup_elem(&pcpu, &cpu);
+	struct kms_pring_frame *f;
+
+	if (!c || !b)
+		return 0;
+	c[0]++;
+	len = sizeof(*f) + sizeof(struct rec);
+	if (*(volatile __u64 *)&b->h.busy) {
+		c[2]++;
+		return 0;
+	}
+	*(volatile __u64 *)&b->h.busy = 1;
+	head = b->h.head;
+	if (head + len - *(volatile __u64 *)&b->h.tail > PCPU_BYTES) {
+		c[2]++;
+		*(volatile __u64 *)&b->h.busy = 0;
+		return 0;
+	}
+	f = (void *)b->data + (head & (PCPU_BYTES - 1));
+	f->word = KMS_PRING_FRAME(__sync_fetch_and_add(&pcpu_seq, 1), 0, sizeof(struct rec));
+	rec_fill((struct rec *)(f + 1), ev);
+	c[1]++;
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&b->h.head = head + len;
+	*(volatile __u64 *)&b->h.busy = 0;
+	return 0;
+}
+
+#define PCPU(sec, name, ev) SEC(sec) int name(void *ctx) { return pcpu_event(ctx, ev); }
+
+PCPU("tp_btf/kmalloc", pc_kmalloc, 0)
+PCPU("tp_btf/kfree", pc_kfree, 1)
+PCPU("tp_btf/kmem_cache_alloc", pc_cache_alloc, 2)
+PCPU("tp_btf/kmem_cache_free", pc_cache_free, 3)
+PCPU("tracepoint/kmem/mm_page_alloc", pc_page_alloc, 4)
+PCPU("tracepoint/kmem/mm_page_free", pc_page_free, 5)
 
 static __always_inline int count(__u32 tp)
 {

@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "floor.h"
+#include "kms_records.h"
 #include "floor.skel.h"
 
 #define MAX_LINKS 32
@@ -34,11 +36,52 @@ static const struct { const char *mode, *prefix, *prefix2; } modes[] = {
 	{ "ring-raw", "rr_", NULL },
 	{ "batch", "bb_", NULL },
 	{ "batch-ts", "bt_", NULL },
+	{ "pcpu", "pc_", NULL },
 };
 #define NR_MODES (int)(sizeof(modes) / sizeof(modes[0]))
 #define COUNT_MODE 2
 
 static long records;
+
+/* pcpu mode: the rings, mapped; read by counting frames, like a reader would. */
+static struct {
+	char *mem;
+	size_t stride, len;
+	int nr;
+	__u64 mask;
+} pcpu;
+
+static int pcpu_map(struct floor_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.pcpu);
+
+	pcpu.nr = bpf_map__max_entries(skel->maps.pcpu);
+	pcpu.stride = (bpf_map__value_size(skel->maps.pcpu) + 7) & ~7ul;
+	pcpu.mask = pcpu.stride - sizeof(struct kms_pring_hdr) - KMS_PRING_SPILL - 1;
+	pcpu.len = pcpu.nr * pcpu.stride;
+	pcpu.mem = mmap(NULL, pcpu.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pcpu.mem == MAP_FAILED) {
+		pcpu.mem = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void pcpu_drain(void)
+{
+	for (int i = 0; pcpu.mem && i < pcpu.nr; i++) {
+		struct kms_pring_hdr *h = (void *)(pcpu.mem + i * pcpu.stride);
+		__u64 head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE), tail = h->tail;
+
+		while (tail < head) {
+			struct kms_pring_frame *f = (void *)((char *)(h + 1) + (tail & pcpu.mask));
+
+			tail += (sizeof(*f) + KMS_PRING_LEN(f->word) + 7) & ~7ull;
+			records++;
+		}
+		__atomic_store_n(&h->tail, tail, __ATOMIC_RELEASE);
+	}
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -59,8 +102,8 @@ static int print_fn(enum libbpf_print_level l, const char *fmt, va_list ap)
 static int usage(FILE *f, int rc)
 {
 	fprintf(f,
-		"Usage: kms-floor [-m raw|kms|count|ring|ring-raw|batch|batch-ts] [-S N] [-C COMM]\n"
-		"                 [-d SECONDS] [-v] [-- COMMAND...]\n"
+		"Usage: kms-floor [-m raw|kms|count|ring|ring-raw|batch|batch-ts|pcpu] [-S N]\n"
+		"                 [-C COMM] [-d SECONDS] [-v] [-- COMMAND...]\n"
 		"  -m raw    empty raw_tp programs on the six kmem tracepoints (default)\n"
 		"  -m kms    empty programs, kmemscope's mechanisms (tp_btf slab, tracepoint pages)\n"
 		"  -m count  count events per tracepoint raised by tasks named COMM\n"
@@ -68,6 +111,7 @@ static int usage(FILE *f, int rc)
 		"  -m ring-raw  the same on raw_tp\n"
 		"  -m batch  records gathered per CPU, copied to the ring 4 KiB at a time\n"
 		"  -m batch-ts  that plus a timestamp per record\n"
+		"  -m pcpu   the ring step through per-CPU rings, as kmemscope has them\n"
 		"  -S N      ring modes: also bpf_get_stack() N frames (1-32) on page allocations\n"
 		"  -C COMM   comm to count (default kms-workload)\n"
 		"  -d SECS   without a command: stay attached this long (default: until SIGINT)\n"
@@ -155,11 +199,15 @@ static int run_command(char **argv, struct ring_buffer *rb)
 		fprintf(stderr, "kms-floor: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	while ((w = waitpid(pid, &status, rb ? WNOHANG : 0)) <= 0) {
+	while ((w = waitpid(pid, &status, rb || pcpu.mem ? WNOHANG : 0)) <= 0) {
 		if (w < 0 && errno != EINTR)
 			return 1;
 		if (rb && ring_buffer__poll(rb, 50) >= 0)
 			ring_buffer__consume(rb);
+		if (pcpu.mem) {
+			usleep(50000);
+			pcpu_drain();
+		}
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -222,6 +270,7 @@ int main(int argc, char **argv)
 		memcpy((char *)skel->rodata->want_comm, comm, strlen(comm));
 	}
 	skel->rodata->stack_frames = frames;
+	bpf_map__set_max_entries(skel->maps.pcpu, libbpf_num_possible_cpus());
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, wanted(bpf_program__name(p), m));
 	if (floor_bpf__load(skel)) {
@@ -244,6 +293,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!strcmp(modes[m].mode, "pcpu") && pcpu_map(skel)) {
+		fprintf(stderr, "kms-floor: mmap: %s\n", strerror(errno));
+		floor_bpf__destroy(skel);
+		return 1;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -259,15 +313,18 @@ int main(int argc, char **argv)
 		bpf_link__destroy(links[i]);
 	if (rb)
 		ring_buffer__consume(rb);
+	pcpu_drain();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("{\"floor_mode\":\"%s\",\"attached\":%d,\"duration_s\":%.4f", modes[m].mode, n,
 	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (m == COUNT_MODE)
 		print_counts(skel);
-	if (rb)
+	if (rb || pcpu.mem)
 		print_ring(skel);
 	printf("}\n");
 	ring_buffer__free(rb);
+	if (pcpu.mem)
+		munmap(pcpu.mem, pcpu.len);
 	floor_bpf__destroy(skel);
 	return rc;
 }
