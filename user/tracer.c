@@ -212,7 +212,7 @@ static int size_rings(struct tracer *t)
 /*
  * Kernels before 5.12 refuse the encoding of BPF atomics that fetch a result
  * even in code they would never run. There the per-CPU ring path is dead
- * (pring_mask 0): each such instruction becomes a plain load of its word.
+ * (pring.seg_mask 0): each such instruction becomes a plain load of its word.
  */
 static int strip_atomics(struct tracer *t)
 {
