@@ -128,9 +128,19 @@ static __always_inline __u64 kms_tp_frame(void *ctx)
 	return sp;
 }
 
+/* x86-64: modules and BPF programs live from here up; the core kernel below.
+ * A raw_tp/tp_btf walk starts at the program's own helper call (bpf_get_stack()
+ * takes its caller's registers), inside the program: that frame is dropped. */
+#define KMS_MODULES_START	0xffffffffa0000000ULL
+
+/* The argument array sits in bpf_trace_runN()'s frame; the first frame kept
+ * (the return into the tracepoint glue) lies just below it, so the window
+ * starts a little lower. */
+#define KMS_RAW_TP_BELOW	192
+
 static __always_inline __u64 kms_raw_tp_frame(struct kms_counters *c, void *ctx)
 {
-	return kms_scalar(c, (__u64)ctx);
+	return kms_scalar(c, (__u64)ctx) - KMS_RAW_TP_BELOW;
 }
 
 /* Copy the stack from address a up (not past the stack's end); false: unreadable. */
@@ -292,7 +302,14 @@ static __always_inline __u32 kms_caller_frames(void *ctx, struct kms_counters *c
 	} else if (s) {
 		m = kms_chain_follow(s, s->tmp, depth);
 	}
-	n = kms_cut_at_entry(frames, kms_frames(ctx, c, frames, depth));
+	/* raw_tp/tp_btf: the walk starts at the program's own call: one more, dropped */
+	n = kms_frames(ctx, c, frames, depth + 1);
+	if (n && frames[0] >= KMS_MODULES_START) {
+		for (__u32 j = 0; j + 1 < KMS_CALLER_FRAMES; j++)
+			frames[j] = frames[j + 1];
+		n--;
+	}
+	n = kms_cut_at_entry(frames, n < depth ? n : depth);
 	if (!s) {
 		c->caller_uncached += caller_cache_mode != KMS_CC_OFF;
 	} else if (m) {
