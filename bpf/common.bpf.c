@@ -8,9 +8,11 @@ const volatile bool want_stacks = false;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
-const volatile __u64 vmemmap_base = 0;
 const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 const volatile struct kms_pring_layout pring = {};
+
+/* Learnt by the loader after load, before the page hooks are attached. */
+volatile __u64 vmemmap_base = 0;
 
 /* Its own section and page: every CPU's records take a number from it. */
 __u64 kms_seq SEC(".data.seq") = 0;

@@ -16,7 +16,6 @@ extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
 extern const volatile __u32 cache_alloc_layout;
-extern const volatile __u64 vmemmap_base;	/* 0: unknown, raw page hooks unusable */
 extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
 extern const volatile struct kms_pring_layout pring;	/* seg_mask 0: the shared ring */
 
@@ -62,6 +61,7 @@ extern struct kms_ring events SEC(".maps");
 extern struct kms_pring_hdr_map pring_hdrs SEC(".maps");
 extern struct kms_pring_seg_map prings SEC(".maps");
 extern __u64 kms_seq;		/* the per-CPU rings' global sequence (.data.seq) */
+extern volatile __u64 vmemmap_base;	/* .bss: raw page hooks turn struct page * into pfns */
 extern struct kms_counter_map counters SEC(".maps");
 extern struct kms_stack_map stacks SEC(".maps");
 

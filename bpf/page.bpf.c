@@ -87,8 +87,8 @@ static __always_inline int page_extfrag(__u64 pfn, __s32 ao, __s32 fo, __s32 amt
 	return 0;
 }
 
-/* Classic tracepoints carry the pfn; the first choice for page events until
- * the loader knows the vmemmap base that raw_tp/tp_btf need. */
+/* Classic tracepoints carry the pfn: page events where the loader could not
+ * learn the vmemmap base that raw_tp/tp_btf need (below). */
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_page_alloc(struct trace_event_raw_mm_page_alloc *x)
 {
@@ -140,10 +140,75 @@ int tp_page_extfrag(struct trace_event_raw_mm_page_alloc_extfrag *x)
 			    x->fallback_migratetype, x->change_ownership);
 }
 
-/* raw_tp / tp_btf get a struct page *: pfn = (page - vmemmap) / sizeof(struct page). */
+/* raw_tp / tp_btf get a struct page *: pfn = (page - vmemmap) / sizeof(struct page).
+ * A trip through the counters turns tp_btf's trusted pointer into a value. */
 static __always_inline __u64 page_pfn(__u64 page)
 {
-	return (page - vmemmap_base) / bpf_core_type_size(struct page);
+	struct kms_counters *c = kms_counters();
+
+	if (!c || !page)
+		return (__u64)-1;
+	return (kms_scalar(c, page) - vmemmap_base) / bpf_core_type_size(struct page);
+}
+
+/*
+ * Learning the vmemmap base (the loader attaches these two alone, allocates
+ * pages, reads the result, detaches them): one mm_page_alloc hit seen as a
+ * struct page * (raw_tp) and as a pfn (classic tracepoint), on one CPU with
+ * preemption off, gives base = page - pfn * sizeof(struct page). The two run
+ * in either order; a half left over from a hit the other missed spoils one
+ * pair, so the loader wants many pairs agreeing.
+ */
+struct kms_vmemmap_pair {
+	__u64 page, pfn1;	/* halves of the current hit (pfn + 1: 0 is none) */
+	__u64 base, agree;	/* the last base, and how many pairs in a row gave it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kms_vmemmap_pair);
+} vmemmap_pairs SEC(".maps");
+
+static __always_inline void vmemmap_pair(struct kms_vmemmap_pair *v)
+{
+	__u64 base;
+
+	if (!v->page || !v->pfn1)
+		return;
+	base = v->page - (v->pfn1 - 1) * bpf_core_type_size(struct page);
+	if (base == v->base)
+		v->agree++;
+	else
+		v->base = base, v->agree = 1;
+	v->page = v->pfn1 = 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int cal_page_raw(__u64 *ctx)
+{
+	__u32 zero = 0;
+	struct kms_vmemmap_pair *v = bpf_map_lookup_elem(&vmemmap_pairs, &zero);
+
+	if (v) {
+		v->page = ctx[0];
+		vmemmap_pair(v);
+	}
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int cal_page_tp(struct trace_event_raw_mm_page_alloc *x)
+{
+	__u32 zero = 0;
+	struct kms_vmemmap_pair *v = bpf_map_lookup_elem(&vmemmap_pairs, &zero);
+
+	if (v && x->pfn != (unsigned long)-1) {
+		v->pfn1 = x->pfn + 1;
+		vmemmap_pair(v);
+	}
+	return 0;
 }
 
 static __always_inline int on_page_alloc(__u64 *ctx)
@@ -171,9 +236,11 @@ static __always_inline int on_page_pcpu_drain(__u64 *ctx)
 	return page_buddy(KMS_EV_PAGE_PCPU_DRAIN, page_pfn(ctx[0]), ctx[1], ctx[2], -1);
 }
 
+/* Not chosen (user/tracer.c): change_ownership is worked out inside the
+ * tracepoint, its TP_PROTO has five arguments; 0 here. */
 static __always_inline int on_page_extfrag(__u64 *ctx)
 {
-	return page_extfrag(page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3], ctx[4], ctx[5]);
+	return page_extfrag(page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3], ctx[4], 0);
 }
 
 KMS_RAW_PAIR(page_alloc, mm_page_alloc, on_page_alloc)

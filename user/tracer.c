@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kms_records.h"
@@ -53,8 +54,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* Static requirements of a raw (TP_PROTO) program beyond the tracepoint itself. */
 static const char *raw_needs(const struct tracer *t, const struct kms_hook *h)
 {
-	if (h->family == KMS_FAM_PAGE)
-		return "needs the vmemmap base to turn struct page * into a pfn";
+	if (h->ev == KMS_EV_PAGE_EXTFRAG)	/* rare: the classic record is no cost */
+		return "change_ownership is not a TP_PROTO argument";
+	if (h->family == KMS_FAM_PAGE && !kfeat__tracepoint(&t->feat, "kmem/mm_page_alloc"))
+		return "needs the vmemmap base, learnt through the mm_page_alloc tracepoint";
 	if ((h->ev == KMS_EV_KMALLOC || h->ev == KMS_EV_KMALLOC_NODE) &&
 	    t->feat.kmalloc_layout == KMS_LAYOUT_UNKNOWN)
 		return "unknown kmalloc TP_PROTO layout";
@@ -62,6 +65,20 @@ static const char *raw_needs(const struct tracer *t, const struct kms_hook *h)
 	    t->feat.cache_alloc_layout == KMS_LAYOUT_UNKNOWN)
 		return "unknown kmem_cache_alloc TP_PROTO layout";
 	return NULL;
+}
+
+/* Does a page hook take a struct page * (tp_btf, raw_tp)? */
+static bool raw_pages(const struct tracer *t)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		const struct hook_result *r = &t->res[i];
+
+		if (r->hook->family == KMS_FAM_PAGE && r->chosen >= 0 &&
+		    (r->hook->cands[r->chosen].mech == KMS_MECH_TP_BTF ||
+		     r->hook->cands[r->chosen].mech == KMS_MECH_RAW_TP))
+			return true;
+	}
+	return false;
 }
 
 static const char *func_target(const struct tracer *t, const struct kms_cand *c, bool btf)
@@ -161,7 +178,6 @@ static void set_rodata(struct tracer *t)
 	ro->wakeup_bytes = t->opts.wakeup_bytes;
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
-	ro->vmemmap_base = 0;
 	ro->caller_cache_mode = t->opts.caller_cache;
 	ro->entry_text_lo = t->entry_text[0];
 	ro->entry_text_len = t->entry_text[1];
@@ -270,6 +286,8 @@ static int configure(struct tracer *t)
 		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
 			bpf_program__set_attach_target(prog(t, c->prog), 0, r->target);
 	}
+	bpf_program__set_autoload(t->skel->progs.cal_page_raw, raw_pages(t));
+	bpf_program__set_autoload(t->skel->progs.cal_page_tp, raw_pages(t));
 	set_rodata(t);
 	if (!t->opts.stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
@@ -358,6 +376,77 @@ static int attach_all(struct tracer *t)
 }
 
 /* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
+#define VMEMMAP_PAIRS	16	/* pairs in a row giving one base */
+#define VMEMMAP_ALIGN	(1ull << 30)	/* the base is PUD-aligned, randomized or not */
+
+/* A base that enough pairs agree on, from any CPU; 0 if none yet. */
+static uint64_t agreed_base(const struct tracer *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct { uint64_t page, pfn1, base, agree; } *v = calloc(ncpu, sizeof(*v));
+	uint64_t base = 0;
+	__u32 zero = 0;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.vmemmap_pairs), &zero, v))
+		for (int c = 0; c < ncpu && !base; c++)
+			if (v[c].agree >= VMEMMAP_PAIRS && !(v[c].base % VMEMMAP_ALIGN) &&
+			    v[c].base >> 63)
+				base = v[c].base;
+	free(v);
+	return base;
+}
+
+/* Allocate pages on this CPU: mm_page_alloc hits for the pairs. */
+static void fault_pages(void)
+{
+	size_t len = 64 * 4096;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = 1;
+	munmap(p, len);
+}
+
+/*
+ * Page hooks on raw_tp/tp_btf get a struct page *; a pfn needs the vmemmap
+ * base, which kallsyms shows only with KALLSYMS_ALL. Learn it from the kernel
+ * itself (bpf/page.bpf.c: one hit seen both ways), then let the hooks go.
+ */
+static int learn_vmemmap(struct tracer *t)
+{
+	struct bpf_link *tp = bpf_program__attach(t->skel->progs.cal_page_tp);
+	struct bpf_link *raw = tp ? bpf_program__attach(t->skel->progs.cal_page_raw) : NULL;
+	uint64_t base = 0;
+
+	for (int i = 0; raw && i < 200 && !(base = agreed_base(t)); i++)
+		fault_pages();
+	bpf_link__destroy(raw);
+	bpf_link__destroy(tp);
+	if (!base)
+		return -ENOENT;
+	t->skel->bss->vmemmap_base = base;
+	return 0;
+}
+
+/* A page hook that cannot have its base goes back to classic tracepoints. */
+static int blame_pages(struct tracer *t)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+
+		if (r->hook->family != KMS_FAM_PAGE || r->chosen < 0 ||
+		    (r->hook->cands[r->chosen].mech != KMS_MECH_TP_BTF &&
+		     r->hook->cands[r->chosen].mech != KMS_MECH_RAW_TP))
+			continue;
+		r->failed[r->chosen] = true;
+		snprintf(r->why[r->chosen], sizeof(r->why[0]),
+			 "could not learn the vmemmap base (struct page * to pfn)");
+	}
+	return -EAGAIN;
+}
+
 static int attempt(struct tracer *t)
 {
 	int err;
@@ -378,6 +467,8 @@ static int attempt(struct tracer *t)
 			return -EAGAIN;
 		return err;
 	}
+	if (raw_pages(t) && learn_vmemmap(t))
+		return blame_pages(t);
 	return attach_all(t);
 }
 
