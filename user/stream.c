@@ -142,9 +142,12 @@ static int merge(struct stream *st, uint64_t end)
 		if (!cursor_ready(st, c, end))
 			st->act[j] = st->act[--st->nact];
 	}
+	/* only what changed: rung shares its line with the writer's head */
 	for (int i = 0; i < st->nr; i++) {
-		publish_tail(&st->cur[i]);
-		__atomic_store_n(&st->cur[i].h->rung, 0, __ATOMIC_RELEASE);
+		if (st->cur[i].tail != st->cur[i].published)
+			publish_tail(&st->cur[i]);
+		if (__atomic_load_n(&st->cur[i].h->rung, __ATOMIC_RELAXED))
+			__atomic_store_n(&st->cur[i].h->rung, 0, __ATOMIC_RELEASE);
 	}
 	return err < 0 ? err : n;
 }
