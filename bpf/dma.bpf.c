@@ -46,15 +46,16 @@ static __always_inline struct kms_rec_dma_alloc *
 dma_alloc_begin(void *ctx, struct kms_counters *c, __u32 ev, __u64 virt)
 {
 	struct kms_rec_dma_alloc *r;
+	__s64 pid;
 
-	if (!virt || kms_skip_task()) {	/* failures are traced from 6.13 */
+	if (!virt || (pid = kms_who()) < 0) {	/* failures are traced from 6.13 */
 		c->filtered[ev]++;
 		return NULL;
 	}
 	r = kms_record(c, ev, KMS_REC_DMA_ALLOC, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->pid = kms_tgid();
+	r->pid = pid;
 	r->virt = virt;
 	r->stack_id = kms_stack_id(ctx, c);
 	r->nr_frames = kms_frames(ctx, c, r->frames, KMS_CALLER_FRAMES);

@@ -83,11 +83,41 @@ static __always_inline struct kms_counters *kms_enter(__u32 ev)
 	return c;
 }
 
-static __always_inline bool kms_skip_task(void)
+static __always_inline __u32 kms_tgid(void)
 {
-	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
-		return true;
-	return filter_cgid && bpf_get_current_cgroup_id() != filter_cgid;
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* bpf_get_current_task_btf() (5.11): one helper call gives both the tgid and
+ * the cgroup, where bpf_get_current_pid_tgid() and bpf_get_current_cgroup_id()
+ * are two; a helper's return is the dearest step of a slab program here. */
+static __always_inline bool kms_task_btf(void)
+{
+	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf);
+}
+
+/* The allocating task's tgid, or -1 when the filters leave it out. The cgroup
+ * read is bpf_get_current_cgroup_id()'s: the default hierarchy's kernfs id. */
+static __always_inline __s64 kms_who(void)
+{
+	struct task_struct *t;
+	__u32 tgid;
+
+	if (!kms_task_btf()) {
+		tgid = kms_tgid();
+		if (filter_tgid && tgid != filter_tgid)
+			return -1;
+		if (filter_cgid && bpf_get_current_cgroup_id() != filter_cgid)
+			return -1;
+		return tgid;
+	}
+	t = bpf_get_current_task_btf();
+	tgid = t->tgid;
+	if (filter_tgid && tgid != filter_tgid)
+		return -1;
+	if (filter_cgid && t->cgroups->dfl_cgrp->kn->id != filter_cgid)
+		return -1;
+	return tgid;
 }
 
 static __always_inline struct kms_pring_hdr *kms_pring(__u32 cpu, __u32 level)
@@ -247,11 +277,6 @@ static __always_inline __u32 kms_frames(void *ctx, struct kms_counters *c, __u64
 		return 0;
 	}
 	return n / sizeof(__u64);
-}
-
-static __always_inline __u32 kms_tgid(void)
-{
-	return bpf_get_current_pid_tgid() >> 32;
 }
 
 /* Argument n of a raw_tp/tp_btf context, read with a constant offset the

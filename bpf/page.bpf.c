@@ -8,17 +8,18 @@ static __always_inline int page_alloc(void *ctx, bool raw, __u64 pfn, __u32 orde
 {
 	struct kms_counters *c = kms_enter(KMS_EV_PAGE_ALLOC);
 	struct kms_rec_page_alloc *r;
+	__s64 pid;
 
 	if (!c)
 		return 0;
-	if (pfn == (__u64)-1 || kms_skip_task()) {	/* -1: the allocation failed */
+	if (pfn == (__u64)-1 || (pid = kms_who()) < 0) {	/* -1: the allocation failed */
 		c->filtered[KMS_EV_PAGE_ALLOC]++;
 		return 0;
 	}
 	r = kms_record(c, KMS_EV_PAGE_ALLOC, KMS_REC_PAGE_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;
-	r->pid = kms_tgid();
+	r->pid = pid;
 	r->gfp = gfp;
 	r->pfn = pfn;
 	r->order = order;

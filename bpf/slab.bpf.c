@@ -94,7 +94,7 @@ static __always_inline void note_cache(struct kms_counters *c, __u32 ev, __u64 s
 }
 
 static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __u32 ev,
-					   __u64 call_site, __u64 ptr, __u64 cache,
+					   __u32 pid, __u64 call_site, __u64 ptr, __u64 cache,
 					   __u64 req, __u64 alloc, __u64 gfp)
 {
 	struct kms_rec_slab_alloc *r;
@@ -104,7 +104,7 @@ static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __
 	r = kms_record(c, ev, KMS_REC_SLAB_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;
-	r->pid = kms_tgid();
+	r->pid = pid;
 	r->gfp = gfp;
 	r->call_site = call_site;
 	r->ptr = ptr;
@@ -126,10 +126,11 @@ static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 {
 	struct kms_counters *c = kms_enter(ev);
 	__u64 ptr = ctx[1], s = 0, req = 0, alloc = 0, gfp = 0;
+	__s64 pid;
 
 	if (!c)
 		return 0;
-	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
+	if (!slab_ptr_ok(ptr) || (pid = kms_who()) < 0) {
 		c->filtered[ev]++;
 		return 0;
 	}
@@ -148,7 +149,7 @@ static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 	default:
 		return 0;
 	}
-	return emit_slab_alloc(ctx, c, ev, ctx[0], ptr, kms_scalar(c, s), req, alloc, gfp);
+	return emit_slab_alloc(ctx, c, ev, pid, ctx[0], ptr, kms_scalar(c, s), req, alloc, gfp);
 }
 
 static __always_inline int slab_free(__u32 ev, __u64 ptr)
@@ -190,14 +191,15 @@ static __always_inline int slab_alloc_tp(void *ctx, __u32 ev, __u64 call_site, _
 					 __u64 req, __u64 alloc, __u64 gfp)
 {
 	struct kms_counters *c = kms_enter(ev);
+	__s64 pid;
 
 	if (!c)
 		return 0;
-	if (!slab_ptr_ok(ptr) || kms_skip_task()) {
+	if (!slab_ptr_ok(ptr) || (pid = kms_who()) < 0) {
 		c->filtered[ev]++;
 		return 0;
 	}
-	return emit_slab_alloc(ctx, c, ev, call_site, ptr, 0, req, alloc, gfp);
+	return emit_slab_alloc(ctx, c, ev, pid, call_site, ptr, 0, req, alloc, gfp);
 }
 
 #define SLAB_ALLOC_TP(ev, x) \

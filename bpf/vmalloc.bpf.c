@@ -20,15 +20,16 @@ static __always_inline struct kms_rec_vmalloc *vm_record(struct kms_counters *c,
 							 __u64 size, __u64 caller)
 {
 	struct kms_rec_vmalloc *r;
+	__s64 pid;
 
-	if (!addr || kms_skip_task()) {
+	if (!addr || (pid = kms_who()) < 0) {
 		c->filtered[KMS_EV_VMALLOC]++;
 		return NULL;
 	}
 	r = kms_record(c, KMS_EV_VMALLOC, KMS_REC_VMALLOC, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->pid = kms_tgid();
+	r->pid = pid;
 	r->addr = addr;
 	r->size = size;
 	r->call_site = caller;
