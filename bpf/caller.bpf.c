@@ -105,8 +105,25 @@ __noinline int kms_learn_window(void)
 	return 0;
 }
 
+/* 6.2+; a program calling it is loaded only where the kernel has it (user/hooks.c). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* Word p of the window: copied (frame 0), or read in place above frame. The
+ * in-place read is a plain load the verifier guards (a fault reads 0): the
+ * address passes as the first word of a struct pt_regs. */
+static __always_inline __u64 kms_window_word(struct kms_stack_window *s, __u64 frame, __u64 p)
+{
+	struct pt_regs *r;
+
+	if (!frame)
+		return s->w[p];
+	r = bpf_rdonly_cast((void *)(frame + p * sizeof(__u64)),
+			    bpf_core_type_id_kernel(struct pt_regs));
+	return r->r15;
+}
+
 /* A kept chain whose frames sit at their places in the window again. */
-__noinline int kms_chain_hit(void)
+static __always_inline int kms_chain_match(__u64 frame)
 {
 	struct kms_stack_window *s;
 	__u64 first, gen, nr;
@@ -117,7 +134,8 @@ __noinline int kms_chain_hit(void)
 		return 0;
 	first = kms_get(&s->first);
 	gen = steps_gen;
-	nr = kms_get(&s->nr);
+	nr = frame ? (((frame | (KMS_KSTACK_SIZE - 1)) + 1) - frame) / sizeof(__u64) :
+		     kms_get(&s->nr);
 	for (__u32 e = 0; e < KMS_CHAINS; e++) {
 		struct kms_chain *ch = &s->chain[e];
 		__u64 n = kms_get(&ch->n), j;
@@ -128,11 +146,22 @@ __noinline int kms_chain_hit(void)
 		for (j = 0; j < KMS_CALLER_FRAMES && j < n; j++) {
 			__u64 p = kms_get(&ch->pos[j]);
 
-			if (p >= nr || p >= KMS_SCAN_WORDS || s->w[p] != kms_get(&ch->f[j]))
+			if (p >= nr || p >= KMS_SCAN_WORDS ||
+			    kms_window_word(s, frame, p) != kms_get(&ch->f[j]))
 				break;
 		}
 		if (j == n)
 			return e + 1;
 	}
 	return 0;
+}
+
+__noinline int kms_chain_hit(void)
+{
+	return kms_chain_match(0);
+}
+
+__noinline int kms_chain_hit_direct(__u64 frame)
+{
+	return frame ? kms_chain_match(frame) : 0;
 }

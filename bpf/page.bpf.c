@@ -3,8 +3,15 @@
 #include "kms.bpf.h"
 #include "caller.bpf.h"
 
-static __always_inline int page_alloc(void *ctx, bool raw, __u64 pfn, __u32 order, __u64 gfp,
-				      __s32 mt)
+/* Where a page allocation's caller frames are looked for. */
+enum page_frames {
+	FRAMES_TP,		/* above a classic tracepoint's perf regs */
+	FRAMES_RAW,		/* under a raw_tp/tp_btf context, copied first */
+	FRAMES_RAW_DIRECT,	/* the same, kept chains checked in place (6.2+) */
+};
+
+static __always_inline int page_alloc(void *ctx, enum page_frames how, __u64 pfn, __u32 order,
+				      __u64 gfp, __s32 mt)
 {
 	struct kms_counters *c = kms_enter(KMS_EV_PAGE_ALLOC);
 	struct kms_rec_page_alloc *r;
@@ -26,8 +33,8 @@ static __always_inline int page_alloc(void *ctx, bool raw, __u64 pfn, __u32 orde
 	r->migratetype = mt;
 	r->stack_id = kms_stack_id(ctx, c);
 	r->nr_frames = kms_caller_frames(ctx, c,
-					 raw ? kms_raw_tp_frame(c, ctx) : kms_tp_frame(ctx),
-					 r->frames, caller_frames);
+					 how == FRAMES_TP ? kms_tp_frame(ctx) : kms_raw_tp_frame(c, ctx),
+					 r->frames, caller_frames, how == FRAMES_RAW_DIRECT);
 	kms_submit(c, KMS_EV_PAGE_ALLOC, r);
 	return 0;
 }
@@ -93,7 +100,7 @@ static __always_inline int page_extfrag(__u64 pfn, __s32 ao, __s32 fo, __s32 amt
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_page_alloc(struct trace_event_raw_mm_page_alloc *x)
 {
-	return page_alloc(x, false, x->pfn, x->order, x->gfp_flags, x->migratetype);
+	return page_alloc(x, FRAMES_TP, x->pfn, x->order, x->gfp_flags, x->migratetype);
 }
 
 SEC("tracepoint/kmem/mm_page_free")
@@ -214,7 +221,14 @@ int cal_page_tp(struct trace_event_raw_mm_page_alloc *x)
 
 static __always_inline int on_page_alloc(__u64 *ctx)
 {
-	return page_alloc(ctx, true, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
+	return page_alloc(ctx, FRAMES_RAW, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
+}
+
+/* Its own program: one calling bpf_rdonly_cast() does not load before 6.2. */
+SEC("tp_btf/mm_page_alloc")
+int btf_page_alloc_direct(__u64 *ctx)
+{
+	return page_alloc(ctx, FRAMES_RAW_DIRECT, page_pfn(ctx[0]), ctx[1], ctx[2], ctx[3]);
 }
 
 static __always_inline int on_page_free(__u64 *ctx)

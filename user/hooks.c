@@ -12,7 +12,9 @@
 
 const struct kms_hook kms_hooks[] = {
 	{ KMS_FAM_PAGE, "alloc", KMS_EV_PAGE_ALLOC, NULL,
-	  { TP3("page_alloc", "mm_page_alloc", "kmem") } },
+	  { { KMS_MECH_TP_BTF, "btf_page_alloc_direct", NULL, { "mm_page_alloc" },
+	      "bpf_rdonly_cast" },	/* reads the stack in place: 6.2+ */
+	    TP3("page_alloc", "mm_page_alloc", "kmem") } },
 	{ KMS_FAM_PAGE, "free", KMS_EV_PAGE_FREE, NULL,
 	  { TP3("page_free", "mm_page_free", "kmem") } },
 	{ KMS_FAM_PAGE, "free_batched", KMS_EV_PAGE_FREE_BATCHED, NULL,

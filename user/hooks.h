@@ -24,6 +24,7 @@ struct kms_cand {
 	const char *prog;			/* program name in the skeleton */
 	const char *prog2;			/* kretprobe of a kprobe pair */
 	const char *targets[KMS_MAX_TARGETS];	/* tracepoint "cat/name" or functions, in order */
+	const char *kfunc;			/* a kfunc the program calls; NULL: none */
 };
 
 struct kms_hook {

@@ -97,6 +97,8 @@ static bool cand_usable(const struct tracer *t, const struct kms_hook *h,
 	const char *need;
 
 	*target = c->targets[0];
+	if (c->kfunc && !kfeat__btf_func(&t->feat, c->kfunc))
+		return snprintf(why, len, "needs kfunc %s (6.2+)", c->kfunc), false;
 	switch (c->mech) {
 	case KMS_MECH_TP_BTF:
 	case KMS_MECH_RAW_TP:
