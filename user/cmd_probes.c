@@ -19,6 +19,7 @@ static void probe_json(struct json *j, const struct hook_result *r)
 	json__str(j, "event", r->hook->event);
 	json__str(j, "mechanism", c ? kms_mech_name(c->mech) : "none");
 	json__str(j, "target", c ? r->target : NULL);
+	json__str(j, "program", c ? c->prog : NULL);
 	json__bool(j, "attached", r->attached);
 	json__str(j, "reason", r->reason[0] ? r->reason : NULL);
 	json__bool(j, "required", !r->hook->absent_note);

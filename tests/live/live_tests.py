@@ -79,6 +79,9 @@ def probes_all_families_attached():
                 f"{fam}/{ev}: {p[0]['mechanism']} (this kernel has only tracepoints)"
     for x in doc["probes"]:
         assert x["attached"] or x["reason"], f"{x['family']}/{x['event']} unattached, no reason"
+    # 6.2+ (bpf_rdonly_cast): kept page-caller chains are checked on the stack in place
+    p = [x for x in doc["probes"] if x["family"] == "page" and x["event"] == "alloc"]
+    assert p[0]["program"] == "btf_page_alloc_direct", f"page alloc: {p[0]}"
 
 
 @test

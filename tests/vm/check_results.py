@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -181,6 +182,13 @@ def check_probes(c):
     for fam in FAMILIES:
         att = [p for p in doc.get("probes", []) if p.get("family") == fam and p.get("attached")]
         c.ok(bool(att), "tracer.probes.%s" % fam, "no attached probe for family %s" % fam)
+    # page-caller chains read in place where the kernel has bpf_rdonly_cast (6.2+)
+    m = re.match(r"(\d+)\.(\d+)", doc.get("kernel", ""))
+    pa = [p for p in doc.get("probes", []) if p.get("family") == "page" and p.get("event") == "alloc"]
+    if m and pa and pa[0].get("mechanism") == "tp_btf":
+        want = "btf_page_alloc_direct" if (int(m[1]), int(m[2])) >= (6, 2) else "btf_page_alloc"
+        c.ok(pa[0].get("program") == want, "tracer.probes.page_alloc_program",
+             "program %r, want %r" % (pa[0].get("program"), want))
 
 
 def check_pipes(c):
