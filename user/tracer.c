@@ -67,17 +67,23 @@ static const char *raw_needs(const struct tracer *t, const struct kms_hook *h)
 	return NULL;
 }
 
-/* Does a page hook take a struct page * (tp_btf, raw_tp)? */
+static bool takes_args(enum kms_mech m)
+{
+	return m == KMS_MECH_TP_BTF || m == KMS_MECH_RAW_TP;
+}
+
+/* A page hook given a struct page * (tp_btf, raw_tp): it needs the vmemmap base. */
+static bool raw_page_hook(const struct hook_result *r)
+{
+	return r->hook->family == KMS_FAM_PAGE && r->chosen >= 0 &&
+	       takes_args(r->hook->cands[r->chosen].mech);
+}
+
 static bool raw_pages(const struct tracer *t)
 {
-	for (int i = 0; i < kms_nr_hooks; i++) {
-		const struct hook_result *r = &t->res[i];
-
-		if (r->hook->family == KMS_FAM_PAGE && r->chosen >= 0 &&
-		    (r->hook->cands[r->chosen].mech == KMS_MECH_TP_BTF ||
-		     r->hook->cands[r->chosen].mech == KMS_MECH_RAW_TP))
+	for (int i = 0; i < kms_nr_hooks; i++)
+		if (raw_page_hook(&t->res[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -377,7 +383,6 @@ static int attach_all(struct tracer *t)
 	return 0;
 }
 
-/* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
 #define VMEMMAP_PAIRS	16	/* pairs in a row giving one base */
 #define VMEMMAP_ALIGN	(1ull << 30)	/* the base is PUD-aligned, randomized or not */
 
@@ -432,23 +437,27 @@ static int learn_vmemmap(struct tracer *t)
 	return 0;
 }
 
-/* A page hook that cannot have its base goes back to classic tracepoints. */
+/* A page hook that cannot have its base goes back to classic tracepoints: all
+ * its tp_btf and raw_tp candidates at once, as each would need the same base. */
 static int blame_pages(struct tracer *t)
 {
 	for (int i = 0; i < kms_nr_hooks; i++) {
 		struct hook_result *r = &t->res[i];
 
-		if (r->hook->family != KMS_FAM_PAGE || r->chosen < 0 ||
-		    (r->hook->cands[r->chosen].mech != KMS_MECH_TP_BTF &&
-		     r->hook->cands[r->chosen].mech != KMS_MECH_RAW_TP))
+		if (!raw_page_hook(r))
 			continue;
-		r->failed[r->chosen] = true;
-		snprintf(r->why[r->chosen], sizeof(r->why[0]),
-			 "could not learn the vmemmap base (struct page * to pfn)");
+		for (int k = 0; k < KMS_MAX_CANDS && r->hook->cands[k].mech; k++) {
+			if (!takes_args(r->hook->cands[k].mech) || r->failed[k])
+				continue;
+			r->failed[k] = true;
+			snprintf(r->why[k], sizeof(r->why[0]),
+				 "could not learn the vmemmap base (struct page * to pfn)");
+		}
 	}
 	return -EAGAIN;
 }
 
+/* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
 static int attempt(struct tracer *t)
 {
 	int err;
