@@ -17,29 +17,43 @@ static __always_inline __u64 kms_is_zero(__u64 x)
 	return 1 ^ ((x | -x) >> 63);
 }
 
+/* 1 if a < b, else 0 (both below 2^63), without a branch. */
+static __always_inline __u64 kms_is_below(__u64 a, __u64 b)
+{
+	return (a - b) >> 63;
+}
+
 /*
- * Where each walked frame first occurs in the window, and how often. The loop
- * body has no branch but the kernel-address test: branches multiply the paths
- * the verifier follows (slow program loads on old kernels and in emulators).
- * Frames past s->n are 0, which no kernel address equals.
+ * Where each walked frame first occurs in the window, and how often: frame 0
+ * anywhere, frame j only above the first place of frame j - 1. A real frame
+ * sits above the one it returns to, so a stale copy of its return address
+ * lower down (a deeper call made earlier from the same function) does not make
+ * it ambiguous, and when it occurs once there, that is its place. Induction:
+ * the first place of frame j - 1 is at or below its real place, so frame j's
+ * real place is among those counted. The loop body has no branch but the
+ * kernel-address test: branches multiply the paths the verifier follows (slow
+ * program loads on old kernels and in emulators). Frames past s->n are 0,
+ * which no kernel address equals.
  */
 static __always_inline void kms_locate(struct kms_stack_window *s)
 {
 	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++)
 		*(volatile __u64 *)&s->cnt[j] = 0;
 	for (__u32 i = 0; i < KMS_SCAN_WORDS && i < kms_get(&s->nr); i++) {
-		__u64 w = s->w[i];
+		__u64 w = s->w[i], above = 1;
 
 		if (w >> 32 != KMS_KTEXT_HIGH)
 			continue;
 #pragma unroll
 		for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
 			__u64 cnt = kms_get(&s->cnt[j]), pos = kms_get(&s->pos[j]);
-			__u64 hit = kms_is_zero(w ^ kms_get(&s->f[j]));
+			__u64 hit = kms_is_zero(w ^ kms_get(&s->f[j])) & above;
 			__u64 first = -(hit & kms_is_zero(cnt));
 
 			*(volatile __u64 *)&s->pos[j] = (pos & ~first) | (i & first);
 			*(volatile __u64 *)&s->cnt[j] = cnt + hit;
+			/* frame j + 1 counts here only above frame j's first place */
+			above = (1 ^ kms_is_zero(cnt)) & kms_is_below(pos, i);
 		}
 	}
 }
@@ -58,10 +72,27 @@ static __always_inline __u64 *kms_step_way(struct kms_step_set *e, __u64 ret)
 	return &e->way[(ret >> 4) & 1];
 }
 
+/* A step seen again with `words`: the same, one word off (then a frame
+ * realigned to 16 bytes: KMS_STEP_ALIGN, d or d + 1), or varying. */
+static __always_inline __u64 kms_step_again(__u64 v, __u64 words)
+{
+	__u64 d = (v >> 8) & 0xffff;
+
+	if (v & KMS_STEP_VARIES)
+		return v;
+	if (words == d || ((v & KMS_STEP_ALIGN) && words == d + 1))
+		return v;
+	if (!(v & KMS_STEP_ALIGN) && words == d + 1)
+		return v | KMS_STEP_ALIGN;
+	if (!(v & KMS_STEP_ALIGN) && words + 1 == d)
+		return KMS_STEP(v >> 32, words) | KMS_STEP_ALIGN;
+	return v | KMS_STEP_VARIES;
+}
+
 static __always_inline void kms_learn_step(__u64 ret, __u64 words)
 {
 	struct kms_step_set *set = kms_step_set(ret);
-	__u64 *e, v;
+	__u64 *e, v, again;
 
 	if (!set || !words || words > 0xffff)
 		return;
@@ -71,8 +102,11 @@ static __always_inline void kms_learn_step(__u64 ret, __u64 words)
 		*(volatile __u64 *)e = KMS_STEP(KMS_LOW32(ret), words);
 		if (v & KMS_STEP_VALID)		/* another's step is gone: chains may use it */
 			__sync_fetch_and_add(&steps_gen, 1);
-	} else if (((v >> 8) & 0xffff) != words) {
-		*(volatile __u64 *)e = v | KMS_STEP_VARIES;
+		return;
+	}
+	again = kms_step_again(v, words);
+	if (again != v) {		/* chains followed with the old step: void */
+		*(volatile __u64 *)e = again;
 		__sync_fetch_and_add(&steps_gen, 1);
 	}
 }

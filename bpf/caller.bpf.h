@@ -14,9 +14,10 @@
  * to are read, and each must be a kernel address whose step is known.
  *
  * A distance is learnt only when both return addresses occur exactly once in
- * the window (no stale copy can mislead), and a return address seen with two
- * different distances (a function with a frame-pointer-based frame) is never
- * followed. The frames end at the first one in entry or noinstr code (syscall,
+ * the window, each above the frame before (no stale copy can mislead). A
+ * function whose frame pointer frame is realigned has two distances, one word
+ * apart, and the saved frame pointer tells which one holds (kms_align_pick());
+ * a return address seen with other distances is never followed. The frames end at the first one in entry or noinstr code (syscall,
  * exception and interrupt entry): above it lie the random kstack offset and
  * the user's registers, of no use to an allocation's caller.
  * `--caller-cache verify` walks every time and counts disagreements.
@@ -35,9 +36,12 @@
 #define KMS_KTEXT_HIGH		0xffffffffULL	/* the upper half of every x86-64 kernel text address */
 #define KMS_LOW32(x)		((x) & 0xffffffffULL)	/* ... so the lower half names it */
 
-/* A learnt step, one word so that readers on other CPUs never see half of one. */
+/* A learnt step, one word so that readers on other CPUs never see half of one.
+ * ALIGN: seen d and d + 1 words, a frame realigned to 16 bytes (6.18's
+ * ___slab_alloc and kmem_cache_alloc_noprof: every slab refill). */
 #define KMS_STEP_VALID		1ULL
 #define KMS_STEP_VARIES		2ULL
+#define KMS_STEP_ALIGN		4ULL
 #define KMS_STEP(ret, words)	(((ret) << 32) | ((__u64)(words) << 8) | KMS_STEP_VALID)
 
 /*
@@ -67,6 +71,7 @@ struct kms_stack_window {
 	__u64 n;			/* ... how many */
 	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
 	__u64 fpos[KMS_CALLER_FRAMES];	/* follow: where each frame sat */
+	__u64 aligned;			/* ... and whether it took an ALIGN step */
 	__u64 next_chain;
 	struct kms_chain chain[KMS_CHAINS];
 };
@@ -177,13 +182,37 @@ static __always_inline __u64 kms_step_of(__u64 ret)
 	return v >> 32 == KMS_LOW32(ret) ? v : 0;
 }
 
+static __always_inline bool kms_ktext(__u64 w)
+{
+	return w >> 32 == KMS_KTEXT_HIGH;
+}
+
+/*
+ * Where the next frame sits after an ALIGN step: at p or p + 1. Such a
+ * function pushes its frame pointer right below its return address, then
+ * aligns its stack: at p + 1 (padded), p holds that stack address; at p, p - 1
+ * does. So a frame at p is taken only when p - 1 is no kernel text, and p + 1
+ * only when p is none (the caller then checks that p + 1 is). A layout that
+ * fits neither (gcc's DRAP copies the return address below the padding) is
+ * not followed: -1.
+ */
+static __always_inline __u64 kms_align_pick(struct kms_stack_window *s, __u64 p)
+{
+	if (p < 1 || p >= KMS_SCAN_WORDS || p >= kms_get(&s->nr))
+		return -1;
+	if (!kms_ktext(s->w[p]))
+		return p + 1;
+	return kms_ktext(s->w[p - 1]) ? -1 : p;
+}
+
 /* Follow the learnt steps: the frames (their places in s->fpos), or 0 when a
- * step is not known. */
+ * step is not known. s->aligned: an ALIGN step was taken. */
 static __always_inline __u32 kms_follow(struct kms_stack_window *s, __u64 *frames,
 					__u32 depth)
 {
 	__u64 p = kms_get(&s->first), v;
 
+	s->aligned = 0;
 	if (!p--)
 		return 0;
 	for (__u32 j = 0; j < KMS_CALLER_FRAMES && j < depth; j++) {
@@ -199,9 +228,13 @@ static __always_inline __u32 kms_follow(struct kms_stack_window *s, __u64 *frame
 		if (kms_entry_text(f) || j + 1 == depth)
 			return j + 1;
 		v = kms_step_of(f);
-		if ((v & 3) != KMS_STEP_VALID)
+		if ((v & (KMS_STEP_VALID | KMS_STEP_VARIES)) != KMS_STEP_VALID)
 			return 0;
 		p += (v >> 8) & 0xffff;
+		if (v & KMS_STEP_ALIGN) {
+			p = kms_align_pick(s, p);
+			s->aligned = 1;
+		}
 	}
 	return 0;
 }
@@ -255,7 +288,8 @@ static __always_inline __u32 kms_chain_follow(struct kms_stack_window *s, __u64 
 	if (hit > 0)
 		return kms_chain_frames(s, hit, frames);
 	n = kms_follow(s, frames, depth);
-	if (n)
+	/* a kept chain is matched by places alone: none through a realigned frame */
+	if (n && !kms_get(&s->aligned))
 		kms_chain_keep(s, frames, n, gen);
 	return n;
 }
