@@ -27,7 +27,7 @@
 
 #include "kms.bpf.h"
 
-#define KMS_SCAN_WORDS		128	/* 1 KiB: 8 page-alloc frames sit in ~100 words */
+#define KMS_SCAN_WORDS		192	/* 1.5 KiB: 8 frames of fork()'s page tables reach past 128 words */
 #define KMS_LEARN_FRAMES	8	/* steps are learnt between these first frames */
 #define KMS_SCAN_MARGIN		8	/* words at the end of a cut window: not learnt from */
 #define KMS_STEP_SET_BITS	11	/* learnt steps: 2048 sets of 2 ways, all CPUs; */

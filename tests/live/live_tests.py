@@ -9,6 +9,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
 PIPES = os.path.join(ROOT, "tests", "live", "workload_pipes.py")
+SOCKETS = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
 FAMILIES = ("page", "kmalloc", "kmem_cache", "vmalloc", "dma")
 results = []
 
@@ -124,6 +125,19 @@ def page_callers_followed_agree_with_walks():
     assert sum(r["allocs"] for r in rows(doc, "page", pipe_pages)) >= 50, "off: no pipe pages"
     rc, out, err = run("top", "--caller-cache", "sometimes", "-d", "1")
     assert rc == 2 and "caller cache mode" in err and err.count("\n") == 1, (rc, err)
+
+
+@test
+def slab_refill_callers_are_followed_not_walked():
+    # Slab refills pass through frames realigned to 16 bytes (two step sizes)
+    # and leave stale copies of their callers' return addresses lower on the
+    # stack; both once made every refill a full stack walk (a cache miss).
+    doc = top_json("--caller-cache", "verify", "--", sys.executable, SOCKETS, "6000")
+    cc = doc["events"]["caller_cache"]
+    refills = sum(r["allocs"] for r in rows(doc, "page", ("sock_alloc_inode",)))
+    assert refills >= 50, f"sock_inode_cache refills: {refills}"
+    assert cc["mismatches"] == 0, f"followed frames differ from walks: {cc}"
+    assert cc["misses"] * 4 < refills, f"{refills} refills, caller cache {cc}"
 
 
 @test
