@@ -198,11 +198,16 @@ static __always_inline bool kms_ktext(__u64 w)
  */
 static __always_inline __u64 kms_align_pick(struct kms_stack_window *s, __u64 p)
 {
-	if (p < 1 || p >= KMS_SCAN_WORDS || p >= kms_get(&s->nr))
+	__u64 q = p - 1;	/* p = 0 wraps: refused with the rest */
+
+	/* opaque, so that clang indexes with the register whose bounds
+	 * the verifier checked (before 6.10 it does not carry them over) */
+	asm volatile("" : "+r"(q));
+	if (q >= KMS_SCAN_WORDS - 1 || q + 1 >= kms_get(&s->nr))
 		return -1;
-	if (!kms_ktext(s->w[p]))
-		return p + 1;
-	return kms_ktext(s->w[p - 1]) ? -1 : p;
+	if (!kms_ktext(s->w[q + 1]))
+		return q + 2;
+	return kms_ktext(s->w[q]) ? -1 : q + 1;
 }
 
 /* Follow the learnt steps: the frames (their places in s->fpos), or 0 when a
