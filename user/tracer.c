@@ -12,6 +12,7 @@
 #include "out.h"
 #include "ksyms.h"
 #include "tracer.h"
+#include "util.h"
 
 #define MAX_ATTEMPTS	24
 #define MAX_LINKS	(2 * 32)
@@ -33,22 +34,40 @@ struct tracer {
 /* libbpf names the program whose load failed; the retry loop needs it. */
 static char failed_prog[64];
 
+/* A verifier log says why at its end: past twice this much, the first line
+ * and the last this many bytes go to stderr (all of it with -v). */
+#define LOG_TAIL	3072
+
+static void print_clipped(const char *msg, size_t len)
+{
+	const char *nl = strchr(msg, '\n');
+	size_t head = nl ? (size_t)(nl + 1 - msg) : len, tail = line_tail(msg, len, LOG_TAIL);
+
+	if (out__verbose() || len <= 2 * LOG_TAIL || head >= tail) {
+		fputs(msg, stderr);
+		return;
+	}
+	fprintf(stderr, "%.*s[%zu bytes of the log left out; -v shows all]\n%s",
+		(int)head, msg, tail - head, msg + tail);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char msg[4096], name[64];
+	char *msg, name[64];
 	const char *p;
+	int len = vasprintf(&msg, fmt, ap);
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (len < 0)
+		return 0;
 	p = strstr(msg, "prog '");
 	if (p && strstr(msg, "failed to load") && sscanf(p, "prog '%63[^']'", name) == 1)
 		snprintf(failed_prog, sizeof(failed_prog), "%s", name);
-	if (level == LIBBPF_DEBUG && out__verbose() < 2)
-		return 0;
-	if (level != LIBBPF_WARN && !out__verbose())
-		return 0;
-	if (!out__verbose() && strstr(msg, "RLIMIT_MEMLOCK"))
-		return 0;	/* harmless on 5.11+ (memcg accounting) */
-	return fputs(msg, stderr);
+	if ((level != LIBBPF_DEBUG || out__verbose() >= 2) &&
+	    (level == LIBBPF_WARN || out__verbose()) &&
+	    (out__verbose() || !strstr(msg, "RLIMIT_MEMLOCK")))	/* harmless on 5.11+ */
+		print_clipped(msg, len);
+	free(msg);
+	return 0;
 }
 
 /* Static requirements of a raw (TP_PROTO) program beyond the tracepoint itself. */

@@ -84,3 +84,15 @@ const char *kernel_release(void)
 		return "unknown";
 	return u.release;
 }
+
+/* Where the last `keep` bytes of s (len bytes) start, moved on to the next
+ * line start (if one is among them): the tail of a long log, whole lines. */
+size_t line_tail(const char *s, size_t len, size_t keep)
+{
+	const char *nl;
+
+	if (len <= keep)
+		return 0;
+	nl = memchr(s + len - keep - 1, '\n', keep);
+	return nl ? (size_t)(nl + 1 - s) : len - keep;
+}

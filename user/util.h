@@ -21,6 +21,7 @@ uint64_t now_ns(void);			/* CLOCK_MONOTONIC */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_seconds(const char *s, double min, double max, double *out);
 bool str_starts(const char *s, const char *prefix);
+size_t line_tail(const char *s, size_t len, size_t keep);	/* offset of the last lines */
 int read_file(const char *path, char *buf, size_t len);	/* NUL-terminated, -errno */
 const char *kernel_release(void);
 

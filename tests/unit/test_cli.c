@@ -20,6 +20,21 @@ static int parse(const struct cli_cmd *cmd, struct cli_opts *o, char **argv)
 	return cli__parse(cmd, argc, argv, o);
 }
 
+/* The tail of a long verifier log, in whole lines (user/tracer.c). */
+static void log_tails(struct check_ctx *c)
+{
+	const char *log = "head\nab\ncd\nwhy it failed\n";
+	size_t len = strlen(log);
+
+	CHECK(c, line_tail(log, len, 100) == 0, "short: all of it");
+	CHECK(c, !strcmp(log + line_tail(log, len, 16), "why it failed\n"),
+	      "tail starts at a line: '%s'", log + line_tail(log, len, 16));
+	CHECK(c, !strcmp(log + line_tail(log, len, 17), "cd\nwhy it failed\n"),
+	      "a line starting right there is kept: '%s'", log + line_tail(log, len, 17));
+	CHECK(c, line_tail("abcdefgh", 8, 3) == 5, "no newline: the last bytes");
+	CHECK(c, line_tail("abcdefg\n", 8, 3) == 5, "only the final newline: the last bytes");
+}
+
 static void numbers(struct check_ctx *c)
 {
 	uint64_t u;
@@ -69,6 +84,7 @@ int main(void)
 	struct check_ctx c = {};
 
 	numbers(&c);
+	log_tails(&c);
 	options(&c);
 	return check_summary(&c);
 }
