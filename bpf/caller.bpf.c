@@ -24,37 +24,51 @@ static __always_inline __u64 kms_is_below(__u64 a, __u64 b)
 }
 
 /*
- * Where each walked frame first occurs in the window, and how often: frame 0
- * anywhere, frame j only above the first place of frame j - 1. A real frame
- * sits above the one it returns to, so a stale copy of its return address
- * lower down (a deeper call made earlier from the same function) does not make
- * it ambiguous, and when it occurs once there, that is its place. Induction:
- * the first place of frame j - 1 is at or below its real place, so frame j's
- * real place is among those counted. The loop body has no branch but the
- * kernel-address test: branches multiply the paths the verifier follows (slow
- * program loads on old kernels and in emulators). Frames past s->n are 0,
- * which no kernel address equals.
+ * The last two places of each walked frame in the window (place + 1; 0:
+ * none). The loop body has no branch but the kernel-address test: branches
+ * multiply the paths the verifier follows (slow program loads on old kernels
+ * and in emulators). Frames past s->n are 0, which no kernel address equals.
  */
-static __always_inline void kms_locate(struct kms_stack_window *s)
+static __always_inline void kms_scan_places(struct kms_stack_window *s)
 {
-	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++)
-		*(volatile __u64 *)&s->cnt[j] = 0;
+	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
+		*(volatile __u64 *)&s->last[j] = 0;
+		*(volatile __u64 *)&s->prev[j] = 0;
+	}
 	for (__u32 i = 0; i < KMS_SCAN_WORDS && i < kms_get(&s->nr); i++) {
-		__u64 w = s->w[i], above = 1;
+		__u64 w = s->w[i];
 
 		if (w >> 32 != KMS_KTEXT_HIGH)
 			continue;
 #pragma unroll
 		for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
-			__u64 cnt = kms_get(&s->cnt[j]), pos = kms_get(&s->pos[j]);
-			__u64 hit = kms_is_zero(w ^ kms_get(&s->f[j])) & above;
-			__u64 first = -(hit & kms_is_zero(cnt));
+			__u64 last = kms_get(&s->last[j]), prev = kms_get(&s->prev[j]);
+			__u64 m = -kms_is_zero(w ^ kms_get(&s->f[j]));
 
-			*(volatile __u64 *)&s->pos[j] = (pos & ~first) | (i & first);
-			*(volatile __u64 *)&s->cnt[j] = cnt + hit;
-			/* frame j + 1 counts here only above frame j's first place */
-			above = (1 ^ kms_is_zero(cnt)) & kms_is_below(pos, i);
+			*(volatile __u64 *)&s->prev[j] = (last & m) | (prev & ~m);
+			*(volatile __u64 *)&s->last[j] = ((i + 1) & m) | (last & ~m);
 		}
+	}
+}
+
+/*
+ * Which walked frames have a known place. A real frame sits above the one it
+ * returns to: when a frame occurs once above the place known to lie below it
+ * (the frame before's, if known), that occurrence is its place; stale copies
+ * lower down (from deeper calls made earlier) do not make it ambiguous.
+ */
+static __always_inline void kms_locate(struct kms_stack_window *s)
+{
+	__u64 below = 0;	/* place + 1 that every frame from j on lies above */
+
+	kms_scan_places(s);
+#pragma unroll
+	for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
+		__u64 last = kms_get(&s->last[j]), prev = kms_get(&s->prev[j]);
+		__u64 known = kms_is_below(below, last) & (1 ^ kms_is_below(below, prev));
+
+		*(volatile __u64 *)&s->known[j] = known;
+		below = (last & -known) | (below & (known - 1));	/* no branch */
 	}
 }
 
@@ -111,7 +125,7 @@ static __always_inline void kms_learn_step(__u64 ret, __u64 words)
 	}
 }
 
-/* Learn from a walk the steps between frames each found exactly once. */
+/* Learn from a walk the steps between frames whose places are known. */
 __noinline int kms_learn_window(void)
 {
 	struct kms_stack_window *s;
@@ -121,18 +135,18 @@ __noinline int kms_learn_window(void)
 	if (!s)
 		return 0;
 	kms_locate(s);
-	if (kms_get(&s->n) && kms_get(&s->cnt[0]) == 1)
-		s->first = kms_get(&s->pos[0]) + 1;
+	if (kms_get(&s->n) && kms_get(&s->known[0]))
+		s->first = kms_get(&s->last[0]);
 #pragma unroll
 	for (__u32 j = 0; j + 1 < KMS_LEARN_FRAMES; j++) {
-		__u64 a = kms_get(&s->pos[j]), b = kms_get(&s->pos[j + 1]);
+		__u64 a = kms_get(&s->last[j]), b = kms_get(&s->last[j + 1]);
 
 		if (j + 1 >= kms_get(&s->n))
 			break;
-		if (kms_get(&s->cnt[j]) != 1 || kms_get(&s->cnt[j + 1]) != 1 || b <= a)
+		if (!kms_get(&s->known[j]) || !kms_get(&s->known[j + 1]) || b <= a)
 			continue;
 		/* near the end of a window cut short, the real frame may lie beyond */
-		if (b + KMS_SCAN_MARGIN >= kms_get(&s->nr) && kms_get(&s->nr) >= KMS_SCAN_WORDS)
+		if (b + KMS_SCAN_MARGIN > kms_get(&s->nr) && kms_get(&s->nr) >= KMS_SCAN_WORDS)
 			continue;
 		kms_learn_step(kms_get(&s->f[j]), b - a);
 	}

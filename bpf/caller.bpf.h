@@ -13,13 +13,15 @@
  * words on the stack never enter: only the words at the places the steps lead
  * to are read, and each must be a kernel address whose step is known.
  *
- * A distance is learnt only when both return addresses occur exactly once in
- * the window, each above the frame before (no stale copy can mislead). A
- * function whose frame pointer frame is realigned has two distances, one word
- * apart, and the saved frame pointer tells which one holds (kms_align_pick());
- * a return address seen with other distances is never followed. The frames end at the first one in entry or noinstr code (syscall,
- * exception and interrupt entry): above it lie the random kstack offset and
- * the user's registers, of no use to an allocation's caller.
+ * A distance is learnt only where both places are certain: a return address
+ * that occurs once in the window above the certain place of the frame before
+ * it (or once at all) is there, so no stale copy can mislead. A function
+ * whose frame-pointer frame is realigned has two distances, one word apart,
+ * and its saved frame pointer tells which one holds (kms_align_pick()); a
+ * return address seen with other distances is never followed. The frames end
+ * at the first one in entry or noinstr code (syscall, exception and interrupt
+ * entry): above it lie the random kstack offset and the user's registers, of
+ * no use to an allocation's caller.
  * `--caller-cache verify` walks every time and counts disagreements.
  */
 #ifndef KMS_CALLER_BPF_H
@@ -65,8 +67,9 @@ struct kms_stack_window {
 	__u64 w[KMS_SCAN_WORDS];
 	__u64 nr;			/* words read */
 	__u64 first;			/* place of the first frame + 1; 0: not learnt */
-	__u64 pos[KMS_LEARN_FRAMES];	/* learning: first place of each frame */
-	__u64 cnt[KMS_LEARN_FRAMES];	/* ... and how often it occurs */
+	__u64 last[KMS_LEARN_FRAMES];	/* learning: each frame's last place + 1 */
+	__u64 prev[KMS_LEARN_FRAMES];	/* ... the one before it (0: none) */
+	__u64 known[KMS_LEARN_FRAMES];	/* ... whether last is its place */
 	__u64 f[KMS_LEARN_FRAMES];	/* ... the walked frames */
 	__u64 n;			/* ... how many */
 	__u64 tmp[KMS_CALLER_FRAMES];	/* verify: the followed frames */
