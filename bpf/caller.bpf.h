@@ -79,6 +79,9 @@ struct kms_stack_window {
 	struct kms_chain chain[KMS_CHAINS];
 };
 
+/* kms_align_pick() reads up to w[256]: inside the map value, for the verifier */
+_Static_assert(sizeof(struct kms_stack_window) >= 257 * sizeof(__u64), "window value size");
+
 struct kms_window_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -203,11 +206,12 @@ static __always_inline __u64 kms_align_pick(struct kms_stack_window *s, __u64 p)
 {
 	__u64 q = p - 1;	/* p = 0 wraps: refused with the rest */
 
-	/* opaque, so that clang indexes with the register whose bounds
-	 * the verifier checked (before 6.10 it does not carry them over) */
-	asm volatile("" : "+r"(q));
 	if (q >= KMS_SCAN_WORDS - 1 || q + 1 >= kms_get(&s->nr))
 		return -1;
+	/* clang may test one copy of q and index with another, whose bounds
+	 * verifiers (5.10 to 6.12 seen) do not know: mask an opaque q, a no-op */
+	asm volatile("" : "+r"(q));
+	q &= 0xff;
 	if (!kms_ktext(s->w[q + 1]))
 		return q + 2;
 	return kms_ktext(s->w[q]) ? -1 : q + 1;
