@@ -38,7 +38,7 @@ static __always_inline void kms_scan_places(struct kms_stack_window *s)
 	for (__u32 i = 0; i < KMS_SCAN_WORDS && i < kms_get(&s->nr); i++) {
 		__u64 w = s->w[i];
 
-		if (w >> 32 != KMS_KTEXT_HIGH)
+		if (!kms_ktext(w))
 			continue;
 #pragma unroll
 		for (__u32 j = 0; j < KMS_LEARN_FRAMES; j++) {
@@ -182,8 +182,7 @@ static __always_inline int kms_chain_match(__u64 frame)
 		return 0;
 	first = kms_get(&s->first);
 	gen = steps_gen;
-	nr = frame ? (((frame | (KMS_KSTACK_SIZE - 1)) + 1) - frame) / sizeof(__u64) :
-		     kms_get(&s->nr);
+	nr = frame ? kms_stack_left(frame) / sizeof(__u64) : kms_get(&s->nr);
 	for (__u32 e = 0; e < KMS_CHAINS; e++) {
 		struct kms_chain *ch = &s->chain[e];
 		__u64 n = kms_get(&ch->n), j;

@@ -114,6 +114,17 @@ static __always_inline __u64 kms_get(const __u64 *field)
 	return *(volatile const __u64 *)field;
 }
 
+static __always_inline bool kms_ktext(__u64 w)
+{
+	return w >> 32 == KMS_KTEXT_HIGH;
+}
+
+/* Bytes from address a to the end of its kernel stack. */
+static __always_inline __u64 kms_stack_left(__u64 a)
+{
+	return ((a | (KMS_KSTACK_SIZE - 1)) + 1) - a;
+}
+
 /* Entry code: the first frame there ends the frames worth keeping. */
 static __always_inline bool kms_entry_text(__u64 w)
 {
@@ -157,7 +168,7 @@ static __always_inline __u64 kms_raw_tp_frame(struct kms_counters *c, void *ctx)
 /* Copy the stack from address a up (not past the stack's end); false: unreadable. */
 static __always_inline bool kms_window_read(struct kms_stack_window *s, __u64 a)
 {
-	__u64 len = ((a | (KMS_KSTACK_SIZE - 1)) + 1) - a;
+	__u64 len = kms_stack_left(a);
 
 	if (len > sizeof(s->w))
 		len = sizeof(s->w);
@@ -186,11 +197,6 @@ static __always_inline __u64 kms_step_of(__u64 ret)
 	if (v >> 32 != KMS_LOW32(ret))
 		v = *(volatile __u64 *)&e->way[1];
 	return v >> 32 == KMS_LOW32(ret) ? v : 0;
-}
-
-static __always_inline bool kms_ktext(__u64 w)
-{
-	return w >> 32 == KMS_KTEXT_HIGH;
 }
 
 /*
@@ -233,7 +239,7 @@ static __always_inline __u32 kms_follow(struct kms_stack_window *s, __u64 *frame
 		if (p >= KMS_SCAN_WORDS || p >= kms_get(&s->nr))
 			return 0;
 		f = s->w[p];
-		if (f >> 32 != KMS_KTEXT_HIGH)
+		if (!kms_ktext(f))
 			return 0;
 		frames[j] = f;
 		s->fpos[j] = p;
