@@ -16,7 +16,14 @@ struct ksyms {
 	char *strs;		/* names and module names, back to back */
 	size_t str_len, str_cap;
 	uint64_t text_end;	/* no symbol claims addresses past the last one + this */
+	struct ksym *extra;	/* functions of modules met while tracing: sorted, sized */
+	size_t nr_extra, cap_extra;
+	char **owned;		/* their names, each its own allocation */
+	size_t nr_owned, cap_owned;
 };
+
+/* An extra symbol of size 0 (assembly) claims at most this much. */
+#define KSYM_UNSIZED	4096
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -48,7 +55,8 @@ static long add_str(struct ksyms *ks, const char *s)
 	return off;
 }
 
-static int add_sym(struct ksyms *ks, uint64_t addr, const char *name, const char *mod)
+static int add_sym(struct ksyms *ks, uint64_t addr, uint32_t size, const char *name,
+		   const char *mod)
 {
 	long noff, moff = -1;
 
@@ -60,6 +68,7 @@ static int add_sym(struct ksyms *ks, uint64_t addr, const char *name, const char
 	if (noff < 0 || (mod && *mod && moff < 0))
 		return -ENOMEM;
 	ks->syms[ks->nr].addr = addr;
+	ks->syms[ks->nr].size = size;
 	ks->syms[ks->nr].name = (const char *)(uintptr_t)noff;
 	ks->syms[ks->nr].module = (const char *)(intptr_t)moff;
 	ks->nr++;
@@ -73,11 +82,13 @@ static int cmp_sym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* One kallsyms line: "ffffffff81000000 T _stext" or "... t fn\t[mod]". */
+/* One kallsyms line: "ffffffff81000000 T _stext" or "... t fn\t[mod]"; a
+ * recording may add the function's size in hex after the module ("\t[mod] 1c0"). */
 static int parse_line(struct ksyms *ks, char *line, size_t *zero_addrs)
 {
 	char type, name[256], mod[128] = "";
 	unsigned long long addr;
+	unsigned int size = 0;
 	char *br;
 
 	if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
@@ -85,11 +96,11 @@ static int parse_line(struct ksyms *ks, char *line, size_t *zero_addrs)
 	if (type != 't' && type != 'T' && type != 'W' && type != 'w')
 		return 0;
 	br = strchr(line, '[');
-	if (br && sscanf(br, "[%127[^]]]", mod) != 1)
+	if (br && sscanf(br, "[%127[^]]] %x", mod, &size) < 1)
 		mod[0] = 0;
 	if (!addr)
 		(*zero_addrs)++;
-	return add_sym(ks, addr, name, mod);
+	return add_sym(ks, addr, size, name, mod);
 }
 
 static void finish(struct ksyms *ks)
@@ -151,20 +162,109 @@ void ksyms__free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
+	for (size_t i = 0; i < ks->nr_owned; i++)
+		free(ks->owned[i]);
+	free(ks->owned);
+	free(ks->extra);
 	free(ks->syms);
 	free(ks->strs);
 	free(ks);
 }
 
+int ksyms__reload(struct ksyms *ks, const char *path)
+{
+	struct ksyms *n = ksyms__load(path);
+
+	if (!n)
+		return -errno;
+	free(ks->syms);
+	free(ks->strs);
+	ks->syms = n->syms;
+	ks->nr = n->nr;
+	ks->cap = n->cap;
+	ks->strs = n->strs;
+	ks->str_len = n->str_len;
+	ks->str_cap = n->str_cap;
+	ks->text_end = n->text_end;
+	free(n);
+	return 0;
+}
+
+/* A copy of s that lives as long as ks; the last one is reused (a module's
+ * name comes with each of its functions). */
+static const char *own(struct ksyms *ks, const char *s)
+{
+	char *c;
+
+	if (ks->nr_owned && !strcmp(ks->owned[ks->nr_owned - 1], s))
+		return ks->owned[ks->nr_owned - 1];
+	if (grow((void **)&ks->owned, &ks->cap_owned, ks->nr_owned + 1, sizeof(char *)))
+		return NULL;
+	c = strdup(s);
+	if (c)
+		ks->owned[ks->nr_owned++] = c;
+	return c;
+}
+
+/* Index of the last extra symbol at or below addr, or nr_extra if none. */
+static size_t extra_below(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks->nr_extra;
+
+	while (lo < hi) {	/* first with sym.addr > addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->extra[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : ks->nr_extra;
+}
+
+int ksyms__add(struct ksyms *ks, uint64_t addr, uint32_t size, const char *name,
+	       const char *module)
+{
+	size_t i = extra_below(ks, addr);
+	struct ksym k = { .addr = addr, .size = size };
+
+	k.name = own(ks, name);
+	k.module = module && *module ? own(ks, module) : NULL;
+	if (!k.name || (module && *module && !k.module))
+		return -ENOMEM;
+	if (i < ks->nr_extra && ks->extra[i].addr == addr) {
+		ks->extra[i] = k;	/* the newer module at that place */
+		return 0;
+	}
+	if (grow((void **)&ks->extra, &ks->cap_extra, ks->nr_extra + 1, sizeof(k)))
+		return -ENOMEM;
+	i = i == ks->nr_extra ? 0 : i + 1;
+	memmove(ks->extra + i + 1, ks->extra + i, (ks->nr_extra - i) * sizeof(k));
+	ks->extra[i] = k;
+	ks->nr_extra++;
+	return 0;
+}
+
 size_t ksyms__count(const struct ksyms *ks)
 {
-	return ks ? ks->nr : 0;
+	return ks ? ks->nr + ks->nr_extra : 0;
+}
+
+static const struct ksym *find_extra(const struct ksyms *ks, uint64_t addr)
+{
+	size_t i = extra_below(ks, addr);
+	const struct ksym *k = i < ks->nr_extra ? &ks->extra[i] : NULL;
+
+	return k && addr - k->addr < (k->size ? k->size : KSYM_UNSIZED) ? k : NULL;
 }
 
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 {
+	const struct ksym *k = ks ? find_extra(ks, addr) : NULL;
 	size_t lo = 0, hi;
 
+	if (k)
+		return k;
 	if (!ks || !ks->nr || addr < ks->syms[0].addr || addr >= ks->text_end)
 		return NULL;
 	hi = ks->nr;
@@ -176,7 +276,8 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return addr - ks->syms[lo].addr < KSYM_MAX_SIZE ? &ks->syms[lo] : NULL;
+	return addr - ks->syms[lo].addr < (ks->syms[lo].size ? ks->syms[lo].size : KSYM_MAX_SIZE) ?
+	       &ks->syms[lo] : NULL;
 }
 
 uint64_t ksyms__addr(const struct ksyms *ks, const char *name)
@@ -184,6 +285,9 @@ uint64_t ksyms__addr(const struct ksyms *ks, const char *name)
 	for (size_t i = 0; ks && i < ks->nr; i++)
 		if (!strcmp(ks->syms[i].name, name))
 			return ks->syms[i].addr;
+	for (size_t i = 0; ks && i < ks->nr_extra; i++)
+		if (!strcmp(ks->extra[i].name, name))
+			return ks->extra[i].addr;
 	return 0;
 }
 

@@ -7,6 +7,43 @@
 
 #define FIX "tests/unit/fixtures/"
 
+/* Functions of a module loaded while tracing: found first and within their
+ * size, replaced by a newer one at that place, kept across a reload. */
+static void test_added(struct check_ctx *c)
+{
+	static const char rec[] = "ffffffffc0000000 t kmst_kmalloc\t[kmemscope_test] 80\n"
+				  "ffffffff81000000 T _stext\n";
+	struct ksyms *ks = ksyms__load(FIX "kallsyms.sample");
+	struct ksyms *rs = ksyms__load_buf(rec, sizeof(rec) - 1);
+	const struct ksym *s;
+	char buf[128];
+
+	if (!CHECK(c, ks && rs, "load fixtures"))
+		return;
+	CHECK(c, !ksyms__add(ks, 0xffffffffd0000100, 0x40, "late_fn", "latemod") &&
+	      !ksyms__add(ks, 0xffffffffd0000000, 0, "late_asm", "latemod") &&
+	      ksyms__count(ks) == 11, "two added: %zu", ksyms__count(ks));
+	ksyms__format(ks, 0xffffffffd000013f, buf, sizeof(buf));
+	CHECK(c, !strcmp(buf, "late_fn+0x3f [latemod]"), "inside an added one: %s", buf);
+	CHECK(c, !ksyms__find(ks, 0xffffffffd0000140), "past its size: none");
+	s = ksyms__find(ks, 0xffffffffd00000f0);
+	CHECK(c, s && !strcmp(s->name, "late_asm") && !ksyms__find(ks, 0xffffffffd0000ff0),
+	      "size 0 claims up to the next one");
+	CHECK(c, !ksyms__add(ks, 0xffffffffd0000100, 0x20, "newer_fn", "newmod") &&
+	      ksyms__count(ks) == 11 && !strcmp(ksyms__find(ks, 0xffffffffd0000110)->name,
+						"newer_fn"), "a newer module at that place replaces it");
+	CHECK(c, !ksyms__reload(ks, FIX "kallsyms.stack") && ksyms__count(ks) == 13 &&
+	      ksyms__find(ks, 0xffffffffd0000110) && ksyms__addr(ks, "alloc_pipe_info") &&
+	      !ksyms__addr(ks, "free_pipe_info"), "reload: new base, added ones kept");
+	CHECK(c, ksyms__reload(ks, FIX "no-such-file") == -ENOENT && ksyms__count(ks) == 13,
+	      "a failed reload keeps what was there");
+	s = ksyms__find(rs, 0xffffffffc000007f);
+	CHECK(c, s && s->size == 0x80 && !strcmp(s->module, "kmemscope_test") &&
+	      !ksyms__find(rs, 0xffffffffc0000080), "a recorded size bounds the symbol");
+	ksyms__free(ks);
+	ksyms__free(rs);
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -37,6 +74,7 @@ int main(void)
 	CHECK(&c, ksyms__addr(ks, "some_data") == 0, "data symbols are not text");
 	ksyms__free(ks);
 
+	test_added(&c);
 	errno = 0;
 	CHECK(&c, !ksyms__load(FIX "kallsyms.hidden") && errno == EACCES,
 	      "all-zero addresses: EACCES (not root)");
