@@ -14,6 +14,9 @@
 
 #define KMS_CALLER_FRAMES	12	/* short kernel stack for page/vmalloc/dma callers */
 #define KMS_NAME_LEN		32	/* cache and device names, truncated */
+#define KMS_SYM_LEN		64	/* function names of modules loaded while tracing */
+#define KMS_MODNAME_LEN		56	/* the kernel's MODULE_NAME_LEN on 64-bit */
+#define KMS_MOD_SYMS_MAX	4096	/* symbol table entries read per module load */
 #define KMS_STACK_DEPTH		32	/* full stacks (--stacks), in the stack map */
 #define KMS_NO_STACK		(-1)
 
@@ -47,6 +50,7 @@ enum kms_event {
 	KMS_EV_DMA_FREE,
 	KMS_EV_DMA_ALLOC_PAGES,
 	KMS_EV_DMA_FREE_PAGES,
+	KMS_EV_MODULE_LOAD,	/* not an allocation: a module's symbols (KMS_REC_KSYM) */
 	KMS_EV_NR,
 };
 
@@ -131,6 +135,7 @@ enum kms_rec_type {
 	KMS_REC_DMA_ALLOC,
 	KMS_REC_DMA_FREE,
 	KMS_REC_CACHE_NAME,	/* first sight of a kmem_cache on a CPU */
+	KMS_REC_KSYM,		/* a function of a module being loaded */
 };
 
 struct kms_rec_hdr {
@@ -245,6 +250,20 @@ struct kms_rec_cache_name {
 	char name[KMS_NAME_LEN];
 };
 
+/* One function of a module, sent at module_load (before its init runs), so a
+ * call site in it is named even after its init text is freed or the module
+ * is unloaded. KMS_KSYM_CUT: no symbol, the module's table was longer than
+ * KMS_MOD_SYMS_MAX entries (user space reads kallsyms for the rest). */
+#define KMS_KSYM_CUT	1
+struct kms_rec_ksym {
+	struct kms_rec_hdr hdr;
+	__u64 addr;
+	__u32 size;
+	__u32 flags;
+	char name[KMS_SYM_LEN];
+	char module[KMS_MODNAME_LEN];
+};
+
 /* A record and its frame fit the spill past a per-CPU ring segment's end. */
 #define KMS_PRING_FITS(rec) \
 	_Static_assert(sizeof(struct kms_pring_frame) + sizeof(struct rec) <= KMS_PRING_SPILL, \
@@ -253,6 +272,7 @@ KMS_PRING_FITS(kms_rec_page_alloc);
 KMS_PRING_FITS(kms_rec_vmalloc);
 KMS_PRING_FITS(kms_rec_dma_alloc);
 KMS_PRING_FITS(kms_rec_cache_name);
+KMS_PRING_FITS(kms_rec_ksym);
 
 /*
  * How to read the arguments of a tracepoint's TP_PROTO (raw_tp / tp_btf),

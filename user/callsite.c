@@ -53,8 +53,12 @@ static const char *const dma_page_prefixes[] = {
 	"dma_common_alloc_pages", "__dma_alloc_pages", "dma_alloc_pages", "dma_alloc_contiguous",
 };
 
-/* FRAME_VIA + via: an allocator frame that also says whose page it is. */
-enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_VIA };
+/* FRAME_VIA + via: an allocator frame that also says whose page it is.
+ * FRAME_BPF: a BPF program or trampoline (kallsyms "[bpf]"): tracing code;
+ * a frame in no symbol right after one is its trampoline. FRAME_UNKNOWN: in
+ * no symbol: code we cannot name (a module loaded while tracing whose
+ * symbols were lost), so the caller, shown as an address. */
+enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_VIA, FRAME_BPF, FRAME_UNKNOWN };
 
 struct slot {
 	uint64_t addr;
@@ -62,11 +66,11 @@ struct slot {
 };
 
 struct callsite {
-	const struct ksyms *ks;
+	struct ksyms *ks;
 	struct slot cache[CACHE_SLOTS];
 };
 
-struct callsite *callsite__new(const struct ksyms *ks)
+struct callsite *callsite__new(struct ksyms *ks)
 {
 	struct callsite *cs = calloc(1, sizeof(*cs));
 
@@ -97,8 +101,10 @@ static bool any_prefix(const char *name, const char *const *list, size_t n)
 }
 
 /* kind | via << 4 */
-static uint8_t classify(const char *name)
+static uint8_t classify(const char *name, const char *module)
 {
+	if (module && !strcmp(module, "bpf"))
+		return FRAME_BPF;
 	if (any_prefix(name, slab_page_prefixes, ARRAY_SIZE(slab_page_prefixes)))
 		return FRAME_VIA | VIA_SLAB << 4;
 	if (any_prefix(name, vmalloc_page_prefixes, ARRAY_SIZE(vmalloc_page_prefixes)))
@@ -124,8 +130,22 @@ static uint8_t frame_kind(struct callsite *cs, uint64_t addr)
 		return s->kind;
 	k = ksyms__find(cs->ks, addr);
 	s->addr = addr;
-	s->kind = k ? classify(k->name) : FRAME_ALLOC;	/* no symbol: BPF JIT code */
+	s->kind = k ? classify(k->name, k->module) : FRAME_UNKNOWN;
 	return s->kind;
+}
+
+int callsite__add_sym(struct callsite *cs, uint64_t addr, uint32_t size, const char *name,
+		      const char *module)
+{
+	int err = cs->ks ? ksyms__add(cs->ks, addr, size, name, module) : 0;
+
+	callsite__forget(cs);
+	return err;
+}
+
+void callsite__forget(struct callsite *cs)
+{
+	memset(cs->cache, 0, sizeof(cs->cache));
 }
 
 uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
@@ -133,14 +153,18 @@ uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n
 {
 	enum kms_via v = VIA_NONE;
 	uint64_t caller = 0;
+	uint8_t prev = FRAME_ALLOC;
 
 	for (unsigned int i = 0; i < n && !caller; i++) {
 		uint8_t k = frames[i] ? frame_kind(cs, frames[i]) : FRAME_ALLOC;
 
-		if ((k & 15) == FRAME_CALLER)
+		if (k == FRAME_UNKNOWN && prev == FRAME_BPF)
+			k = FRAME_BPF;	/* the trampoline a BPF program returns to */
+		if (k == FRAME_CALLER || k == FRAME_UNKNOWN)
 			caller = frames[i];
 		else if ((k & 15) == FRAME_VIA)
 			v = k >> 4;	/* the outermost allocator wins */
+		prev = k;
 	}
 	if (via)
 		*via = v;

@@ -44,6 +44,11 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 		  kfeat__layout_name(tracer__feat(t)->cache_alloc_layout));
 	json__str(j, "records", tracer__records(t, how, sizeof(how)));
 	json__str(j, "records_note", how);
+	json__obj(j, "module_symbols");
+	json__str(j, "mechanism", tracer__module_syms(t) ? "none" : "raw_tp");
+	json__str(j, "target", tracer__module_syms(t) ? NULL : "module_load");
+	json__str(j, "reason", tracer__module_syms(t));
+	json__end(j);
 	json__arr(j, "probes");
 	for (int i = 0; i < nr; i++)
 		probe_json(j, &res[i]);
@@ -58,8 +63,12 @@ static void print_text(const struct tracer *t)
 
 	res = tracer__results(t, &nr);
 	tracer__records(t, how, sizeof(how));
-	printf("kernel %s\nrecords: %s\n%-11s %-13s %-10s %-30s %s\n", kernel_release(), how, "FAMILY", "EVENT",
-	       "MECHANISM", "TARGET", "NOTE");
+	printf("kernel %s\nrecords: %s\n", kernel_release(), how);
+	if (tracer__module_syms(t))
+		printf("modules loaded while tracing: not named (%s)\n", tracer__module_syms(t));
+	else
+		printf("modules loaded while tracing: named (raw_tp module_load)\n");
+	printf("%-11s %-13s %-10s %-30s %s\n", "FAMILY", "EVENT", "MECHANISM", "TARGET", "NOTE");
 	for (int i = 0; i < nr; i++) {
 		const struct hook_result *r = &res[i];
 		const struct kms_cand *c = r->chosen >= 0 ? &r->hook->cands[r->chosen] : NULL;
@@ -111,7 +120,8 @@ const struct cli_cmd cmd_probes = {
 	"allocator family and event the mechanism (tp_btf, raw_tp, tracepoint, fentry,\n"
 	"fexit, kprobe) and target it uses, or why nothing could be used, and how\n"
 	"records reach user space (per-CPU rings, or one shared ring buffer before\n"
-	"5.12). Nothing is traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
+	"5.12), and whether modules loaded while tracing get named (module_load).\n"
+	"Nothing is traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope probes\n"

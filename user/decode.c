@@ -172,6 +172,24 @@ static int on_dma_alloc(struct decoder *d, const struct kms_rec_dma_alloc *r)
 	return agg__alloc(d->agg, &a);
 }
 
+/* A function of a module being loaded; strings are checked, not trusted. */
+static int on_ksym(struct decoder *d, const struct kms_rec_ksym *r)
+{
+	char name[KMS_SYM_LEN], mod[KMS_MODNAME_LEN];
+
+	if (r->flags & KMS_KSYM_CUT) {
+		d->st.module_syms_cut++;
+		return 0;
+	}
+	memcpy(name, r->name, sizeof(name));
+	memcpy(mod, r->module, sizeof(mod));
+	name[sizeof(name) - 1] = mod[sizeof(mod) - 1] = 0;
+	if (!name[0] || !r->addr)
+		return 0;
+	d->st.module_syms++;
+	return callsite__add_sym(d->cs, r->addr, r->size, name, mod);
+}
+
 static const size_t rec_size[] = {
 	[KMS_REC_SLAB_ALLOC] = sizeof(struct kms_rec_slab_alloc),
 	[KMS_REC_SLAB_FREE] = sizeof(struct kms_rec_slab_free),
@@ -184,6 +202,7 @@ static const size_t rec_size[] = {
 	[KMS_REC_DMA_ALLOC] = sizeof(struct kms_rec_dma_alloc),
 	[KMS_REC_DMA_FREE] = sizeof(struct kms_rec_dma_free),
 	[KMS_REC_CACHE_NAME] = sizeof(struct kms_rec_cache_name),
+	[KMS_REC_KSYM] = sizeof(struct kms_rec_ksym),
 };
 
 static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
@@ -229,6 +248,8 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
 	case KMS_REC_CACHE_NAME:
 		on_cache_name(d, (const void *)h);
 		return 0;
+	case KMS_REC_KSYM:
+		return on_ksym(d, (const void *)h);
 	default:
 		return 0;
 	}

@@ -26,6 +26,8 @@ struct decode_stats {
 	uint64_t records;
 	uint64_t bad_records;		/* unknown type or wrong size */
 	uint64_t unknown_cache;		/* kmem_cache allocs whose cache name never came */
+	uint64_t module_syms;		/* functions of modules loaded while tracing */
+	uint64_t module_syms_cut;	/* modules whose symbol table was not read whole */
 };
 
 /* Who else wants the page events (the fragmentation model). Any may be NULL. */

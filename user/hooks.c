@@ -99,6 +99,7 @@ const char *kms_event_name(enum kms_event ev)
 		"kmalloc", "kmalloc_node", "kfree", "kmem_cache_alloc",
 		"kmem_cache_alloc_node", "kmem_cache_free", "vmalloc", "vfree",
 		"dma_alloc", "dma_free", "dma_alloc_pages", "dma_free_pages",
+		"module_load",
 	};
 
 	return ev < KMS_EV_NR ? names[ev] : "?";

@@ -122,13 +122,16 @@ static void on_addr(void *ctx, uint64_t a)
 {
 	struct rectap *t = ctx;
 	const struct ksym *k = a ? ksyms__find(t->ks, a) : NULL;
-	int added = k ? set_add(&t->syms, (uintptr_t)k) : 0;
+	int added = k ? set_add(&t->syms, k->addr) : 0;
+	char size[16] = "";
 
+	if (k && k->size)	/* known for modules loaded while tracing */
+		snprintf(size, sizeof(size), " %x", k->size);
 	if (added < 0)
 		t->err = added;
-	else if (added && text_add(t, "%016" PRIx64 " t %s%s%s%s\n", k->addr, k->name,
+	else if (added && text_add(t, "%016" PRIx64 " t %s%s%s%s%s\n", k->addr, k->name,
 				   k->module ? "\t[" : "", k->module ? k->module : "",
-				   k->module ? "]" : ""))
+				   k->module ? "]" : "", k->module ? size : ""))
 		t->err = -ENOMEM;
 }
 

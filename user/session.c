@@ -161,16 +161,38 @@ static int spawn(struct session *s)
 	return 0;
 }
 
+static int add_bpf_sym(void *ctx, uint64_t addr, uint32_t len, const char *name)
+{
+	return ksyms__add(ctx, addr, len, name, "bpf");
+}
+
+/* kallsyms again once our programs run: they (and their trampolines) are
+ * frames of the stacks they walk, to be skipped, never taken for callers. */
+static void learn_kallsyms(struct session *s)
+{
+	int err = ksyms__reload(s->ks, "/proc/kallsyms");
+
+	if (!err)
+		err = tracer__prog_syms(s->tracer, add_bpf_sym, s->ks);
+	if (err)
+		kms_warn("cannot read /proc/kallsyms again: %s", strerror(-err));
+	if (s->cs)
+		callsite__forget(s->cs);
+}
+
 static int take(struct session *s, const void *data, size_t size)
 {
 	const struct kms_rec_hdr *h = data;
 
-	if (size >= sizeof(*h) && h->type == KMS_REC_CACHE_NAME)
+	if (size >= sizeof(*h) && (h->type == KMS_REC_CACHE_NAME || h->type == KMS_REC_KSYM))
 		s->names++;
 	else
 		s->received++;
 	if (s->tap && rectap__record(s->tap, agg__now(s->agg), data, size))
 		return -EIO;	/* the next snapshot says why */
+	if (size >= sizeof(struct kms_rec_ksym) && h->type == KMS_REC_KSYM && !s->rr &&
+	    (((const struct kms_rec_ksym *)h)->flags & KMS_KSYM_CUT))
+		learn_kallsyms(s);	/* the rest of a big module's functions */
 	return decoder__record(s->dec, data, size) == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -480,6 +502,7 @@ static int setup(struct session *s)
 		return rc;
 	if ((rc = open_tracer(s)))
 		return rc;
+	learn_kallsyms(s);
 	if (!tracer__complete(s->tracer, &missing))
 		kms_warn("no usable hook for the %s family: see 'kmemscope probes'", missing);
 	if ((rc = make_models(s)))

@@ -26,6 +26,8 @@ struct tracer {
 	int nr_links;
 	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
 	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
+	struct bpf_link *mod_link;	/* module_load: symbols of modules loaded later */
+	char mod_why[96];		/* why it is not attached */
 };
 
 #define PRING_MIN	4096
@@ -313,6 +315,7 @@ static int configure(struct tracer *t)
 		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
 			bpf_program__set_attach_target(prog(t, c->prog), 0, r->target);
 	}
+	bpf_program__set_autoload(t->skel->progs.raw_module_load, !t->mod_why[0]);
 	bpf_program__set_autoload(t->skel->progs.cal_page_raw, raw_pages(t));
 	bpf_program__set_autoload(t->skel->progs.cal_page_tp, raw_pages(t));
 	set_rodata(t);
@@ -476,6 +479,17 @@ static int blame_pages(struct tracer *t)
 	return -EAGAIN;
 }
 
+/* Not a hook of an allocator: without it, only the symbols of modules loaded
+ * later are missing (user space still reads kallsyms when it meets one). */
+static void attach_module_syms(struct tracer *t)
+{
+	if (t->mod_why[0])
+		return;
+	t->mod_link = bpf_program__attach(t->skel->progs.raw_module_load);
+	if (!t->mod_link)
+		snprintf(t->mod_why, sizeof(t->mod_why), "attach failed: %s", strerror(errno));
+}
+
 /* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
 static int attempt(struct tracer *t)
 {
@@ -495,16 +509,25 @@ static int attempt(struct tracer *t)
 		snprintf(why, sizeof(why), "load failed: %s", strerror(-err));
 		if (failed_prog[0] && blame(t, failed_prog, why))
 			return -EAGAIN;
+		if (!strcmp(failed_prog, "raw_module_load") && !t->mod_why[0]) {
+			snprintf(t->mod_why, sizeof(t->mod_why), "%s", why);
+			return -EAGAIN;
+		}
 		return err;
 	}
 	if (raw_pages(t) && learn_vmemmap(t))
 		return blame_pages(t);
-	return attach_all(t);
+	err = attach_all(t);
+	if (!err)
+		attach_module_syms(t);
+	return err;
 }
 
 static void teardown(struct tracer *t)
 {
 	detach_all(t);
+	bpf_link__destroy(t->mod_link);
+	t->mod_link = NULL;
 	kmemscope__destroy(t->skel);
 	t->skel = NULL;
 	for (int i = 0; i < kms_nr_hooks; i++)
@@ -553,6 +576,9 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct 
 	libbpf_set_print(libbpf_print);
 	t->opts = *o;
 	kfeat__init(&t->feat, ks);
+	if (!kfeat__tracepoint(&t->feat, "module/module_load"))
+		snprintf(t->mod_why, sizeof(t->mod_why),
+			 "no module/module_load tracepoint: a kernel without loadable modules");
 	find_entry_text(t, ks);
 	for (int i = 0; i < kms_nr_hooks; i++)
 		t->res[i].hook = &kms_hooks[i];
@@ -583,6 +609,49 @@ void tracer__close(struct tracer *t)
 void tracer__detach(struct tracer *t)
 {
 	detach_all(t);
+	bpf_link__destroy(t->mod_link);
+	t->mod_link = NULL;
+}
+
+#define PROG_FUNCS	16	/* a program and its subprograms */
+
+/* One program's JIT images, the way kallsyms names them with [bpf]. */
+static int prog_syms(struct bpf_program *p, tracer_sym_fn fn, void *ctx)
+{
+	__u64 addrs[PROG_FUNCS] = {};
+	__u32 lens[PROG_FUNCS] = {};
+	struct bpf_prog_info info = {
+		.nr_jited_ksyms = PROG_FUNCS, .nr_jited_func_lens = PROG_FUNCS,
+		.jited_ksyms = (uintptr_t)addrs, .jited_func_lens = (uintptr_t)lens,
+	};
+	__u32 len = sizeof(info), n;
+	char name[96];
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;	/* addresses hidden: kallsyms may still have them */
+	n = info.nr_jited_ksyms < PROG_FUNCS ? info.nr_jited_ksyms : PROG_FUNCS;
+	snprintf(name, sizeof(name), "bpf_prog_%s", bpf_program__name(p));
+	for (__u32 i = 0; i < n && !err; i++)
+		if (addrs[i])
+			err = fn(ctx, addrs[i], lens[i], name);
+	return err;
+}
+
+int tracer__prog_syms(const struct tracer *t, tracer_sym_fn fn, void *ctx)
+{
+	struct bpf_program *p;
+	int err = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+		if (!err && bpf_program__fd(p) >= 0)
+			err = prog_syms(p, fn, ctx);
+	return err;
+}
+
+const char *tracer__module_syms(const struct tracer *t)
+{
+	return t->mod_link ? NULL : t->mod_why[0] ? t->mod_why : "detached";
 }
 
 const struct hook_result *tracer__results(const struct tracer *t, int *nr)

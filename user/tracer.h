@@ -59,6 +59,13 @@ int tracer__stack_fd(const struct tracer *t);
 int tracer__counters(const struct tracer *t, struct kms_counters *sum);
 /* Runs the kernel skipped (recursion: an event inside another program). */
 uint64_t tracer__recursion_misses(const struct tracer *t);
+/* Our own programs' JIT code (a frame of every stack walked from them), for
+ * when kallsyms does not list BPF programs (net.core.bpf_jit_kallsyms=0). */
+typedef int (*tracer_sym_fn)(void *ctx, uint64_t addr, uint32_t len, const char *name);
+int tracer__prog_syms(const struct tracer *t, tracer_sym_fn fn, void *ctx);
+/* Symbols of modules loaded while tracing (module_load): NULL when they are
+ * caught, or why not. */
+const char *tracer__module_syms(const struct tracer *t);
 /* Is every family's alloc and free hooked? Names the first missing one. */
 bool tracer__complete(const struct tracer *t, const char **missing);
 

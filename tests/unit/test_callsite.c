@@ -4,6 +4,29 @@
 #include "check.h"
 #include "ksyms.h"
 
+/* Frames in no symbol are callers; BPF programs and their trampolines are not;
+ * a module met while tracing is named from then on, also after it is gone. */
+static void test_unnamed(struct check_ctx *c, struct callsite *cs)
+{
+	/* tracepoint, allocator, then a module loaded after kallsyms was read */
+	const __u64 late[] = { 0xffffffff81100010, 0xffffffff81100810, 0xffffffffd0001234,
+			       0xffffffff81100c10 };
+	/* a BPF program, its trampoline (no symbol), the traced function's caller */
+	const __u64 fexit[] = { 0xffffffffc1000040, 0xffffffffc1100000, 0xffffffff81100a30 };
+
+	CHECK(c, callsite__pick(cs, late, 4, NULL) == 0xffffffffd0001234,
+	      "a frame in no symbol is the caller, not skipped as BPF code");
+	CHECK(c, !callsite__add_sym(cs, 0xffffffffc1000000, 0x200, "bpf_prog_btf_vm_alloc", "bpf") &&
+	      callsite__pick(cs, fexit, 3, NULL) == 0xffffffff81100a30,
+	      "BPF programs and the unnamed trampoline after one are skipped");
+	CHECK(c, !callsite__add_sym(cs, 0xffffffffd0001200, 0x40, "drv_probe", "latemod") &&
+	      callsite__pick(cs, late, 4, NULL) == 0xffffffffd0001234,
+	      "still the caller once its module's symbols come");
+	CHECK(c, !callsite__add_sym(cs, 0xffffffffd0001000, 0x100, "drv_alloc_hook", "latemod") &&
+	      callsite__pick(cs, late, 4, NULL) == 0xffffffffd0001234,
+	      "a module function below is not stretched over the next one");
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -39,6 +62,7 @@ int main(void)
 	CHECK(&c, callsite__is_allocator("__vmalloc_node_range_noprof") &&
 	      callsite__is_allocator("dma_alloc_attrs") && !callsite__is_allocator("kmst_dma_alloc"),
 	      "vmalloc and dma internals are allocators, callers are not");
+	test_unnamed(&c, cs);
 	callsite__free(cs);
 	ksyms__free(ks);
 	return check_summary(&c);
