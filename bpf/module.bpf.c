@@ -11,44 +11,45 @@
 #define KMS_STT_FUNC	2
 #define KMS_SHN_UNDEF	0
 
-/* One function of the table, or nothing for any other symbol. false: the
- * ring is full (counted as dropped), stop. */
-static __always_inline bool emit_sym(struct kms_counters *c, const struct module *mod,
-				     const Elf64_Sym *tab, const char *strtab, __u32 i)
+/*
+ * Entry i of a table of n: a record for a function, nothing for any other
+ * symbol; past the last entry we read, a record saying the table was cut.
+ * A global function: the verifier checks it once, not once per entry of the
+ * loop (inlined, 4096 ring reservations exceed its budget), and the loop has
+ * one branch per entry (the verifier keeps at most 8192 pending). Pointers
+ * travel as plain numbers, the only arguments it may take. Returns 0 to stop:
+ * the end of the table, or the ring is full (counted as dropped).
+ */
+__noinline int kms_module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n)
 {
+	struct kms_counters *c = kms_counters();
 	struct kms_rec_ksym *r;
 	Elf64_Sym sym;
 
-	if (bpf_probe_read_kernel(&sym, sizeof(sym), &tab[i]))
-		return true;
-	if ((sym.st_info & 0xf) != KMS_STT_FUNC || sym.st_shndx == KMS_SHN_UNDEF || !sym.st_value)
-		return true;
+	if (!c || i >= n)
+		return 0;
+	if (i < KMS_MOD_SYMS_MAX &&
+	    (bpf_probe_read_kernel(&sym, sizeof(sym), (void *)(tab + (__u64)i * sizeof(sym))) ||
+	     (sym.st_info & 0xf) != KMS_STT_FUNC || sym.st_shndx == KMS_SHN_UNDEF || !sym.st_value))
+		return 1;
 	r = kms_record(c, KMS_EV_MODULE_LOAD, KMS_REC_KSYM, sizeof(*r));
 	if (!r)
-		return false;
-	r->addr = sym.st_value;
-	r->size = sym.st_size;
-	r->flags = 0;
-	if (bpf_probe_read_kernel_str(r->name, sizeof(r->name), strtab + sym.st_name) < 0)
-		r->name[0] = 0;
-	BPF_CORE_READ_STR_INTO(&r->module, mod, name);
-	kms_commit(c, r);
-	return true;
-}
-
-/* The table was longer than we read: say so, user space reads kallsyms. */
-static __always_inline void emit_cut(struct kms_counters *c, const struct module *mod)
-{
-	struct kms_rec_ksym *r = kms_record(c, KMS_EV_MODULE_LOAD, KMS_REC_KSYM, sizeof(*r));
-
-	if (!r)
-		return;
-	r->addr = 0;
-	r->size = 0;
-	r->flags = KMS_KSYM_CUT;
+		return 0;
 	r->name[0] = 0;
-	BPF_CORE_READ_STR_INTO(&r->module, mod, name);
+	if (i >= KMS_MOD_SYMS_MAX) {
+		r->addr = r->size = 0;
+		r->flags = KMS_KSYM_CUT;
+	} else {
+		r->addr = sym.st_value;
+		r->size = sym.st_size;
+		r->flags = 0;
+		if (bpf_probe_read_kernel_str(r->name, sizeof(r->name),
+					      (void *)(strtab + sym.st_name)) < 0)
+			r->name[0] = 0;
+	}
+	BPF_CORE_READ_STR_INTO(&r->module, (struct module *)mod, name);
 	kms_commit(c, r);
+	return i < KMS_MOD_SYMS_MAX;
 }
 
 SEC("raw_tp/module_load")
@@ -57,20 +58,17 @@ int raw_module_load(__u64 *ctx)
 	const struct module *mod = (const void *)KMS_ARG(ctx, 0);
 	struct kms_counters *c = kms_enter(KMS_EV_MODULE_LOAD);
 	const struct mod_kallsyms *ka;
-	const Elf64_Sym *tab;
-	const char *strtab;
+	__u64 tab, strtab;
 	__u32 n;
 
 	if (!c)
 		return 0;
 	ka = BPF_CORE_READ(mod, kallsyms);
-	tab = BPF_CORE_READ(ka, symtab);
-	strtab = BPF_CORE_READ(ka, strtab);
+	tab = (__u64)BPF_CORE_READ(ka, symtab);
+	strtab = (__u64)BPF_CORE_READ(ka, strtab);
 	n = BPF_CORE_READ(ka, num_symtab);
-	for (__u32 i = 0; i < KMS_MOD_SYMS_MAX && i < n; i++)
-		if (!emit_sym(c, mod, tab, strtab, i))
-			return 0;
-	if (n > KMS_MOD_SYMS_MAX)
-		emit_cut(c, mod);
+	for (__u32 i = 0; i <= KMS_MOD_SYMS_MAX; i++)
+		if (!kms_module_sym((__u64)mod, tab, strtab, i, n))
+			break;
 	return 0;
 }

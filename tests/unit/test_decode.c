@@ -6,6 +6,38 @@
 #include "callsite.h"
 #include "check.h"
 #include "decode.h"
+#include "ksyms.h"
+
+/* A module's function record names its address; a cut one only counts; an
+ * unterminated name is cut, not read past. */
+static void test_ksym(struct check_ctx *c)
+{
+	static const char base[] = "ffffffff81000000 T _stext\n";
+	struct ksyms *ks = ksyms__load_buf(base, sizeof(base) - 1);
+	struct agg *a = agg__new();
+	struct callsite *cs = callsite__new(ks);
+	struct decoder *d = decoder__new(a, cs);
+	struct kms_rec_ksym r = { .hdr = { KMS_REC_KSYM, KMS_EV_MODULE_LOAD },
+				  .addr = 0xffffffffc0001000, .size = 0x80 };
+	char buf[128];
+
+	if (!CHECK(c, d && ks, "set-up"))
+		return;
+	memset(r.name, 'f', sizeof(r.name));
+	memcpy(r.module, "late", 5);
+	CHECK(c, !decoder__record(d, &r, sizeof(r)) && decoder__stats(d)->module_syms == 1,
+	      "a module function record");
+	ksyms__format(ks, 0xffffffffc0001010, buf, sizeof(buf));
+	CHECK(c, strlen(buf) == sizeof(r.name) - 1 + strlen("+0x10 [late]"),
+	      "its name, cut at the record's end: %s", buf);
+	r.flags = KMS_KSYM_CUT;
+	CHECK(c, !decoder__record(d, &r, sizeof(r)) && decoder__stats(d)->module_syms_cut == 1 &&
+	      decoder__stats(d)->module_syms == 1, "a cut table is counted, adds nothing");
+	decoder__free(d);
+	callsite__free(cs);
+	agg__free(a);
+	ksyms__free(ks);
+}
 
 int main(void)
 {
@@ -41,5 +73,6 @@ int main(void)
 	decoder__free(d);
 	callsite__free(cs);
 	agg__free(a);
+	test_ksym(&c);
 	return check_summary(&c);
 }
