@@ -698,8 +698,44 @@ static int kmst_dma_setup(void)
 	return 0;
 }
 
+/* Commands run while the module loads, as if written to ctl one by one:
+ * insmod kmemscope_test.ko run="kmalloc 100 256 keep;pages 16 2 keep" makes a
+ * module that allocates before any tracer could have read its symbols. */
+static char *run;
+module_param(run, charp, 0400);
+MODULE_PARM_DESC(run, "';'-separated ctl commands to run at load");
+
+static int __init kmst_run_at_load(void)
+{
+	char *rest = run, *line;	/* run itself is kfree'd at unload */
+	int ret = 0;
+
+	mutex_lock(&kmst_lock);
+	while (!ret && rest && (line = strsep(&rest, ";")) != NULL)
+		ret = kmst_command(line);
+	if (ret)
+		kmst_release_all();
+	mutex_unlock(&kmst_lock);
+	if (ret)
+		pr_err("kmemscope_test: run=: a command failed: %d\n", ret);
+	return ret;
+}
+
+static void kmst_exit_common(void)
+{
+	debugfs_remove_recursive(kmst_dir);
+	mutex_lock(&kmst_lock);
+	kmst_release_all();
+	mutex_unlock(&kmst_lock);
+	if (kmst_pdev)
+		platform_device_unregister(kmst_pdev);
+	kmem_cache_destroy(kmst_cache);
+}
+
 static int __init kmst_init(void)
 {
+	int ret;
+
 	kmst_cache = kmem_cache_create(KMST_CACHE_NAME, KMST_CACHE_SIZE, 0,
 				       kmst_cache_flags(),
 				       kmst_cache_flags() ? NULL : kmst_cache_ctor);
@@ -710,18 +746,15 @@ static int __init kmst_init(void)
 	kmst_dir = debugfs_create_dir("kmemscope_test", NULL);
 	debugfs_create_file("ctl", 0600, kmst_dir, NULL, &kmst_ctl_fops);
 	debugfs_create_file("pfns", 0400, kmst_dir, NULL, &kmst_pfns_fops);
-	return 0;
+	ret = kmst_run_at_load();
+	if (ret)
+		kmst_exit_common();
+	return ret;
 }
 
 static void __exit kmst_exit(void)
 {
-	debugfs_remove_recursive(kmst_dir);
-	mutex_lock(&kmst_lock);
-	kmst_release_all();
-	mutex_unlock(&kmst_lock);
-	if (kmst_pdev)
-		platform_device_unregister(kmst_pdev);
-	kmem_cache_destroy(kmst_cache);
+	kmst_exit_common();
 }
 
 module_init(kmst_init);
