@@ -6,47 +6,91 @@
 #include <unistd.h>
 
 #include "pageseed.h"
+#include "util.h"
 
 #define CHUNK_PFNS 65536
+#define BIT(b) (1ULL << (b))
 
-enum run_kind { RUN_NONE, RUN_FREE, RUN_HOLE };
+enum run_kind { RUN_NONE, RUN_FREE, RUN_HOLE, RUN_NOFLAGS };
+
+struct prun {
+	uint64_t pfn, n;
+};
 
 struct pageseed {
 	struct buddy *b;
 	int zone;
-	uint64_t next, end;           /* next pfn to feed, zone end */
+	uint64_t start, next, end;    /* zone start, next pfn to feed, zone end */
 	enum run_kind kind;
 	uint64_t run_start;
 	struct pageseed_stats st;
 	int err;
+	uint64_t managed;             /* PAGESEED_MANAGED_UNKNOWN: pick nothing */
+	void (*on_unmanaged)(void *ctx, uint64_t pfn, uint64_t n);
+	void *ctx;
+	struct prun *cand;            /* no-flag runs, cut to MAX_PAGE_ORDER alignment */
+	size_t nr_cand, cap_cand;
 };
 
 static const char *const class_names[PAGE_CLASS_NR] = {
-	"hole", "free", "slab", "pgtable", "anon", "file", "reserved", "other",
+	[PAGE_HOLE] = "hole", [PAGE_FREE] = "free", [PAGE_SLAB] = "slab",
+	[PAGE_PGTABLE] = "pgtable", [PAGE_ANON] = "anon", [PAGE_FILE] = "file",
+	[PAGE_RESERVED] = "reserved", [PAGE_OTHER] = "other", [PAGE_NOFLAGS] = "no_flags",
+	[PAGE_COMPOUND] = "compound", [PAGE_HUGETLB] = "hugetlb", [PAGE_OFFLINE] = "offline",
+	[PAGE_HWPOISON] = "hwpoison", [PAGE_ZERO] = "zero_page", [PAGE_KSM] = "ksm",
+	[PAGE_KMAPPED] = "mapped_kernel", [PAGE_UNMANAGED] = "not_managed",
+};
+
+/* The first rule whose mask meets the word gives the class. */
+static const struct {
+	uint64_t mask;
+	enum page_class c;
+} class_rules[] = {
+	{ BIT(KPF_NOPAGE), PAGE_HOLE },
+	{ BIT(KPF_BUDDY), PAGE_FREE },
+	{ BIT(KPF_OFFLINE), PAGE_OFFLINE },
+	{ BIT(KPF_HWPOISON), PAGE_HWPOISON },
+	{ BIT(KPF_SLAB), PAGE_SLAB },
+	{ BIT(KPF_PGTABLE), PAGE_PGTABLE },
+	{ BIT(KPF_HUGE), PAGE_HUGETLB },
+	{ BIT(KPF_KSM), PAGE_KSM },		/* KSM pages are KPF_ANON too */
+	{ BIT(KPF_ANON), PAGE_ANON },
+	{ BIT(KPF_LRU), PAGE_FILE },
+	{ BIT(KPF_RESERVED), PAGE_RESERVED },	/* the 4 KiB zero page too */
+	{ BIT(KPF_ZERO_PAGE), PAGE_ZERO },
+	{ BIT(KPF_COMPOUND_HEAD) | BIT(KPF_COMPOUND_TAIL), PAGE_COMPOUND },
+	{ BIT(KPF_MMAP), PAGE_KMAPPED },	/* mapped, and neither LRU nor anon */
 };
 
 enum page_class pageseed__classify(uint64_t kpf)
 {
-	if (kpf & (1ULL << KPF_NOPAGE))
-		return PAGE_HOLE;
-	if (kpf & (1ULL << KPF_BUDDY))
-		return PAGE_FREE;
-	if (kpf & (1ULL << KPF_SLAB))
-		return PAGE_SLAB;
-	if (kpf & (1ULL << KPF_PGTABLE))
-		return PAGE_PGTABLE;
-	if (kpf & (1ULL << KPF_ANON))
-		return PAGE_ANON;
-	if (kpf & (1ULL << KPF_LRU))
-		return PAGE_FILE;
-	if (kpf & (1ULL << KPF_RESERVED))
-		return PAGE_RESERVED;
-	return PAGE_OTHER;
+	for (size_t i = 0; i < ARRAY_SIZE(class_rules); i++)
+		if (kpf & class_rules[i].mask)
+			return class_rules[i].c;
+	return kpf ? PAGE_OTHER : PAGE_NOFLAGS;
 }
 
 const char *pageseed__class_name(enum page_class c)
 {
 	return (unsigned int)c < PAGE_CLASS_NR ? class_names[c] : "?";
+}
+
+uint64_t pageseed__class_word(enum page_class c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(class_rules); i++)
+		if (class_rules[i].c == c)
+			return class_rules[i].mask & -class_rules[i].mask;
+	return c == PAGE_OTHER ? BIT(KPF_UPTODATE) : 0;
+}
+
+enum page_class pageseed__legacy_class(enum page_class c)
+{
+	return c == PAGE_KSM ? PAGE_ANON : (unsigned int)c > PAGE_OTHER ? PAGE_OTHER : c;
+}
+
+bool pageseed__class_unmanaged(enum page_class c)
+{
+	return c == PAGE_HOLE || c == PAGE_RESERVED || c == PAGE_OFFLINE || c == PAGE_UNMANAGED;
 }
 
 struct pageseed *pageseed__new(struct buddy *b, int zone)
@@ -61,9 +105,42 @@ struct pageseed *pageseed__new(struct buddy *b, int zone)
 		return NULL;
 	ps->b = b;
 	ps->zone = zone;
-	ps->next = start;
+	ps->start = ps->next = start;
 	ps->end = start + spanned;
+	ps->managed = PAGESEED_MANAGED_UNKNOWN;
 	return ps;
+}
+
+void pageseed__set_managed(struct pageseed *ps, uint64_t managed,
+			   void (*fn)(void *ctx, uint64_t pfn, uint64_t n), void *ctx)
+{
+	ps->managed = managed;
+	ps->on_unmanaged = fn;
+	ps->ctx = ctx;
+}
+
+/* A no-flag run, cut to 2^max_order alignment except at the zone's edges. */
+static int add_candidate(struct pageseed *ps, uint64_t pfn, uint64_t n)
+{
+	uint64_t align = 1ULL << buddy__max_order(ps->b), s = pfn, e = pfn + n;
+
+	if (s != ps->start)
+		s = (s + align - 1) & ~(align - 1);
+	if (e != ps->end)
+		e &= ~(align - 1);
+	if (e <= s)
+		return 0;
+	if (ps->nr_cand == ps->cap_cand) {
+		size_t cap = ps->cap_cand ? 2 * ps->cap_cand : 16;
+		struct prun *p = realloc(ps->cand, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ps->cand = p;
+		ps->cap_cand = cap;
+	}
+	ps->cand[ps->nr_cand++] = (struct prun){ .pfn = s, .n = e - s };
+	return 0;
 }
 
 /* End the current run at ps->next. */
@@ -77,6 +154,8 @@ static void flush_run(struct pageseed *ps)
 		ps->st.free_runs++;
 	} else if (ps->kind == RUN_HOLE) {
 		err = buddy__set_hole(ps->b, ps->run_start, n);
+	} else if (ps->kind == RUN_NOFLAGS) {
+		err = add_candidate(ps, ps->run_start, n);
 	}
 	if (err) {
 		ps->st.seed_errors++;
@@ -94,8 +173,8 @@ int pageseed__feed(struct pageseed *ps, const uint64_t *kpf, size_t n)
 		return -EINVAL;
 	for (i = 0; i < n && ps->next < ps->end; i++) {
 		enum page_class c = pageseed__classify(kpf[i]);
-		enum run_kind k = c == PAGE_FREE ? RUN_FREE :
-				  c == PAGE_HOLE ? RUN_HOLE : RUN_NONE;
+		enum run_kind k = c == PAGE_FREE ? RUN_FREE : c == PAGE_HOLE ? RUN_HOLE :
+				  c == PAGE_NOFLAGS ? RUN_NOFLAGS : RUN_NONE;
 
 		ps->st.pages[c]++;
 		if (k != ps->kind) {
@@ -106,6 +185,54 @@ int pageseed__feed(struct pageseed *ps, const uint64_t *kpf, size_t n)
 		ps->next++;
 	}
 	return 0;
+}
+
+/* Longest first; at equal length, lowest pfn first. */
+static int longest_first(const void *a, const void *b)
+{
+	const struct prun *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* [pfn, pfn + n) is picked: the counts move, the caller hears of it. */
+static void pick(struct pageseed *ps, uint64_t pfn, uint64_t n)
+{
+	ps->st.pages[PAGE_NOFLAGS] -= n;
+	ps->st.pages[PAGE_UNMANAGED] += n;
+	if (ps->on_unmanaged)
+		ps->on_unmanaged(ps->ctx, pfn, n);
+}
+
+/*
+ * The no-flag runs that fill the zone's pages no flag explains; see
+ * pageseed.h.  A run longer than what is left but ending at the zone end
+ * gives its aligned tail: deferred init leaves the end of a zone
+ * uninitialised, and in-use pages may lie right before it.
+ */
+static void pick_unmanaged(struct pageseed *ps)
+{
+	uint64_t flagged = 0, spanned = ps->end - ps->start, left;
+	uint64_t align = 1ULL << buddy__max_order(ps->b);
+
+	for (int c = 0; c < PAGE_CLASS_NR; c++)
+		if (pageseed__class_unmanaged(c))
+			flagged += ps->st.pages[c];
+	if (ps->managed == PAGESEED_MANAGED_UNKNOWN || ps->managed + flagged >= spanned)
+		return;
+	left = spanned - ps->managed - flagged;
+	qsort(ps->cand, ps->nr_cand, sizeof(*ps->cand), longest_first);
+	for (size_t i = 0; i < ps->nr_cand && left; i++) {
+		const struct prun *r = &ps->cand[i];
+		uint64_t n = r->n <= left ? r->n : r->pfn + r->n == ps->end ? left & ~(align - 1) : 0;
+
+		if (!n)
+			continue;
+		left -= n;
+		pick(ps, r->pfn + r->n - n, n);
+	}
 }
 
 int pageseed__finish(struct pageseed *ps, struct pageseed_stats *st)
@@ -122,6 +249,7 @@ int pageseed__finish(struct pageseed *ps, struct pageseed_stats *st)
 		ps->next = ps->end;
 	}
 	flush_run(ps);
+	pick_unmanaged(ps);
 	if (st) {
 		for (c = 0; c < PAGE_CLASS_NR; c++)
 			st->pages[c] += ps->st.pages[c];
@@ -129,6 +257,7 @@ int pageseed__finish(struct pageseed *ps, struct pageseed_stats *st)
 		st->seed_errors += ps->st.seed_errors;
 	}
 	err = ps->err;
+	free(ps->cand);
 	free(ps);
 	return err;
 }
@@ -155,7 +284,7 @@ static ssize_t read_kpf(int fd, uint64_t pfn, uint64_t *buf, size_t n)
 	return (ssize_t)(got / sizeof(*buf));
 }
 
-int pageseed__zone_fd(struct buddy *b, int zone, int kpageflags_fd,
+int pageseed__zone_fd(struct buddy *b, int zone, int kpageflags_fd, uint64_t managed,
 		      struct pageseed_stats *st)
 {
 	uint64_t start, spanned, pfn;
@@ -172,6 +301,7 @@ int pageseed__zone_fd(struct buddy *b, int zone, int kpageflags_fd,
 		free(buf);
 		return -ENOMEM;
 	}
+	pageseed__set_managed(ps, managed, NULL, NULL);
 	for (pfn = start; pfn < start + spanned && got > 0; pfn += (uint64_t)got) {
 		uint64_t left = start + spanned - pfn;
 
@@ -206,8 +336,10 @@ int pageseed__build(struct buddy *b, const struct zoneinfo *zi, int kpageflags_f
 		if (id < 0)
 			return id;
 		zone_ids[i] = id;
-		if (kpageflags_fd >= 0 && (err = pageseed__zone_fd(b, id, kpageflags_fd,
-								    st ? &st[i] : NULL)))
+		if (kpageflags_fd >= 0 &&
+		    (err = pageseed__zone_fd(b, id, kpageflags_fd, z->flags & ZD_ZONEINFO ?
+					     z->managed : PAGESEED_MANAGED_UNKNOWN,
+					     st ? &st[i] : NULL)))
 			return err;
 	}
 	return 0;
