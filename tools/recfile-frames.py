@@ -10,7 +10,7 @@ import zlib
 
 NAMES = {1: "META", 2: "ZONEINFO", 3: "BUDDYINFO", 4: "PAGETYPEINFO", 5: "PROBES", 6: "GFP",
          7: "PAGESEED", 8: "KSYMS", 9: "EVENTS", 10: "STACKS", 11: "COUNTERS", 12: "END",
-         13: "COUNTERS_X"}
+         13: "COUNTERS_X", 14: "PAGESEED_KINDS"}
 
 
 def frames(data):
@@ -60,7 +60,7 @@ def main():
     data = open(a.file, "rb").read()
     if not a.out:
         for off, t, raw, stored in frames(data):
-            print(f"{off:10d} {NAMES.get(t, str(t)):13s} raw {raw:9d} stored {stored:9d}")
+            print(f"{off:10d} {NAMES.get(t, str(t)):14s} raw {raw:9d} stored {stored:9d}")
         return 0
     out, budget = bytearray(data[:16]), a.keep_bytes or 16384
     for off, t, raw, stored in frames(data):
@@ -72,7 +72,8 @@ def main():
                 budget -= len(f)
                 out += f
             continue
-        if NAMES.get(t) in ("EVENTS", "KSYMS", "PAGESEED", "STACKS", "PAGETYPEINFO"):
+        if NAMES.get(t) in ("EVENTS", "KSYMS", "PAGESEED", "PAGESEED_KINDS", "STACKS",
+                            "PAGETYPEINFO"):
             if size > budget:
                 continue
             budget -= size

@@ -94,12 +94,13 @@ static int feed_model(void *ctx, const uint64_t *kpf, size_t n)
  * replay from the recorded page picture. */
 static int seed_zone(struct fcmd *c, const struct fzone *z)
 {
+	uint64_t managed;
 	int err = frag__seed_begin(c->f, z->id), e2;
 
 	if (err)
 		return err;
-	err = session__seed_zone(c->s, z->zi, feed_model, c->f);
-	e2 = frag__seed_end(c->f, NULL);
+	err = session__seed_zone(c->s, z->zi, feed_model, c->f, &managed);
+	e2 = frag__seed_end(c->f, managed, NULL);
 	return err ? err : e2;
 }
 

@@ -74,8 +74,8 @@ static void info_json(const struct recr *r, const char *path)
 		json__dbl(j, "duration_s", e->elapsed_ns / 1e9);
 		json__u64(j, "records", e->records);
 	}
-	json__bool(j, "page_seed", recr__seed(r, 0, &(uint64_t){0}, &(uint64_t){0}, NULL,
-					      NULL) != -ENOENT);
+	json__bool(j, "page_seed", recr__seed(r, 0, &(uint64_t){0}, &(uint64_t){0}, &(uint64_t){0},
+					      NULL, NULL) != -ENOENT);
 	json__end(j);
 	json__free(j);
 }

@@ -160,9 +160,18 @@ uint64_t frag__row_caller(const struct frag *f, uint32_t row)
 const char *frag__row_name(uint32_t row)
 {
 	static const char *const before[PAGE_CLASS_NR] = {
-		"before tracing: hole", "before tracing: free", "before tracing: slab",
-		"before tracing: page table", "before tracing: anon", "before tracing: file",
-		"before tracing: reserved", "before tracing: other",
+		[PAGE_HOLE] = "before tracing: hole", [PAGE_FREE] = "before tracing: free",
+		[PAGE_SLAB] = "before tracing: slab", [PAGE_PGTABLE] = "before tracing: page table",
+		[PAGE_ANON] = "before tracing: anon", [PAGE_FILE] = "before tracing: file",
+		[PAGE_RESERVED] = "before tracing: reserved", [PAGE_OTHER] = "before tracing: other",
+		[PAGE_NOFLAGS] = "before tracing: no flags",
+		[PAGE_COMPOUND] = "before tracing: compound",
+		[PAGE_HUGETLB] = "before tracing: hugetlb",
+		[PAGE_OFFLINE] = "before tracing: offline",
+		[PAGE_HWPOISON] = "before tracing: hwpoison",
+		[PAGE_ZERO] = "before tracing: zero page", [PAGE_KSM] = "before tracing: ksm",
+		[PAGE_KMAPPED] = "before tracing: mapped kernel",
+		[PAGE_UNMANAGED] = "before tracing: not managed",
 	};
 
 	if (row == FRAG_ROW_UNTRACKED)
@@ -374,18 +383,24 @@ int frag__seed_feed(struct frag *f, const uint64_t *kpf, size_t n)
 	return pageseed__feed(f->ps, kpf, n);
 }
 
-int frag__seed_end(struct frag *f, struct pageseed_stats *st)
+static void own_unmanaged(void *ctx, uint64_t pfn, uint64_t n)
+{
+	own_set(ctx, pfn, n, FRAG_ROW_BEFORE + PAGE_UNMANAGED);
+}
+
+int frag__seed_end(struct frag *f, uint64_t managed, struct pageseed_stats *st)
 {
 	int err;
 
 	if (!f->ps)
 		return -EINVAL;
+	pageseed__set_managed(f->ps, managed, own_unmanaged, f);
 	err = pageseed__finish(f->ps, st);
 	f->ps = NULL;
 	return err;
 }
 
-int frag__seed_fd(struct frag *f, int zone, int fd, struct pageseed_stats *st)
+int frag__seed_fd(struct frag *f, int zone, int fd, uint64_t managed, struct pageseed_stats *st)
 {
 	uint64_t *buf = malloc(SEED_CHUNK * sizeof(*buf));
 	int err = buf ? frag__seed_begin(f, zone) : -ENOMEM;
@@ -405,7 +420,7 @@ int frag__seed_fd(struct frag *f, int zone, int fd, struct pageseed_stats *st)
 	}
 	free(buf);
 	if (f->ps) {
-		int e2 = frag__seed_end(f, st);
+		int e2 = frag__seed_end(f, managed, st);
 
 		err = err ? err : e2;
 	}

@@ -12,7 +12,8 @@
  *                       filtered out), or a hole
  *   FRAG_ROW_PCP        left the buddy lists but not (yet) handed out, or
  *                       freed to a per-CPU list and not drained yet
- *   FRAG_ROW_BEFORE+k   allocated before tracing, kind k (enum page_class)
+ *   FRAG_ROW_BEFORE+k   allocated before tracing, kind k (enum page_class);
+ *                       reserved, offline and never managed pages too
  *   >= FRAG_ROW_CALLERS one row per page-allocation call site
  *
  * Event mapping (mm/page_alloc.c, 5.13 .. 6.18):
@@ -122,13 +123,16 @@ int frag__add_zone(struct frag *f, uint64_t start_pfn, uint64_t spanned);
  * Seed @zone: kpageflags words for its pfns from the zone start.  The
  * buddy zone is rebuilt (pageseed) and pages in use get the "before
  * tracing" rows of their kind.  seed_begin resets the zone; feed in any
- * number of chunks; seed_end finishes (pfns not fed are holes).
+ * number of chunks; seed_end finishes (pfns not fed are holes) and, given
+ * the zone's managed page count (or PAGESEED_MANAGED_UNKNOWN), moves the
+ * no-flag runs never managed to the "not managed" row (pageseed.h).
  */
 int frag__seed_begin(struct frag *f, int zone);
 int frag__seed_feed(struct frag *f, const uint64_t *kpf, size_t n);
-int frag__seed_end(struct frag *f, struct pageseed_stats *st);
+int frag__seed_end(struct frag *f, uint64_t managed, struct pageseed_stats *st);
 /* All of it from an open /proc/kpageflags. */
-int frag__seed_fd(struct frag *f, int zone, int kpageflags_fd, struct pageseed_stats *st);
+int frag__seed_fd(struct frag *f, int zone, int kpageflags_fd, uint64_t managed,
+		  struct pageseed_stats *st);
 
 /* Events (what the page sink calls).  0, or -errno for an event ignored. */
 void frag__set_now(struct frag *f, uint64_t ns);

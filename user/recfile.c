@@ -387,8 +387,8 @@ struct recr {
 	size_t text_len[REC_F_NR];
 	char *meta;		/* META text, lines split by NULs */
 	size_t meta_len;
-	uint8_t *seed, *stackbuf;
-	size_t seed_len;
+	uint8_t *seed[2], *stackbuf;	/* PAGESEED, PAGESEED_KINDS */
+	size_t seed_len[2];
 	struct stack_ref *stacks;
 	size_t nr_stacks;
 	struct rec_counters *snaps;
@@ -548,31 +548,37 @@ static int set_stacks(struct recr *r, uint8_t *b, size_t n)
 	return 0;
 }
 
-/* Per zone: u32 zone, u32 nr_runs, u64 start_pfn, u64 spanned, u64 runs[nr]. */
-static int check_seed(const uint8_t *b, size_t n)
+/* Per zone: u32 zone, u32 nr_runs, u64 start_pfn, u64 spanned, [u64 managed,]
+ * u64 runs[nr]: the header is 24 bytes in PAGESEED, 32 in PAGESEED_KINDS. */
+static size_t seed_hdr(int kinds)
+{
+	return kinds ? 32 : 24;
+}
+
+static int check_seed(const uint8_t *b, size_t n, size_t hdr)
 {
 	size_t off = 0;
 
 	while (off < n) {
 		uint32_t nr;
 
-		if (n - off < 24)
+		if (n - off < hdr)
 			return -EBADMSG;
 		nr = get32(b + off + 4);
-		if ((n - off - 24) / 8 < nr)
+		if ((n - off - hdr) / 8 < nr)
 			return -EBADMSG;
-		off += 24 + (size_t)nr * 8;
+		off += hdr + (size_t)nr * 8;
 	}
 	return 0;
 }
 
-static int keep_seed(struct recr *r, uint8_t *p, size_t n)
+static int keep_seed(struct recr *r, int kinds, uint8_t *p, size_t n)
 {
-	int err = r->seed ? -EBADMSG : check_seed(p, n);
+	int err = r->seed[kinds] ? -EBADMSG : check_seed(p, n, seed_hdr(kinds));
 
 	if (!err) {
-		r->seed = p;
-		r->seed_len = n;
+		r->seed[kinds] = p;
+		r->seed_len[kinds] = n;
 	}
 	return err;
 }
@@ -587,7 +593,8 @@ static int on_contents(struct recr *r, uint32_t type, uint8_t *p, size_t n)
 		err = set_stacks(r, p, n);
 		break;
 	case REC_F_PAGESEED:
-		err = keep_seed(r, p, n);
+	case REC_F_PAGESEED_KINDS:
+		err = keep_seed(r, type == REC_F_PAGESEED_KINDS, p, n);
 		break;
 	case REC_F_COUNTERS:
 		err = add_counters(r, p, n);
@@ -767,7 +774,8 @@ void recr__free(struct recr *r)
 		free(r->text[i]);
 	free(r->chunks);
 	free(r->meta);
-	free(r->seed);
+	free(r->seed[0]);
+	free(r->seed[1]);
 	free(r->stackbuf);
 	free(r->stacks);
 	free(r->snaps);
@@ -882,21 +890,22 @@ int recr__replay(struct recr *r, const struct rec_replay_ops *ops, void *ctx,
 }
 
 int recr__seed(const struct recr *r, uint32_t zone, uint64_t *start_pfn, uint64_t *spanned,
-	       int (*fn)(void *ctx, unsigned int cls, uint64_t pages), void *ctx)
+	       uint64_t *managed, int (*fn)(void *ctx, unsigned int cls, uint64_t pages),
+	       void *ctx)
 {
-	const uint8_t *b = r->seed;
-	size_t off = 0;
+	int kinds = r->seed[1] != NULL;
+	const uint8_t *b = r->seed[kinds];
+	size_t off = 0, hdr = seed_hdr(kinds);
 
-	while (b && off < r->seed_len) {	/* layout checked by check_seed() */
+	while (b && off < r->seed_len[kinds]) {	/* layout checked by check_seed() */
 		uint32_t nr = get32(b + off + 4);
 
 		if (get32(b + off) == zone) {
 			*start_pfn = get64(b + off + 8);
 			*spanned = get64(b + off + 16);
-			if (!fn)
-				return 0;
-			for (uint32_t i = 0; i < nr; i++) {
-				uint64_t run = get64(b + off + 24 + 8 * (size_t)i);
+			*managed = kinds ? get64(b + off + 24) : REC_MANAGED_UNKNOWN;
+			for (uint32_t i = 0; fn && i < nr; i++) {
+				uint64_t run = get64(b + off + hdr + 8 * (size_t)i);
 				int rc = fn(ctx, run >> 56, run & ((1ull << 56) - 1));
 
 				if (rc)
@@ -904,7 +913,7 @@ int recr__seed(const struct recr *r, uint32_t zone, uint64_t *start_pfn, uint64_
 			}
 			return 0;
 		}
-		off += 24 + (size_t)nr * 8;
+		off += hdr + (size_t)nr * 8;
 	}
 	return -ENOENT;
 }

@@ -25,7 +25,6 @@
 #define REC_CHUNK_RAW	(1u << 20)	/* events chunk is flushed at this size */
 #define REC_ITEM_MAX	4096		/* one ring record */
 #define REC_TEXT_MAX	(64u << 20)	/* all frames of one text kind together */
-#define REC_SEED_KINDS	8		/* page classes (enum page_class) */
 
 enum rec_frame {
 	REC_F_META = 1,		/* text "key=value" lines; must be the first frame */
@@ -41,6 +40,7 @@ enum rec_frame {
 	REC_F_COUNTERS,		/* binary: struct rec_counters snapshot */
 	REC_F_END,		/* binary: struct rec_end; the file is complete */
 	REC_F_COUNTERS_X,	/* binary: more counters for the COUNTERS frame before it */
+	REC_F_PAGESEED_KINDS,	/* binary: PAGESEED with every class and the managed counts */
 	REC_F_NR,
 };
 
@@ -142,8 +142,13 @@ uint64_t recr__chunks(const struct recr *r);
  * but holds malformed items). */
 int recr__replay(struct recr *r, const struct rec_replay_ops *ops, void *ctx,
 		 char *err, size_t errlen);
-/* Page-class runs of the seed for zone index zi: fn(ctx, class, pages). */
+#define REC_MANAGED_UNKNOWN	UINT64_MAX	/* a PAGESEED frame has no managed count */
+
+/* Page-class runs of the seed for zone index zi: fn(ctx, class, pages), and the
+ * zone's managed page count. From PAGESEED_KINDS where the file has it, else
+ * from PAGESEED (classes 0..7, managed REC_MANAGED_UNKNOWN). */
 int recr__seed(const struct recr *r, uint32_t zone, uint64_t *start_pfn, uint64_t *spanned,
-	       int (*fn)(void *ctx, unsigned int cls, uint64_t pages), void *ctx);
+	       uint64_t *managed, int (*fn)(void *ctx, unsigned int cls, uint64_t pages),
+	       void *ctx);
 
 #endif

@@ -287,12 +287,12 @@ fail:
 /* ---- the initial page picture: page classes per zone, run-length coded ---- */
 
 struct seed_out {
-	uint64_t *runs;
+	uint64_t *runs;			/* class << 56 | pages, every class */
 	size_t nr, cap;
 	unsigned int cls;
 	uint64_t len;
 	bool have;			/* zseed: given by the caller */
-	uint64_t start_pfn, spanned, fed;
+	uint64_t start_pfn, spanned, managed, fed;
 	int (*pump)(void *ctx);
 	void *ctx;
 };
@@ -315,6 +315,20 @@ static int run_push(struct seed_out *s)
 	return 0;
 }
 
+/* @n kpageflags words onto the runs. */
+static int seed_words(struct seed_out *s, const uint64_t *kpf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned int c = pageseed__classify(kpf[i]);
+
+		if (c != s->cls && run_push(s))
+			return -ENOMEM;
+		s->cls = c;
+		s->len++;
+	}
+	return 0;
+}
+
 static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanned, uint64_t *buf)
 {
 	int err;
@@ -325,14 +339,8 @@ static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanne
 
 		if (got <= 0)	/* past the end: the rest are holes */
 			break;
-		for (ssize_t i = 0; i < got / 8; i++) {
-			unsigned int c = pageseed__classify(buf[i]);
-
-			if (c != s->cls && run_push(s))
-				return -ENOMEM;
-			s->cls = c;
-			s->len++;
-		}
+		if (seed_words(s, buf, got / 8))
+			return -ENOMEM;
 		pfn += got / 8;
 		if (s->pump && (err = s->pump(s->ctx)))
 			return err;
@@ -340,18 +348,17 @@ static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanne
 	return run_push(s);
 }
 
-/* The seed is built in a buffer of its own: the ring is pumped meanwhile, and
- * an events chunk flushed then writes the symbols it needs through t->text. */
+/* The seed is built in buffers of their own (PAGESEED, PAGESEED_KINDS): the
+ * ring is pumped meanwhile, and an events chunk flushed then writes the
+ * symbols it needs through t->text. */
 struct seed_buf {
 	uint8_t *p;
 	size_t len, cap;
 };
 
-static int seed_append(struct seed_buf *b, uint32_t zone, const struct zone_desc *z,
-		       const struct seed_out *s)
+static int seed_reserve(struct seed_buf *b, size_t need)
 {
-	size_t need = 24 + s->nr * 8, cap = b->cap ? b->cap : 1 << 16;
-	uint32_t nr = s->nr;
+	size_t cap = b->cap ? b->cap : 1 << 16;
 	uint8_t *p;
 
 	if (b->len + need > REC_FRAME_MAX)
@@ -364,14 +371,79 @@ static int seed_append(struct seed_buf *b, uint32_t zone, const struct zone_desc
 		b->p = p;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+/* PAGESEED_KINDS: every class, and the managed count the seed was read with. */
+static int seed_append_kinds(struct seed_buf *b, uint32_t zone, const struct zone_desc *z,
+			     const struct seed_out *s)
+{
+	uint32_t nr = s->nr;
+	uint8_t *p;
+	int err = seed_reserve(b, 32 + s->nr * 8);
+
+	if (err)
+		return err;
 	p = b->p + b->len;
 	memcpy(p, &zone, 4);
 	memcpy(p + 4, &nr, 4);
 	memcpy(p + 8, &z->start_pfn, 8);
 	memcpy(p + 16, &z->spanned, 8);
-	memcpy(p + 24, s->runs, s->nr * 8);
-	b->len += need;
+	memcpy(p + 24, &s->managed, 8);
+	memcpy(p + 32, s->runs, s->nr * 8);
+	b->len += 32 + s->nr * 8;
 	return 0;
+}
+
+#define RUN_PAGES(run) ((run) & ((1ull << 56) - 1))
+
+/* PAGESEED, for readers before PAGESEED_KINDS: its classes 0..7, runs merged. */
+static int seed_append_legacy(struct seed_buf *b, uint32_t zone, const struct zone_desc *z,
+			      const struct seed_out *s)
+{
+	uint64_t cls = PAGE_CLASS_NR, pages = 0, run;
+	uint32_t nr = 0;
+	uint8_t *p;
+	int err = seed_reserve(b, 24 + s->nr * 8);
+
+	if (err)
+		return err;
+	p = b->p + b->len;
+	for (size_t i = 0; i < s->nr; i++) {
+		uint64_t c = pageseed__legacy_class(s->runs[i] >> 56);
+
+		if (c == cls) {		/* the same class as the run before: lengthen it */
+			pages += RUN_PAGES(s->runs[i]);
+			nr--;
+		} else {
+			cls = c;
+			pages = RUN_PAGES(s->runs[i]);
+		}
+		run = cls << 56 | pages;
+		memcpy(p + 24 + 8 * (size_t)nr++, &run, 8);
+	}
+	memcpy(p, &zone, 4);
+	memcpy(p + 4, &nr, 4);
+	memcpy(p + 8, &z->start_pfn, 8);
+	memcpy(p + 16, &z->spanned, 8);
+	b->len += 24 + (size_t)nr * 8;
+	return 0;
+}
+
+static int seed_append(struct seed_buf *out, uint32_t zone, const struct zone_desc *z,
+		       const struct seed_out *s)
+{
+	int err = seed_append_legacy(&out[0], zone, z, s);
+
+	return err ? err : seed_append_kinds(&out[1], zone, z, s);
+}
+
+/* Both frames, or neither: -E2BIG (too fragmented to store) writes none. */
+static int seed_frames(struct rectap *t, const struct seed_buf *out)
+{
+	int err = recw__frame(t->w, REC_F_PAGESEED, out[0].p, out[0].len);
+
+	return err ? err : recw__frame(t->w, REC_F_PAGESEED_KINDS, out[1].p, out[1].len);
 }
 
 static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
@@ -379,25 +451,26 @@ static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 	struct zoneinfo *zi = zoneinfo__new();
 	uint64_t *buf = malloc(SEED_CHUNK * 8);
 	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), err = 0;
-	struct seed_buf out = {};
+	struct seed_buf out[2] = {};
 
 	if (zi && buf && !zoneinfo__load(zi, "/proc") && (fd >= 0 || t->nr_zseed)) {
 		for (size_t i = 0; i < zoneinfo__nr_zones(zi) && !err; i++) {
 			const struct zone_desc *z = zoneinfo__zone(zi, i);
-			struct seed_out s = { .cls = PAGE_CLASS_NR, .pump = pump, .ctx = ctx };
+			struct seed_out s = { .cls = PAGE_CLASS_NR, .pump = pump, .ctx = ctx,
+					      .managed = z->managed };
 
 			if (!z->spanned || !(z->flags & ZD_START_PFN))
 				continue;
 			if (i < t->nr_zseed && t->zseed[i].have &&
 			    t->zseed[i].start_pfn == z->start_pfn && t->zseed[i].spanned == z->spanned) {
-				err = seed_append(&out, i, z, &t->zseed[i]);	/* as the caller saw it */
+				err = seed_append(out, i, z, &t->zseed[i]);	/* as the caller saw it */
 				continue;
 			}
 			if (fd < 0)
 				continue;
 			err = seed_zone(&s, fd, z->start_pfn, z->spanned, buf);
 			if (!err)
-				err = seed_append(&out, i, z, &s);
+				err = seed_append(out, i, z, &s);
 			free(s.runs);
 		}
 	}
@@ -405,9 +478,10 @@ static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 		close(fd);
 	free(buf);
 	zoneinfo__free(zi);
-	if (!err && !t->err && out.len)		/* -E2BIG: too fragmented to store */
-		err = recw__frame(t->w, REC_F_PAGESEED, out.p, out.len);
-	free(out.p);
+	if (!err && !t->err && out[0].len)
+		err = seed_frames(t, out);
+	free(out[0].p);
+	free(out[1].p);
 	return err == -E2BIG ? 0 : err ? err : t->err;
 }
 
@@ -424,7 +498,8 @@ int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 	return page_seed(t, pump, ctx);
 }
 
-int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned)
+int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned,
+		       uint64_t managed)
 {
 	struct seed_out *z;
 
@@ -444,6 +519,7 @@ int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint
 	z->have = false;
 	z->start_pfn = start_pfn;
 	z->spanned = spanned;
+	z->managed = managed;
 	t->cur = z;
 	return 0;
 }
@@ -456,16 +532,8 @@ int rectap__seed_feed(struct rectap *t, const uint64_t *kpf, size_t n)
 		return -EINVAL;
 	if (n > z->spanned - z->fed)
 		n = z->spanned - z->fed;
-	for (size_t i = 0; i < n; i++) {
-		unsigned int c = pageseed__classify(kpf[i]);
-
-		if (c != z->cls && run_push(z))
-			return -ENOMEM;
-		z->cls = c;
-		z->len++;
-	}
 	z->fed += n;
-	return 0;
+	return seed_words(z, kpf, n);
 }
 
 int rectap__seed_end(struct rectap *t)

@@ -38,9 +38,11 @@ int rectap__open(struct rectap **out, const struct rectap_info *in);
 int rectap__start(struct rectap *t, int (*pump)(void *ctx), void *ctx);
 /* The page picture of zone @zone (index in the /proc/zoneinfo layout) as the
  * caller read it before rectap__start (frag's seed): kpageflags words from
- * the zone start. rectap__start stores it instead of scanning that zone
- * again; a later seed of the same zone replaces an earlier one. */
-int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned);
+ * the zone start, and the zone's managed page count it used. rectap__start
+ * stores it instead of scanning that zone again; a later seed of the same
+ * zone replaces an earlier one. */
+int rectap__seed_begin(struct rectap *t, uint32_t zone, uint64_t start_pfn, uint64_t spanned,
+		       uint64_t managed);
 int rectap__seed_feed(struct rectap *t, const uint64_t *kpf, size_t n);
 int rectap__seed_end(struct rectap *t);
 /* A "key=value" META line (a later META frame; the first value of a key wins). */

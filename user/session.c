@@ -874,14 +874,6 @@ void session__recorded(const struct session *s, uint64_t *records, uint64_t *byt
 	*bytes = s->tap ? rectap__bytes(s->tap) : 0;
 }
 
-/* One kpageflags word per class that pageseed__classify() maps back to it. */
-static const uint64_t class_word[PAGE_CLASS_NR] = {
-	[PAGE_HOLE] = 1ull << KPF_NOPAGE, [PAGE_FREE] = 1ull << KPF_BUDDY,
-	[PAGE_SLAB] = 1ull << KPF_SLAB, [PAGE_PGTABLE] = 1ull << KPF_PGTABLE,
-	[PAGE_ANON] = 1ull << KPF_ANON, [PAGE_FILE] = 1ull << KPF_LRU,
-	[PAGE_RESERVED] = 1ull << KPF_RESERVED, [PAGE_OTHER] = 0,
-};
-
 /* A recorded run of one page class, as words for a caller's feed function. */
 struct seed_words {
 	int (*feed)(void *ctx, const uint64_t *kpf, size_t n);
@@ -895,10 +887,10 @@ static int seed_words_run(void *ctx, unsigned int cls, uint64_t pages)
 	uint64_t buf[1024];
 	int err = 0;
 
-	if (cls >= PAGE_CLASS_NR)
+	if (cls >= PAGE_CLASS_NR || cls == PAGE_UNMANAGED)
 		return -EBADMSG;
 	for (size_t i = 0; i < ARRAY_SIZE(buf); i++)
-		buf[i] = class_word[cls];
+		buf[i] = pageseed__class_word(cls);
 	pages = pages < w->left ? pages : w->left;	/* never past the zone */
 	w->left -= pages;
 	while (pages && !err) {
@@ -915,6 +907,19 @@ static int feed_pageseed(void *ctx, const uint64_t *kpf, size_t n)
 	return pageseed__feed(ctx, kpf, n);
 }
 
+/* The recorded picture of zone @zi through @feed; -ENOENT: none recorded. */
+static int seed_zone_replay(struct session *s, size_t zi,
+			    int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
+			    uint64_t *managed)
+{
+	const struct zone_desc *z = zoneinfo__zone(s->zi, zi);
+	struct seed_words w = { .feed = feed, .ctx = ctx, .left = z->spanned };
+	uint64_t start, spanned;
+	int err = recr__seed(s->rr, zi, &start, &spanned, managed, seed_words_run, &w);
+
+	return !err && (start != z->start_pfn || spanned != z->spanned) ? -EBADMSG : err;
+}
+
 /* Replay: the zones of the recorded layout, each seeded from its recorded runs. */
 static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
 		       struct pageseed_stats *st)
@@ -922,16 +927,15 @@ static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
 	int err = pageseed__build(b, s->zi, -1, zone_ids, st);
 
 	for (size_t i = 0; !err && i < zoneinfo__nr_zones(s->zi); i++) {
-		const struct zone_desc *z = zoneinfo__zone(s->zi, i);
 		struct pageseed *ps = zone_ids[i] < 0 ? NULL : pageseed__new(b, zone_ids[i]);
-		struct seed_words w = { .feed = feed_pageseed, .ctx = ps, .left = z->spanned };
-		uint64_t start, spanned;
+		uint64_t managed = PAGESEED_MANAGED_UNKNOWN;
 
 		if (!ps)
 			err = zone_ids[i] < 0 ? 0 : -ENOMEM;
-		else if (!(err = recr__seed(s->rr, i, &start, &spanned, seed_words_run, &w)) &&
-			 (start != z->start_pfn || spanned != z->spanned))
-			err = -EBADMSG;
+		else
+			err = seed_zone_replay(s, i, feed_pageseed, ps, &managed);
+		if (ps)
+			pageseed__set_managed(ps, managed, NULL, NULL);
 		if (ps && pageseed__finish(ps, st ? &st[i] : NULL) && !err)
 			err = -EBADMSG;
 	}
@@ -955,30 +959,35 @@ int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
 	return err;
 }
 
-int session__seed_zone(struct session *s, size_t zi,
-		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx)
+/* The zone's "managed" in /proc/zoneinfo now: it grows where struct pages are
+ * initialised lazily (deferred_init=lazy). */
+static uint64_t managed_now(const struct zone_desc *z)
 {
-	const struct zone_desc *z = s->zi && zi < zoneinfo__nr_zones(s->zi) ?
-				    zoneinfo__zone(s->zi, zi) : NULL;
-	uint64_t *buf, pfn, start, spanned;
-	int fd, err = 0;
+	struct zoneinfo *zi = zoneinfo__new();
+	const struct zone_desc *now = zi && !zoneinfo__load_file(zi, ZONEINFO_SRC_ZONEINFO,
+								 "/proc", "zoneinfo") ?
+				      zoneinfo__find(zi, z->node, z->name) : NULL;
+	uint64_t managed = now ? now->managed : PAGESEED_MANAGED_UNKNOWN;
 
-	if (!z)
-		return -ENOENT;
-	if (s->rr) {
-		struct seed_words w = { .feed = feed, .ctx = ctx, .left = z->spanned };
+	zoneinfo__free(zi);
+	return managed;
+}
 
-		err = recr__seed(s->rr, zi, &start, &spanned, seed_words_run, &w);
-		return !err && (start != z->start_pfn || spanned != z->spanned) ? -EBADMSG : err;
-	}
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+/* /proc/kpageflags for zone @z through @feed (and the recording). */
+static int seed_zone_live(struct session *s, size_t zi, const struct zone_desc *z,
+			  int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
+			  uint64_t managed)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), err = 0;
+	uint64_t *buf, pfn;
+
 	if (fd < 0)
 		return -errno;
 	buf = malloc(SEED_CHUNK * sizeof(*buf));
 	if (!buf)
 		err = -ENOMEM;
 	if (!err && s->tap)
-		err = rectap__seed_begin(s->tap, zi, z->start_pfn, z->spanned);
+		err = rectap__seed_begin(s->tap, zi, z->start_pfn, z->spanned, managed);
 	for (pfn = z->start_pfn; !err && pfn < z->start_pfn + z->spanned;) {
 		uint64_t left = z->start_pfn + z->spanned - pfn;
 		ssize_t r = pread(fd, buf, (left < SEED_CHUNK ? left : SEED_CHUNK) * sizeof(*buf),
@@ -1003,6 +1012,22 @@ int session__seed_zone(struct session *s, size_t zi,
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int session__seed_zone(struct session *s, size_t zi,
+		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
+		       uint64_t *managed)
+{
+	const struct zone_desc *z = s->zi && zi < zoneinfo__nr_zones(s->zi) ?
+				    zoneinfo__zone(s->zi, zi) : NULL;
+
+	*managed = PAGESEED_MANAGED_UNKNOWN;
+	if (!z)
+		return -ENOENT;
+	if (s->rr)
+		return seed_zone_replay(s, zi, feed, ctx, managed);
+	*managed = managed_now(z);
+	return seed_zone_live(s, zi, z, feed, ctx, *managed);
 }
 
 struct zoneinfo *session__buddyinfo(struct session *s)

@@ -69,12 +69,15 @@ struct pageseed_stats;
 int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
 		      struct pageseed_stats *st);
 /* Seed one zone (index @zi into session__zones()) through @feed: kpageflags
- * words for consecutive pfns from the zone start, in chunks. Live: read from
- * /proc/kpageflags, and when recording, this is the page picture the file
- * keeps for the zone (the last seed of a zone wins); replay: the recorded
- * picture, one representative word per page class. -ENOENT: none recorded. */
+ * words for consecutive pfns from the zone start, in chunks, and in *managed
+ * the zone's managed page count (PAGESEED_MANAGED_UNKNOWN: none). Live: read
+ * from /proc/kpageflags, managed from /proc/zoneinfo just before, and when
+ * recording, this is the page picture the file keeps for the zone (the last
+ * seed of a zone wins); replay: the recorded picture, one representative
+ * word per page class, and the recorded count. -ENOENT: none recorded. */
 int session__seed_zone(struct session *s, size_t zi,
-		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx);
+		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
+		       uint64_t *managed);
 /* /proc/buddyinfo now (zoneinfo__free it), or NULL. Live: read, and when
  * recording, kept in the event stream at this point. Replay: what the live
  * command read in the recorded tick being replayed; NULL outside one. */

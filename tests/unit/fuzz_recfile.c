@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct rec_replay_ops ops = { .time = on_time, .record = on_record,
 					    .loss = on_loss, .tick = on_tick, .text = on_text };
-	uint64_t sink = 0, start, spanned;
+	uint64_t sink = 0, start, spanned, managed;
 	const uint64_t *frames;
 	struct recr *r;
 	char err[256];
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int32_t id = -1; id < 4; id++)
 		sink += recr__stack(r, id, &frames);
 	for (uint32_t z = 0; z < 4; z++)
-		recr__seed(r, z, &start, &spanned, on_run, &sink);
+		recr__seed(r, z, &start, &spanned, &managed, on_run, &sink);
 	recr__replay(r, &ops, &sink, err, sizeof(err));
 	recr__free(r);
 	return (int)(sink & 0);

@@ -40,13 +40,19 @@ static struct frag *mk(unsigned int T, int *zone)
 	return f;
 }
 
-static int seed(struct frag *f, int zone, const uint64_t *kpf, size_t n)
+static int seed_managed(struct frag *f, int zone, const uint64_t *kpf, size_t n,
+			uint64_t managed)
 {
 	int err = frag__seed_begin(f, zone);
 
 	if (!err)
 		err = frag__seed_feed(f, kpf, n);
-	return err ? err : frag__seed_end(f, NULL);
+	return err ? err : frag__seed_end(f, managed, NULL);
+}
+
+static int seed(struct frag *f, int zone, const uint64_t *kpf, size_t n)
+{
+	return seed_managed(f, zone, kpf, n, PAGESEED_MANAGED_UNKNOWN);
 }
 
 static int counts_are(struct frag *f, int zone, const uint64_t *want)

@@ -415,6 +415,83 @@ static void check_ticks(struct check_ctx *c, const char *path)
 	free(o);
 }
 
+struct runs {
+	unsigned int cls[8];
+	uint64_t pages[8];
+	size_t nr;
+};
+
+static int on_seed_run(void *ctx, unsigned int cls, uint64_t pages)
+{
+	struct runs *r = ctx;
+
+	if (r->nr < 8) {
+		r->cls[r->nr] = cls;
+		r->pages[r->nr] = pages;
+	}
+	r->nr++;
+	return 0;
+}
+
+/* A page seed zone: u32 zone, u32 nr, u64 start, u64 spanned, [u64 managed,] runs. */
+static size_t seed_zone_bytes(uint8_t *p, bool kinds, const uint64_t *runs, uint32_t nr)
+{
+	uint32_t zone = 2;
+	uint64_t start = 4096, spanned = 1024, managed = 504;
+	size_t hdr = kinds ? 32 : 24;
+
+	memcpy(p, &zone, 4);
+	memcpy(p + 4, &nr, 4);
+	memcpy(p + 8, &start, 8);
+	memcpy(p + 16, &spanned, 8);
+	if (kinds)
+		memcpy(p + 24, &managed, 8);
+	memcpy(p + hdr, runs, nr * 8);
+	return hdr + nr * 8;
+}
+
+/* PAGESEED_KINDS wins over PAGESEED, and carries the managed count. */
+static void check_seed_kinds(struct check_ctx *c, const char *path)
+{
+	const uint64_t legacy[2] = { 7ull << 56 | 520, 1ull << 56 | 504 };
+	const uint64_t kinds[3] = { 8ull << 56 | 8, 15ull << 56 | 512, 1ull << 56 | 504 };
+	uint8_t buf[64];
+	uint64_t start, spanned, managed;
+	struct runs got = {};
+	char err[256];
+	struct recr *r = NULL;
+
+	for (int with_kinds = 0; with_kinds < 2; with_kinds++) {
+		struct recw *w;
+		int rc = recw__create(&w, path, true);
+
+		rc = rc ? rc : recw__frame(w, REC_F_META, "a=1\n", 4);
+		rc = rc ? rc : recw__frame(w, REC_F_PAGESEED, buf,
+					   seed_zone_bytes(buf, false, legacy, 2));
+		if (with_kinds)
+			rc = rc ? rc : recw__frame(w, REC_F_PAGESEED_KINDS, buf,
+						   seed_zone_bytes(buf, true, kinds, 3));
+		rc = rc ? rc : recw__finish(w, &(struct rec_end){});
+		recw__free(w);
+		CHECK(c, !rc && !recr__open(&r, path, err, sizeof(err)), "seed file %d", with_kinds);
+		if (!r)
+			return;
+		memset(&got, 0, sizeof(got));
+		rc = recr__seed(r, 2, &start, &spanned, &managed, on_seed_run, &got);
+		CHECK(c, !rc && start == 4096 && spanned == 1024, "zone 2 read back (%d)", rc);
+		if (with_kinds)
+			CHECK(c, managed == 504 && got.nr == 3 && got.cls[1] == 15 &&
+			      got.pages[1] == 512, "PAGESEED_KINDS read: managed 504, 3 runs");
+		else
+			CHECK(c, managed == REC_MANAGED_UNKNOWN && got.nr == 2 && got.cls[0] == 7 &&
+			      got.pages[0] == 520, "PAGESEED alone: managed unknown, 2 runs");
+		CHECK(c, recr__seed(r, 0, &start, &spanned, &managed, NULL, NULL) == -ENOENT,
+		      "zone 0: none");
+		recr__free(r);
+		r = NULL;
+	}
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -435,6 +512,7 @@ int main(void)
 	check_random(&c);
 	check_hostile(&c);
 	check_ticks(&c, path);
+	check_seed_kinds(&c, path);
 	unlink(path);
 	rmdir(dir);
 	return check_summary(&c);
