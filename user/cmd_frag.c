@@ -368,9 +368,10 @@ static void attribution_text(struct session *s, const struct fcmd *c,
 {
 	unsigned int T = frag__config(c->f)->target_order;
 
-	printf("\nOrder-%u blocks (%llu KiB): %llu, free %llu, blocked %llu (%llu hold holes "
-	       "or cross a zone edge)\n", T, 4ULL << T, (unsigned long long)fb->total,
-	       (unsigned long long)fb->free, (unsigned long long)fb->blocked,
+	printf("\nOrder-%u blocks (%llu KiB): %llu, free %llu, not managed %llu, blocked %llu "
+	       "(%llu hold holes or cross a zone edge)\n", T, 4ULL << T,
+	       (unsigned long long)fb->total, (unsigned long long)fb->free,
+	       (unsigned long long)fb->not_managed, (unsigned long long)fb->blocked,
 	       (unsigned long long)fb->unfixable);
 	printf("%9s %9s %10s %9s %9s %7s  %s\n", "BLOCKED", "SOLE", "LIVE_PAGES", "FALLBACKS",
 	       "OWNERSHIP", "TRIMS", "CALLER");
@@ -489,6 +490,7 @@ static void model_json(struct json *j, const struct fcmd *c, const struct frag_b
 	json__obj(j, "blocks");
 	json__u64(j, "total", fb->total);
 	json__u64(j, "free", fb->free);
+	json__u64(j, "not_managed", fb->not_managed);
 	json__u64(j, "blocked", fb->blocked);
 	json__u64(j, "unfixable", fb->unfixable);
 	json__end(j);
@@ -669,7 +671,9 @@ const struct cli_cmd cmd_frag = {
 	"fallbacks and pageblock ownership changes (mm_page_alloc_extfrag, given to\n"
 	"the allocation that follows at the same pfn), and TRIMS (a block of order >= 1\n"
 	"partly freed within 1 s of its allocation). Pages in use before tracing are\n"
-	"rows of their own, by kind (slab, anon, file, page table, other).\n"
+	"rows of their own, by kind (slab, anon, file, page table, no flags, ...).\n"
+	"Blocks of pages the allocator does not manage (holes, reserved, offline,\n"
+	"never initialised) are counted apart, \"not managed\", and charged to no row.\n"
 	"\n"
 	"  -d, --duration SECONDS  trace this long, print, exit\n"
 	"  -i, --interval SECONDS  print the zones every SECONDS (JSON: a timeline)\n"

@@ -614,8 +614,30 @@ static void count_in(struct frag *f, uint32_t r, uint32_t n, uint32_t *touched, 
 	w->cnt += n;
 }
 
-/* One blocked order-T block: who holds its pages, and who alone keeps it. */
-static void scan_block(struct frag *f, const struct buddy_block_info *bi, uint64_t zs,
+static bool row_unmanaged(uint32_t r)
+{
+	return r >= FRAG_ROW_BEFORE && r < FRAG_ROW_CALLERS &&
+	       pageseed__class_unmanaged(r - FRAG_ROW_BEFORE);
+}
+
+/* No free page, and every row holding pages of the block is one of unmanaged pages. */
+static bool block_unmanaged(const struct frag *f, const struct buddy_block_info *bi,
+			    const uint32_t *touched, size_t nt)
+{
+	if (bi->nr_free)
+		return false;
+	for (size_t i = 0; i < nt; i++)
+		if (!row_unmanaged(touched[i]))
+			return false;
+	return true;
+}
+
+/*
+ * One order-T block not free: who holds its pages, and who alone keeps it.
+ * Returns false, charging no row, for a block of pages the allocator does
+ * not manage.
+ */
+static bool scan_block(struct frag *f, const struct buddy_block_info *bi, uint64_t zs,
 		       uint64_t ze, uint32_t *touched)
 {
 	uint64_t s = bi->pfn > zs ? bi->pfn : zs, size = 1ULL << f->c.target_order;
@@ -636,6 +658,8 @@ static void scan_block(struct frag *f, const struct buddy_block_info *bi, uint64
 	if (none > (uint64_t)bi->nr_free + bi->nr_hole)
 		count_in(f, FRAG_ROW_UNTRACKED, (uint32_t)(none - bi->nr_free - bi->nr_hole),
 			 touched, &nt);
+	if (block_unmanaged(f, bi, touched, nt))
+		return false;
 	pcp = f->rows[FRAG_ROW_PCP].stamp == f->stamp ? f->rows[FRAG_ROW_PCP].cnt : 0;
 	for (size_t i = 0; i < nt; i++) {
 		struct frow *w = &f->rows[touched[i]];
@@ -646,6 +670,7 @@ static void scan_block(struct frag *f, const struct buddy_block_info *bi, uint64
 		if (fixable && with == size)
 			w->sole++;
 	}
+	return true;
 }
 
 static void scan_zone(struct frag *f, int zone, uint32_t *touched, struct frag_blocks *fb)
@@ -658,10 +683,13 @@ static void scan_zone(struct frag *f, int zone, uint32_t *touched, struct frag_b
 		return;
 	fb->total += ((zs + span - 1) >> T) - (zs >> T) + 1;
 	while (buddy__next_blocked(f->b, zone, T, &cur, &bi) == 1) {
+		if (!scan_block(f, &bi, zs, zs + span, touched)) {
+			fb->not_managed++;
+			continue;
+		}
 		fb->blocked++;
 		if (bi.nr_hole || bi.nr_outside)
 			fb->unfixable++;
-		scan_block(f, &bi, zs, zs + span, touched);
 	}
 }
 
@@ -717,7 +745,7 @@ int frag__attribute(struct frag *f, const int *zones, size_t nr_zones,
 	for (size_t i = 0; i < nz; i++)
 		scan_zone(f, zones ? zones[i] : (int)i, touched, &fb);
 	free(touched);
-	fb.free = fb.total - fb.blocked;
+	fb.free = fb.total - fb.blocked - fb.not_managed;
 	if (blocks)
 		*blocks = fb;
 	return collect_rows(f, rows, nr);

@@ -97,6 +97,8 @@ struct frag_row {
 struct frag_blocks {			/* order-T blocks of the zones looked at */
 	uint64_t total;			/* aligned blocks intersecting the zones */
 	uint64_t free;			/* entirely free */
+	uint64_t not_managed;		/* every page in the zone one the allocator does
+					 * not manage (pageseed__class_unmanaged): no row */
 	uint64_t blocked;		/* the rest */
 	uint64_t unfixable;		/* blocked, holding holes or pages outside the zone */
 };
@@ -148,7 +150,10 @@ void frag__page_sink(struct frag *f, struct page_sink *sink);
 void frag__set_clock(struct frag *f, uint64_t (*now)(void *ctx), void *ctx);
 
 /*
- * Attribution at order T over the zones @zones[0..nr) (NULL: all).  *rows
+ * Attribution at order T over the zones @zones[0..nr) (NULL: all).  A
+ * block not free whose pages in the zone are all holes or in the rows of
+ * pages the allocator does not manage is counted "not managed" and charged
+ * to no row; the other blocks not free are "blocked".  *rows
  * (free() it) gets every row with live pages or event counts, sorted by
  * blocked blocks, sole blockers, live pages.  Returns 0 or -ENOMEM.
  */

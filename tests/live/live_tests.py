@@ -506,7 +506,7 @@ def frag_attribution_rows_and_options():
     assert rows and all(keys <= set(r) for r in rows), rows[:2]
     assert any(r["source"] == "before_tracing" for r in rows), "no rows for pages in use at start"
     b = doc["blocks"]
-    assert b["free"] + b["blocked"] == b["total"], b
+    assert b["free"] + b["not_managed"] + b["blocked"] == b["total"], b
     assert all(r["sole_blocker_blocks"] <= r["blocked_blocks"] <= b["blocked"] for r in rows)
     rc, out, err = run("frag", "-d", "1", "-n", "5")
     assert rc == 0 and "BLOCKED" in out and "divergence from buddyinfo" in out, f"{rc} {err}"
@@ -514,6 +514,76 @@ def frag_attribution_rows_and_options():
                  ("frag", "--stacks")):
         rc, out, err = run(*args)
         assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
+
+
+KPF_NOPAGE, KPF_OFFLINE, KPF_RESERVED = 1 << 20, 1 << 23, 1 << 32
+
+
+def zones_now():
+    """(name, start_pfn, spanned, managed) of every zone with pages, /proc/zoneinfo."""
+    zones, z = [], None
+    for line in open("/proc/zoneinfo"):
+        t = line.split()
+        if line.startswith("Node"):
+            z = {"name": t[3]}
+            zones.append(z)
+        elif len(t) == 2 and t[0] in ("spanned", "managed", "start_pfn:"):
+            z[t[0].rstrip(":")] = int(t[1])
+    return [(z["name"], z["start_pfn"], z["spanned"], z["managed"])
+            for z in zones if z.get("spanned")]
+
+
+def unmanaged_now(order):
+    """Per zone, from /proc/kpageflags and /proc/zoneinfo alone: the pages the buddy
+    allocator does not manage and the order-`order` blocks made only of them.
+    Flags say so for holes, reserved and offline pages; the rest of spanned - managed
+    carries no flag at all: on this machine it is the zone's last pages (Normal's
+    uninitialised tail under deferred_init=lazy, DMA32's 3-4 GiB hole)."""
+    import array
+    out = {}
+    with open("/proc/kpageflags", "rb") as f:
+        for name, start, spanned, managed in zones_now():
+            f.seek(start * 8)
+            w = array.array("Q", f.read(spanned * 8))
+            mask = bytearray(1 if x & (KPF_NOPAGE | KPF_OFFLINE | KPF_RESERVED) else 0
+                             for x in w)
+            rest = spanned - managed - sum(mask)
+            assert rest >= 0, f"{name}: more flagged pages than spanned - managed"
+            tail = w[spanned - rest:] if rest else []
+            assert all(x == 0 for x in tail), \
+                f"{name}: the {rest} pages no flag explains are not the zone's no-flag tail"
+            mask[spanned - rest:] = b"\1" * rest
+            blocks = 0
+            for idx in range(start >> order, ((start + spanned - 1) >> order) + 1):
+                a = max(idx << order, start) - start
+                b = min((idx + 1) << order, start + spanned) - start
+                blocks += mask.count(1, a, b) == b - a
+            out[name] = (spanned - managed, sum(mask), blocks)
+    return out
+
+
+@test
+def frag_counts_not_managed_blocks_apart():
+    for _ in range(3):		# lazy init may hand pages over meanwhile: try again
+        before = unmanaged_now(9)
+        doc = frag_json("-d", "1", "--order", "9")
+        after = unmanaged_now(9)
+        if before == after:
+            break
+    assert before == after, f"zones changed under every try: {before} / {after}"
+    for name, (deficit, pages, _) in after.items():
+        assert deficit == pages, f"{name}: spanned - managed {deficit}, found {pages}"
+    want = sum(blocks for _, _, blocks in after.values())
+    b = doc["blocks"]
+    assert b["not_managed"] == want, f"not managed blocks: frag {b['not_managed']}, " \
+        f"kpageflags + zoneinfo {want} ({after})"
+    assert want > 0, "no unmanaged block on this machine: the test proves nothing"
+    assert b["free"] + b["not_managed"] + b["blocked"] == b["total"], b
+    rows = doc["attribution"]
+    held = sum(r["live_pages"] for r in rows)
+    assert held <= b["blocked"] << 9, f"rows hold {held} pages, more than the blocked blocks"
+    assert held < want << 9, f"rows hold {held} pages: the {want} unmanaged blocks in a row?"
+    assert all(r["blocked_blocks"] <= b["blocked"] for r in rows), rows[:3]
 
 
 # ---- report FILE leaks | frag: the live command's answer from its recording ----

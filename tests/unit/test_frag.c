@@ -20,6 +20,8 @@
 #define NOPAGE (1ULL << KPF_NOPAGE)
 #define SLAB (1ULL << KPF_SLAB)
 #define ANON ((1ULL << KPF_ANON) | (1ULL << KPF_LRU))
+#define RESERVED (1ULL << KPF_RESERVED)
+#define OFFLINE (1ULL << KPF_OFFLINE)
 #define CALLER_A 0xffffffff81000100ULL
 #define CALLER_B 0xffffffff81000200ULL
 #define CALLER_C 0xffffffff81000300ULL
@@ -144,6 +146,70 @@ static void test_before_tracing_and_holes(void)
 	CHECK(&cx, anon && anon->live_pages == 1 && anon->blocked_blocks == 1 &&
 	      anon->sole_blocker_blocks == 0, "anon: 1 page, 1 blocked, sole of none");
 	CHECK(&cx, !row(rows, nr, FRAG_ROW_UNTRACKED), "holes are nobody's pages");
+	free(rows);
+	frag__free(f);
+}
+
+/*
+ * Blocks of pages the allocator does not manage: block 0 holes, block 1
+ * reserved + offline, blocks 6-7 a no-flag tail that the managed count (28)
+ * leaves unexplained.  Block 2 (reserved + anon) and block 4 (slab) are
+ * blocked; blocks 3 and 5 free.
+ */
+static void mixed_unmanaged(uint64_t *kpf)
+{
+	for (int i = 0; i < NPFN; i++)
+		kpf[i] = i < 8 ? NOPAGE : i < 12 ? RESERVED : i < 16 ? OFFLINE :
+			 i < 20 ? RESERVED : i < 24 ? ANON : i < 32 ? BUDDY :
+			 i < 40 ? SLAB : i < 48 ? BUDDY : 0;
+}
+
+static void test_not_managed(void)
+{
+	uint64_t kpf[NPFN];
+	struct frag_row *rows;
+	struct frag_blocks fb;
+	const struct frag_row *res, *anon, *slab;
+	size_t nr;
+	int zone;
+	struct frag *f = mk(3, &zone);
+
+	mixed_unmanaged(kpf);
+	CHECK(&cx, seed_managed(f, zone, kpf, NPFN, 28) == 0, "seed, 28 pages managed");
+	frag__attribute(f, NULL, 0, &rows, &nr, &fb);
+	CHECK(&cx, fb.total == 8 && fb.free == 2 && fb.not_managed == 4 && fb.blocked == 2 &&
+	      fb.unfixable == 0, "8 blocks: 2 free, 4 not managed, 2 blocked (free %llu, not "
+	      "managed %llu, blocked %llu)", (unsigned long long)fb.free,
+	      (unsigned long long)fb.not_managed, (unsigned long long)fb.blocked);
+	res = row(rows, nr, FRAG_ROW_BEFORE + PAGE_RESERVED);
+	anon = row(rows, nr, FRAG_ROW_BEFORE + PAGE_ANON);
+	slab = row(rows, nr, FRAG_ROW_BEFORE + PAGE_SLAB);
+	CHECK(&cx, res && res->blocked_blocks == 1 && res->live_pages == 4 && anon &&
+	      anon->blocked_blocks == 1 && anon->live_pages == 4,
+	      "block 2: reserved and anon, 4 pages each");
+	CHECK(&cx, slab && slab->blocked_blocks == 1 && slab->live_pages == 8 &&
+	      slab->sole_blocker_blocks == 1, "block 4: slab alone");
+	CHECK(&cx, nr == 3 && !row(rows, nr, FRAG_ROW_BEFORE + PAGE_UNMANAGED) &&
+	      !row(rows, nr, FRAG_ROW_BEFORE + PAGE_OFFLINE) &&
+	      !row(rows, nr, FRAG_ROW_BEFORE + PAGE_NOFLAGS), "no row holds the 4 blocks "
+	      "(%zu rows)", nr);
+	CHECK(&cx, frag__owner(f, 48) == FRAG_ROW_BEFORE + PAGE_UNMANAGED &&
+	      frag__owner(f, 47) == FRAG_ROW_UNTRACKED, "the tail's owner: not managed");
+	free(rows);
+	/* deferred init hands the tail to the allocator: a free of order 4 */
+	CHECK(&cx, frag__on_free(f, 48, 4) == 0, "the tail is freed");
+	frag__attribute(f, NULL, 0, &rows, &nr, &fb);
+	CHECK(&cx, fb.free == 4 && fb.not_managed == 2 && fb.blocked == 2,
+	      "then 4 free, 2 not managed, 2 blocked");
+	free(rows);
+	/* without a managed count the tail is in-use pages without flags */
+	mixed_unmanaged(kpf);
+	seed(f, zone, kpf, NPFN);
+	frag__attribute(f, NULL, 0, &rows, &nr, &fb);
+	CHECK(&cx, fb.not_managed == 2 && fb.blocked == 4 &&
+	      row(rows, nr, FRAG_ROW_BEFORE + PAGE_NOFLAGS) &&
+	      row(rows, nr, FRAG_ROW_BEFORE + PAGE_NOFLAGS)->blocked_blocks == 2,
+	      "managed unknown: the tail blocks 2 blocks as \"no flags\"");
 	free(rows);
 	frag__free(f);
 }
@@ -333,6 +399,7 @@ int main(void)
 {
 	test_empty_and_all_free();
 	test_before_tracing_and_holes();
+	test_not_managed();
 	test_blockers_and_trim();
 	test_direct_free_and_repairs();
 	test_extfrag();
