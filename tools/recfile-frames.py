@@ -10,7 +10,7 @@ import zlib
 
 NAMES = {1: "META", 2: "ZONEINFO", 3: "BUDDYINFO", 4: "PAGETYPEINFO", 5: "PROBES", 6: "GFP",
          7: "PAGESEED", 8: "KSYMS", 9: "EVENTS", 10: "STACKS", 11: "COUNTERS", 12: "END",
-         13: "COUNTERS_X", 14: "PAGESEED_KINDS"}
+         13: "COUNTERS_X", 14: "PAGESEED_KINDS", 15: "SLABALIAS"}
 
 
 def frames(data):

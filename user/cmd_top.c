@@ -70,11 +70,10 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 {
 	struct caller_name cn;
 	char extra[256] = "", gfp[160];
-	const char *cache;
 
 	report__caller(session__ksyms(s), r->caller, &cn);
-	if (r->fam == KMS_FAM_CACHE && (cache = report__cache_name(s, r)))
-		snprintf(extra, sizeof(extra), " {%s}", cache);
+	if (r->fam == KMS_FAM_CACHE)
+		report__cache_text(s, r, extra, sizeof(extra));
 	else if (r->fam == KMS_FAM_PAGE) {
 		snprintf(extra, sizeof(extra), "%s%s%s", r->via ? " " : "",
 			 r->via ? callsite__via_name(r->via) : "", r->via ? "-page" : "");
@@ -147,7 +146,6 @@ static int print_table(struct session *s, struct top *t)
 static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 {
 	struct caller_name cn;
-	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(s, r) : NULL;
 	char k[4], zn[40];
 
 	report__caller(session__ksyms(s), r->caller, &cn);
@@ -157,7 +155,7 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 	json__str(j, "caller", cn.caller);
 	json__str(j, "module", cn.module[0] ? cn.module : NULL);
 	if (r->fam == KMS_FAM_CACHE)
-		json__str(j, "cache", cache);
+		report__cache_json(j, s, r);
 	if (r->fam == KMS_FAM_DMA)
 		json__str(j, "device", r->device);
 	json__u64(j, "allocs", r->allocs);
@@ -285,6 +283,8 @@ const struct cli_cmd cmd_top = {
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
 	"shows per call site: allocations, frees of those allocations, still live,\n"
 	"bytes requested and allocated, slab waste, page orders and GFP flags.\n"
+	"A kmem_cache row names its cache and the caches SLUB merged into it\n"
+	"({pid + 1 merged: cred}); boot with slab_nomerge to see each alone.\n"
 	"\n"
 	"  -d, --duration SECONDS  trace this long, print once, exit\n"
 	"  -i, --interval SECONDS  refresh period (default 1 s on a terminal)\n"

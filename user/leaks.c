@@ -221,7 +221,7 @@ static void row_json(struct json *j, struct session *s, const struct leak_row *l
 	json__str(j, "caller", cn.caller);
 	json__str(j, "module", cn.module[0] ? cn.module : NULL);
 	if (r->fam == KMS_FAM_CACHE)
-		json__str(j, "cache", report__cache_name(s, r));
+		report__cache_json(j, s, r);
 	json__u64(j, "count", lr->count);
 	json__u64(j, "bytes", lr->bytes);
 	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
@@ -244,16 +244,17 @@ void leaks__rows_json(struct json *j, struct session *s, const struct leak_repor
 static void row_text(struct session *s, const struct leak_row *lr)
 {
 	const struct agg_row *r = lr->row;
-	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(s, r) : NULL;
+	char cache[REPORT_CACHE_COLS + 1] = "";
 	struct caller_name cn;
 
 	report__caller(session__ksyms(s), r->caller, &cn);
-	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s%s\n",
+	if (r->fam == KMS_FAM_CACHE)
+		report__cache_text(s, r, cache, sizeof(cache));
+	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s\n",
 	       leaks__class_name(lr->cls), kms_family_name(r->fam),
 	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
 	       lr->growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
-	       cn.module, cn.module[0] ? "]" : "", cache ? " {" : "", cache ? cache : "",
-	       cache ? "}" : "");
+	       cn.module, cn.module[0] ? "]" : "", cache);
 }
 
 void leaks__print_text(struct session *s, const struct leak_report *r,

@@ -273,7 +273,9 @@ int rectap__open(struct rectap **out, const struct rectap_info *in)
 	if ((err = meta(t, in, zi)) || (err = proc_frame(t, "/proc/zoneinfo", REC_F_ZONEINFO)) ||
 	    (err = proc_frame(t, "/proc/buddyinfo", REC_F_BUDDYINFO)) ||
 	    (err = proc_frame(t, "/proc/pagetypeinfo", REC_F_PAGETYPEINFO)) ||
-	    (err = probes(t, in->tracer)) || (err = gfp_names(t, in->tracer)))
+	    (err = probes(t, in->tracer)) || (err = gfp_names(t, in->tracer)) ||
+	    (in->slab_aliases_len &&
+	     (err = recw__frame(t->w, REC_F_SLABALIAS, in->slab_aliases, in->slab_aliases_len))))
 		goto fail;
 	zoneinfo__free(zi);
 	*out = t;

@@ -26,6 +26,8 @@ struct rectap_info {
 	uint64_t ring_bytes;
 	char **command;
 	double interval;	/* seconds between the session's ticks; 0: none */
+	const char *slab_aliases;	/* slabalias__read_dir() text, the session's */
+	size_t slab_aliases_len;
 };
 
 struct rectap;

@@ -6,6 +6,7 @@
 #include "ksyms.h"
 #include "out.h"
 #include "report.h"
+#include "slabalias.h"
 #include "zoneinfo.h"
 
 static enum report_sort sort_key;
@@ -93,6 +94,54 @@ const char *report__cache_name(struct session *s, const struct agg_row *r)
 	const struct cache_info *c = decoder__cache(session__decoder(s), r->cache);
 
 	return c ? c->name : NULL;
+}
+
+/* The caches merged with @name (free() *out); how many. */
+static size_t merged_names(struct session *s, const char *name, const char ***out)
+{
+	const struct slabalias *a = session__slab_aliases(s);
+	size_t n = name ? slabalias__merged(a, name, NULL, 0) : 0;
+
+	*out = n ? malloc(n * sizeof(**out)) : NULL;
+	if (!*out)
+		return 0;
+	return slabalias__merged(a, name, *out, n);
+}
+
+void report__cache_text(struct session *s, const struct agg_row *r, char *buf, size_t len)
+{
+	const char *name = report__cache_name(s, r), **v;
+	size_t n = merged_names(s, name, &v), pos, i;
+
+	buf[0] = 0;
+	if (!name || len < REPORT_CACHE_COLS + 1)
+		goto out;
+	pos = snprintf(buf, len, " {%s", name);
+	if (n)
+		pos += snprintf(buf + pos, len - pos, " + %zu merged:", n);
+	for (i = 0; i < n; i++) {	/* room left for ", ...}" after each */
+		if (pos + 2 + strlen(v[i]) + (i + 1 < n ? 6 : 1) > REPORT_CACHE_COLS)
+			break;
+		pos += snprintf(buf + pos, len - pos, "%s %s", i ? "," : "", v[i]);
+	}
+	if (i < n)
+		pos += snprintf(buf + pos, len - pos, "%s ...", i ? "," : "");
+	snprintf(buf + pos, len - pos, "}");
+out:
+	free(v);
+}
+
+void report__cache_json(struct json *j, struct session *s, const struct agg_row *r)
+{
+	const char *name = report__cache_name(s, r), **v;
+	size_t n = merged_names(s, name, &v);
+
+	json__str(j, "cache", name);
+	json__arr(j, "merged");
+	for (size_t i = 0; i < n; i++)
+		json__str(j, NULL, v[i]);
+	json__end(j);
+	free(v);
 }
 
 const char *report__zone_name(const struct session *s, int slot, char *buf, size_t len)

@@ -27,6 +27,13 @@ void report__events_json(struct json *j, const struct session_totals *t);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);
+/* A kmem_cache row's cache in text: " {name}", or with the caches merged into
+ * it (slab merging) " {name + N merged: a, b, ...}" in at most
+ * REPORT_CACHE_COLS columns; "" without a name. */
+#define REPORT_CACHE_COLS 64
+void report__cache_text(struct session *s, const struct agg_row *r, char *buf, size_t len);
+/* "cache": its name, "merged": [every cache merged into it, sorted]. */
+void report__cache_json(struct json *j, struct session *s, const struct agg_row *r);
 /* Name of zone slot i of a row: "Normal", "DMA32@1" (node 1), "other". */
 const char *report__zone_name(const struct session *s, int slot, char *buf, size_t len);
 

@@ -26,12 +26,14 @@
 #include "recfile.h"
 #include "rectap.h"
 #include "session.h"
+#include "slabalias.h"
 #include "stream.h"
 #include "util.h"
 #include "zoneinfo.h"
 
 #define POLL_MS 50
 #define SEED_CHUNK 65536	/* kpageflags words per pread */
+#define SLAB_SYSFS "/sys/kernel/slab"
 
 struct session {
 	struct session_opts o;
@@ -41,6 +43,7 @@ struct session {
 	struct agg *agg;
 	struct decoder *dec;
 	struct zoneinfo *zi;
+	struct slabalias *sa;		/* merged slab caches */
 	struct stream *st;		/* the records, in event order */
 	uint64_t start_ns, end_ns, window_end_ns;
 	struct kms_cgroup cg;
@@ -270,13 +273,14 @@ static int tap_error(struct session *s, int err)
 		       strerror(-err));
 }
 
-static int tap_open(struct session *s)
+static int tap_open(struct session *s, const char *slab_aliases, size_t slab_aliases_len)
 {
 	struct rectap_info in = {
 		.path = s->o.record, .force = s->o.force, .tracer = s->tracer, .ks = s->ks,
 		.stacks = s->o.tracer.stacks, .filter_tgid = s->o.tracer.filter_tgid,
 		.ring_bytes = s->o.tracer.ring_bytes, .command = s->o.command,
-		.interval = s->o.tick ? s->o.interval : 0,
+		.interval = s->o.tick ? s->o.interval : 0, .slab_aliases = slab_aliases,
+		.slab_aliases_len = slab_aliases_len,
 	};
 	int err = rectap__open(&s->tap, &in);
 
@@ -386,6 +390,8 @@ static int setup_replay(struct session *s)
 	if ((rc = make_models(s)))
 		return rc;
 	replay_zones(s);
+	t = recr__text(s->rr, REC_F_SLABALIAS, &n);	/* none: no cache is named merged */
+	s->sa = slabalias__parse(t ? t : "", t ? n : 0);
 	t = recr__meta(s->rr, "tick_interval");
 	s->rp_ticks = s->o.tick && s->o.interval > 0 && t &&
 		      fabs(strtod(t, NULL) - s->o.interval) < 1e-9;
@@ -490,9 +496,24 @@ static int replay(struct session *s)
 	return stop ? kms_err(KMS_EXIT_FAIL, "interrupted") : 0;
 }
 
+/* The merged slab caches of this machine; their text form (free() it), for -o. */
+static char *slab_aliases_live(struct session *s, size_t *len)
+{
+	char *text;
+	int err = slabalias__read_dir(SLAB_SYSFS, &text, len);
+
+	if (err)
+		kms_info("cannot read %s (%s): merged slab caches are not named", SLAB_SYSFS,
+			 strerror(-err));
+	s->sa = slabalias__parse(text ? text : "", text ? *len : 0);
+	return text;
+}
+
 static int setup(struct session *s)
 {
 	const char *missing;
+	char *aliases;
+	size_t len;
 	int rc;
 
 	if (s->o.replay)
@@ -515,7 +536,10 @@ static int setup(struct session *s)
 	rc = stream__open(&s->st, s->tracer, on_record, s);
 	if (rc)
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF rings: %s", strerror(-rc));
-	return s->o.record ? tap_open(s) : 0;
+	aliases = slab_aliases_live(s, &len);
+	rc = s->o.record ? tap_open(s, aliases, len) : 0;
+	free(aliases);
+	return rc;
 }
 
 int session__open(struct session **out, const struct session_opts *o)
@@ -763,6 +787,7 @@ void session__close(struct session *s)
 	callsite__free(s->cs);
 	zoneinfo__free(s->zi);
 	ksyms__free(s->ks);
+	slabalias__free(s->sa);
 	free(s);
 }
 
@@ -808,6 +833,7 @@ struct decoder *session__decoder(const struct session *s) { return s->dec; }
 const struct ksyms *session__ksyms(const struct session *s) { return s->ks; }
 const struct tracer *session__tracer(const struct session *s) { return s->tracer; }
 const struct zoneinfo *session__zones(const struct session *s) { return s->zi; }
+const struct slabalias *session__slab_aliases(const struct session *s) { return s->sa; }
 
 int session__totals(struct session *s, struct session_totals *t)
 {

@@ -53,6 +53,10 @@ struct decoder *session__decoder(const struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
 const struct tracer *session__tracer(const struct session *s);
 const struct zoneinfo *session__zones(const struct session *s);	/* may be NULL */
+/* The merged slab caches (/sys/kernel/slab live, the recording's in a replay);
+ * may be NULL. */
+struct slabalias;
+const struct slabalias *session__slab_aliases(const struct session *s);
 /* Recording and replay (docs/recording-format.md): what a command should
  * ask the session rather than the running kernel. */
 bool session__replaying(const struct session *s);

@@ -106,6 +106,47 @@ def top_attributes_pipes_to_alloc_pipe_info():
     assert all(r["orders"].get("0") == r["allocs"] for r in p), f"pipe pages not order 0: {p}"
 
 
+def slab_links():
+    """Every /sys/kernel/slab symlink: cache name -> its directory's name."""
+    d = "/sys/kernel/slab"
+    return {n: os.path.basename(os.readlink(os.path.join(d, n)))
+            for n in os.listdir(d) if os.path.islink(os.path.join(d, n))}
+
+
+def merged_with(links, name):
+    """The caches sharing `name`'s kmem_cache, itself left out, sorted."""
+    target = links.get(name, name)
+    names = {n for n, t in links.items() if t == target}
+    if target != name and not target.startswith(":"):
+        names.add(target)	# a link to a cache's own directory
+    return sorted(names - {name})
+
+
+@test
+def top_names_merged_slab_caches():
+    n = 300
+    links = slab_links()
+    assert links.get("UNIX-STREAM", "").startswith(":"), \
+        f"UNIX-STREAM is not merged here: {links.get('UNIX-STREAM')}"
+    doc = top_json("--", sys.executable, SOCKETS, str(n))
+    caches = rows(doc, "kmem_cache")
+    named = [r for r in caches if r["cache"]]
+    assert named, "no kmem_cache row names its cache"
+    for r in named:
+        assert r["merged"] == merged_with(links, r["cache"]), \
+            f"{r['function']} {{{r['cache']}}}: merged {r['merged']}, " \
+            f"/sys/kernel/slab {merged_with(links, r['cache'])}"
+    # each socketpair() is two AF_UNIX stream sockets from UNIX-STREAM, whose
+    # kmem_cache carries the name of the first cache of its set
+    mine = [r for r in named if "UNIX-STREAM" in r["merged"] + [r["cache"]]
+            and r["function"] == "sk_prot_alloc"]
+    allocs = sum(r["allocs"] for r in mine)
+    assert allocs >= 2 * n, f"UNIX-STREAM sockets at sk_prot_alloc: {allocs} < {2 * n}: {mine}"
+    rc, out, err = run("top", "-n", "100", "--", sys.executable, SOCKETS, str(n))
+    unix = [l for l in out.splitlines() if "sk_prot_alloc" in l and "UNIX-STREAM" in l]
+    assert rc == 0 and unix and " merged: " in unix[0], f"text rows: {unix} {err}"
+
+
 @test
 def page_callers_followed_agree_with_walks():
     # The caller cache (bpf/caller.bpf.h) follows learnt steps up the stack
