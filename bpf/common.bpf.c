@@ -10,6 +10,7 @@ const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 const volatile struct kms_pring_layout pring = {};
+const volatile struct kms_wrappers wrappers = {};
 
 /* Learnt by the loader after load, before the page hooks are attached. */
 volatile __u64 vmemmap_base = 0;

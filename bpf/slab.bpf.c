@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmalloc / kfree and kmem_cache_alloc / kmem_cache_free: the hottest hooks. */
 #include "kms.bpf.h"
+#include "wrapper.bpf.h"
 
 #define CACHE_SLOTS 256
 
@@ -98,15 +99,18 @@ static __always_inline int emit_slab_alloc(void *ctx, struct kms_counters *c, __
 					   __u64 req, __u64 alloc, __u64 gfp)
 {
 	struct kms_rec_slab_alloc *r;
+	__s32 delta;
 
 	if (cache)
 		note_cache(c, ev, cache);
+	call_site = kms_unwrap(ctx, c, call_site, &delta);	/* before the ring is held */
 	r = kms_record(c, ev, KMS_REC_SLAB_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;
 	r->pid = pid;
 	r->gfp = gfp;
 	r->call_site = call_site;
+	r->via_delta = delta;
 	r->ptr = ptr;
 	r->cache = cache;
 	r->bytes_req = req;

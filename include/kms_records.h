@@ -153,7 +153,9 @@ struct kms_rec_slab_alloc {
 	__u32 bytes_req;
 	__u32 bytes_alloc;
 	__s32 stack_id;
-	__u32 pad;
+	__s32 via_delta;	/* call_site is an allocator wrapper's caller: the
+				 * outermost wrapper's call site is call_site +
+				 * via_delta; 0: a direct call */
 };
 
 struct kms_rec_slab_free {
@@ -262,6 +264,24 @@ struct kms_rec_ksym {
 	__u32 flags;
 	char name[KMS_SYM_LEN];
 	char module[KMS_MODNAME_LEN];
+};
+
+/*
+ * Allocator wrappers (mempool_alloc, kvmalloc, vmemdup_user, krealloc, ...):
+ * a slab call site inside one names the wrapper, not its user. The loader
+ * fills this from kallsyms; a call site whose bit is set and that lies in a
+ * range is followed up the stack to the first frame outside every wrapper.
+ */
+#define KMS_WRAPPERS		24
+#define KMS_WRAP_BITS		16384	/* one bit per 32 bytes of text, hashed */
+#define KMS_WRAP_SHIFT		5
+#define KMS_WRAP_FRAMES		16	/* frames walked for a wrapper's caller */
+struct kms_wrappers {
+	__u64 lo[KMS_WRAPPERS];
+	__u32 len[KMS_WRAPPERS];
+	__u32 nr;
+	__u32 pad;
+	__u64 bits[KMS_WRAP_BITS / 64];
 };
 
 /* A record and its frame fit the spill past a per-CPU ring segment's end. */

@@ -22,6 +22,8 @@ struct kms_alloc {
 	uint32_t gfp, pid;
 	int32_t stack_id;
 	uint8_t via;		/* page family: enum kms_via, whose page it is */
+	uint64_t wrapper;	/* slab: the call site in the allocator wrapper (mempool_alloc,
+				 * kvmalloc, ...) whose caller `caller` is; 0: none */
 	const char *device;	/* dma */
 };
 
@@ -37,6 +39,7 @@ struct agg_row {
 	int32_t stack_id;		/* part of the key: -1 unless --stacks */
 	uint8_t via;			/* part of the key: enum kms_via */
 	uint64_t caller, cache;
+	uint64_t wrapper;		/* part of the key: kms_alloc.wrapper */
 	uint64_t allocs, frees;
 	uint64_t bytes_req, bytes_alloc;
 	uint64_t live, live_bytes;	/* still outstanding */

@@ -34,7 +34,9 @@ static const char *const alloc_prefixes[] = {
 	/* dma */
 	"dma_alloc", "dma_direct_alloc", "__dma_alloc", "__dma_direct_alloc", "dmam_alloc",
 	"iommu_dma_alloc", "dma_common_alloc", "dma_alloc_contiguous", "cma_alloc",
-	"swiotlb_alloc", "__dma_direct_alloc_pages",
+	"swiotlb_alloc", "__dma_direct_alloc_pages", "dma_pool_alloc", "pool_alloc_page",
+	/* wrappers: their caller is the user (pages; slab call sites: wrappers.c) */
+	"mempool_alloc", "mempool_kmalloc",
 };
 
 /* Frames that mean "the slab allocator is getting a new slab page". */

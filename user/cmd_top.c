@@ -71,7 +71,7 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 	struct caller_name cn;
 	char extra[256] = "", gfp[160];
 
-	report__caller(session__ksyms(s), r->caller, &cn);
+	report__row_caller(session__ksyms(s), r, &cn);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_text(s, r, extra, sizeof(extra));
 	else if (r->fam == KMS_FAM_PAGE) {
@@ -85,11 +85,12 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 	if (r->fam == KMS_FAM_PAGE)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " %s",
 			 gfp__format(&t->gfp, r->gfp_any, gfp, sizeof(gfp)));
-	printf("%-10s %9llu %9llu %9llu %12llu %12llu %5.1f%%  %s%s%s%s%s\n",
+	printf("%-10s %9llu %9llu %9llu %12llu %12llu %5.1f%%  %s%s%s%s%s%s\n",
 	       kms_family_name(r->fam), (unsigned long long)r->allocs,
 	       (unsigned long long)r->frees, (unsigned long long)r->live,
 	       (unsigned long long)r->bytes_req, (unsigned long long)r->bytes_alloc, waste(r),
-	       cn.caller, cn.module[0] ? " [" : "", cn.module, cn.module[0] ? "]" : "", extra);
+	       cn.caller, cn.module[0] ? " [" : "", cn.module, cn.module[0] ? "]" : "", cn.via,
+	       extra);
 }
 
 static size_t row_limit(const struct top *t, size_t nr)
@@ -154,6 +155,7 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 	json__str(j, "function", cn.function);
 	json__str(j, "caller", cn.caller);
 	json__str(j, "module", cn.module[0] ? cn.module : NULL);
+	report__via_json(j, session__ksyms(s), r);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_json(j, s, r);
 	if (r->fam == KMS_FAM_DMA)

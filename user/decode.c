@@ -97,6 +97,7 @@ static int on_slab_alloc(struct decoder *d, const struct kms_rec_slab_alloc *r)
 		.key = r->ptr, .caller = r->call_site, .cache = r->cache,
 		.bytes_req = r->bytes_req, .bytes_alloc = r->bytes_alloc,
 		.gfp = r->gfp, .pid = r->pid, .stack_id = r->stack_id,
+		.wrapper = r->via_delta ? r->call_site + (int64_t)r->via_delta : 0,
 	};
 
 	if (a.fam == KMS_FAM_KMALLOC)

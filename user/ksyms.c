@@ -280,6 +280,21 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 	       &ks->syms[lo] : NULL;
 }
 
+uint64_t ksyms__end(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks ? ks->nr : 0;
+
+	while (lo < hi) {	/* first symbol above addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (ks ? ks->nr : 0) ? ks->syms[lo].addr : 0;
+}
+
 uint64_t ksyms__addr(const struct ksyms *ks, const char *name)
 {
 	for (size_t i = 0; ks && i < ks->nr; i++)

@@ -35,6 +35,8 @@ size_t ksyms__count(const struct ksyms *ks);
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
 /* Address of a text symbol by exact name, 0 if absent. */
 uint64_t ksyms__addr(const struct ksyms *ks, const char *name);
+/* Where the function at addr ends: the next kallsyms symbol's address, 0 if none. */
+uint64_t ksyms__end(const struct ksyms *ks, uint64_t addr);
 /* "sym+0xoff [module]" or "0xaddr"; returns buf. */
 char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 

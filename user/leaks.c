@@ -220,6 +220,7 @@ static void row_json(struct json *j, struct session *s, const struct leak_row *l
 	json__str(j, "function", cn.function);
 	json__str(j, "caller", cn.caller);
 	json__str(j, "module", cn.module[0] ? cn.module : NULL);
+	report__via_json(j, session__ksyms(s), r);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_json(j, s, r);
 	json__u64(j, "count", lr->count);
@@ -247,14 +248,14 @@ static void row_text(struct session *s, const struct leak_row *lr)
 	char cache[REPORT_CACHE_COLS + 1] = "";
 	struct caller_name cn;
 
-	report__caller(session__ksyms(s), r->caller, &cn);
+	report__row_caller(session__ksyms(s), r, &cn);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_text(s, r, cache, sizeof(cache));
-	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s\n",
+	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s\n",
 	       leaks__class_name(lr->cls), kms_family_name(r->fam),
 	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
 	       lr->growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
-	       cn.module, cn.module[0] ? "]" : "", cache);
+	       cn.module, cn.module[0] ? "]" : "", cn.via, cache);
 }
 
 void leaks__print_text(struct session *s, const struct leak_report *r,

@@ -342,6 +342,8 @@ void rec__addrs(const void *rec, size_t size, void (*addr)(void *ctx, uint64_t a
 		const struct kms_rec_slab_alloc *r = rec;
 
 		addr(ctx, r->call_site);
+		if (r->via_delta)	/* the allocator wrapper it called through */
+			addr(ctx, r->call_site + (int64_t)r->via_delta);
 		stack(ctx, r->stack_id);
 	} else if (h->type == KMS_REC_PAGE_ALLOC && size >= sizeof(struct kms_rec_page_alloc)) {
 		const struct kms_rec_page_alloc *r = rec;

@@ -58,6 +58,42 @@ void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *o
 		snprintf(out->module, sizeof(out->module), "%s", s->module);
 }
 
+/* The wrapper's function name without the 6.10+ "_noprof" suffix, or NULL. */
+static const char *via_name(const struct ksyms *ks, const struct agg_row *r, char *buf,
+			    size_t len)
+{
+	const struct ksym *k = r->wrapper ? ksyms__find(ks, r->wrapper) : NULL;
+	size_t n;
+
+	if (!r->wrapper)
+		return NULL;
+	if (!k) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)r->wrapper);
+		return buf;
+	}
+	snprintf(buf, len, "%s", k->name);
+	n = strlen(buf);
+	if (n > 7 && !strcmp(buf + n - 7, "_noprof"))
+		buf[n - 7] = 0;
+	return buf;
+}
+
+void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out)
+{
+	char via[64];
+
+	report__caller(ks, r->caller, out);
+	if (via_name(ks, r, via, sizeof(via)))
+		snprintf(out->via, sizeof(out->via), " via %s", via);
+}
+
+void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r)
+{
+	char via[64];
+
+	json__str(j, "via", via_name(ks, r, via, sizeof(via)));
+}
+
 void report__events_json(struct json *j, const struct session_totals *t)
 {
 	json__obj(j, "events");

@@ -15,6 +15,7 @@ struct caller_name {
 	char function[128];	/* bare symbol, or 0x... */
 	char caller[192];	/* sym+0xoff */
 	char module[64];	/* "" for the core kernel */
+	char via[80];		/* " via mempool_alloc": the wrapper the caller went through */
 };
 
 enum report_sort { SORT_BYTES, SORT_ALLOCS, SORT_LIVE_BYTES };
@@ -22,6 +23,10 @@ enum report_sort { SORT_BYTES, SORT_ALLOCS, SORT_LIVE_BYTES };
 /* A sorted copy of the rows (free() it); *nr set. */
 struct agg_row *report__rows(const struct agg *a, enum report_sort by, size_t *nr);
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out);
+/* A row's caller, and the allocator wrapper it called through (via). */
+void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);
+/* "via": the wrapper's function (kallsyms name), or null. */
+void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
 /* "events": {"seen": ..., "lost": ...} and friends. */
 void report__events_json(struct json *j, const struct session_totals *t);
 /* One line on stderr when anything was lost; returns true if so. */

@@ -13,6 +13,7 @@
 #include "ksyms.h"
 #include "tracer.h"
 #include "util.h"
+#include "wrappers.h"
 
 #define MAX_ATTEMPTS	24
 #define MAX_LINKS	(2 * 32)
@@ -25,6 +26,7 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
 	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
+	struct kms_wrappers wrappers;	/* for bpf/wrapper.bpf.h */
 	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
 	struct bpf_link *mod_link;	/* module_load: symbols of modules loaded later */
 	char mod_why[96];		/* why it is not attached */
@@ -212,6 +214,7 @@ static void set_rodata(struct tracer *t)
 	ro->entry_text_len = t->entry_text[1];
 	ro->noinstr_text_lo = t->noinstr_text[0];
 	ro->noinstr_text_len = t->noinstr_text[1];
+	memcpy((void *)&ro->wrappers, &t->wrappers, sizeof(t->wrappers));
 }
 
 /*
@@ -580,6 +583,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct 
 		snprintf(t->mod_why, sizeof(t->mod_why),
 			 "no module/module_load tracepoint: a kernel without loadable modules");
 	find_entry_text(t, ks);
+	wrappers__fill(ks, &t->wrappers);
 	for (int i = 0; i < kms_nr_hooks; i++)
 		t->res[i].hook = &kms_hooks[i];
 	for (int n = 0; n < MAX_ATTEMPTS && err == -EAGAIN; n++) {

@@ -10,6 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
 PIPES = os.path.join(ROOT, "tests", "live", "workload_pipes.py")
 SOCKETS = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
+XATTR = os.path.join(ROOT, "tests", "live", "workload_xattr.py")
 FAMILIES = ("page", "kmalloc", "kmem_cache", "vmalloc", "dma")
 results = []
 
@@ -179,6 +180,20 @@ def slab_refill_callers_are_followed_not_walked():
     assert refills >= 50, f"sock_inode_cache refills: {refills}"
     assert cc["mismatches"] == 0, f"followed frames differ from walks: {cc}"
     assert cc["misses"] * 4 < refills, f"{refills} refills, caller cache {cc}"
+
+
+@test
+def wrapper_callers_are_named():
+    # setxattr copies each value with vmemdup_user(), whose kmalloc call site
+    # is inside the wrapper: the row must name the syscall path instead
+    n = 1000
+    doc = top_json("--", sys.executable, XATTR, str(n))
+    via = [r for r in rows(doc, "kmalloc") if r.get("via") == "vmemdup_user"]
+    got = {k: sum(r[k] for r in via) for k in ("allocs", "frees", "bytes_req")}
+    assert got == {"allocs": n, "frees": n, "bytes_req": 200 * n}, f"via vmemdup_user: {got}"
+    assert all(r["function"] != "vmemdup_user" for r in via), via
+    at = [r for r in rows(doc, "kmalloc", ("vmemdup_user",)) if r["allocs"] >= n]
+    assert not at, f"rows still at the wrapper: {at}"
 
 
 @test

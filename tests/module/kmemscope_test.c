@@ -325,6 +325,45 @@ KMST_FN int kmst_mempool(struct kmst_held *h, mempool_t *pool, unsigned long n)
 	return i == n + KMST_POOL_RESERVE ? 0 : -ENOMEM;
 }
 
+/*
+ * n x kvmalloc(s) and n x mempool_alloc() from a kmalloc-backed pool, each
+ * freed at once: allocator wrappers, whose slab call sites lie in mm/, not
+ * here. A tracer that follows wrappers charges both to this function.
+ */
+KMST_FN int kmst_wrapped(mempool_t *pool, unsigned long n, size_t s)
+{
+	unsigned long i;
+	void *p;
+
+	for (i = 0; i < n; i++) {
+		p = kvmalloc(s, KMST_GFP);
+		if (!p)
+			return -ENOMEM;
+		kvfree(p);
+		p = mempool_alloc(pool, KMST_GFP);
+		if (!p)
+			return -ENOMEM;
+		mempool_free(p, pool);
+	}
+	return 0;
+}
+
+/* "wrapped N S": the pool (its own allocations are mempool's) around the workload. */
+static int kmst_run_wrapped(unsigned long n, unsigned long s)
+{
+	mempool_t *pool;
+	int ret;
+
+	if (n < 1 || n > KMST_MAX_N || s < 1 || s > PAGE_SIZE)
+		return -EINVAL;	/* <= a page: kvmalloc stays on kmalloc */
+	pool = mempool_create_kmalloc_pool(1, s);
+	if (!pool)
+		return -ENOMEM;
+	ret = kmst_wrapped(pool, n, s);
+	mempool_destroy(pool);
+	return ret;
+}
+
 /* ---- releases: one noinline function per kind ---- */
 
 KMST_FN void kmst_release_kmalloc(struct kmst_held *h)
@@ -569,6 +608,11 @@ static int kmst_command(char *line)
 	if (argc == 1 && !strcmp(argv[0], "release")) {
 		kmst_release_all();
 		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[0], "wrapped")) {
+		if (kstrtoul(argv[1], 10, &c.a[0]) || kstrtoul(argv[2], 10, &c.a[1]))
+			return -EINVAL;
+		return kmst_run_wrapped(c.a[0], c.a[1]);
 	}
 	for (i = 0; i < ARRAY_SIZE(kmst_cmds); i++) {
 		if (strcmp(argv[0], kmst_cmds[i].name))

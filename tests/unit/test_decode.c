@@ -70,6 +70,12 @@ int main(void)
 	      r[0].bytes_alloc == 208, "6.1+ cache allocation sized from its cache");
 	CHECK(&c, decoder__cache(d, al.cache) && !strcmp(decoder__cache(d, al.cache)->name,
 							  "kmst_cache"), "cache name kept");
+	al.ptr += 256;
+	al.via_delta = -0x40;	/* the wrapper's call site lies below its caller's */
+	CHECK(&c, !decoder__record(d, &al, sizeof(al)), "allocation through a wrapper");
+	r = agg__rows(a, &nr);
+	CHECK(&c, nr == 2 && r[1].caller == 0x10 && r[1].wrapper == 0x10ull - 0x40 && !r[0].wrapper,
+	      "a row of its own, keyed by the wrapper's call site");
 	decoder__free(d);
 	callsite__free(cs);
 	agg__free(a);

@@ -250,6 +250,35 @@ def check_top(c, kind):
     c.ok(not bad, "tracer.top_%s" % kind, "; ".join(bad) + " (lost=%s)" % lost)
 
 
+# ---- allocator wrappers (issue 15) -------------------------------------------
+WRAPPED = (20, 300)                  # guest-test.sh WRAPPED: kmst_wrapped N S
+# via for each: kvmalloc passes its caller's address to kmalloc on some kernels
+# (6.12: no via needed), on others it is the call site (via kvmalloc...)
+WRAPPERS = {"kvmalloc": (None, "kvmalloc", "__kvmalloc"), "mempool": ("mempool_alloc",)}
+
+
+def check_wrapped(c):
+    """kvmalloc and mempool_alloc each charged to kmst_wrapped, via the wrapper,
+    with exact numbers; no row of 20 at a wrapper's own function."""
+    doc = tracer_json(c, "top_wrapped")
+    if doc is None:
+        return
+    n, size = WRAPPED
+    mine = [r for r in doc.get("callers", []) if r.get("function") == "kmst_wrapped"]
+    for name, prefixes in WRAPPERS.items():
+        rows = [r for r in mine if r.get("family") == "kmalloc" and
+                (r.get("via") in prefixes or (r.get("via") or "").startswith(prefixes[1:]))]
+        got = summed(rows, ("allocs", "frees", "bytes_req"))
+        want = dict(allocs=n, frees=n, bytes_req=n * size)
+        c.ok(rows and got == want and all(r.get("module") == "kmemscope_test" for r in rows),
+             "tracer.top_wrapped.%s" % name, "rows via %s: %s want %s; kmst_wrapped rows: %s"
+             % (name, got, want, [(r.get("caller"), r.get("via"), r.get("allocs")) for r in mine]))
+    odd = ["%s x%s" % (r.get("caller"), r.get("allocs")) for r in doc.get("callers", [])
+           if r.get("family") == "kmalloc" and r.get("allocs", 0) >= n and
+           (r.get("function") or "").startswith(("kvmalloc", "__kvmalloc", "mempool_"))]
+    c.ok(not odd, "tracer.top_wrapped.not_the_wrapper", "rows at a wrapper: " + ", ".join(odd))
+
+
 # ---- leaks and check (issue 4) -------------------------------------------
 # guest-test.sh LEAK_KEEP: one batch of each family, held. family ->
 # (function, count, bytes); bytes None is worked out per kernel (see below).
@@ -597,6 +626,8 @@ def main():
                 c.report("SKIP", "tracer.top_" + kind, "no module")
             else:
                 check_top(c, kind)
+        if not a.module_skip:
+            check_wrapped(c)
         if a.module_skip:
             c.report("SKIP", "tracer.leaks/check/frag/record/rss", "no module")
         else:

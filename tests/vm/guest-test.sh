@@ -116,7 +116,10 @@ tracer_tests() {
 		step "top_$name" "$KMS" top --json -- sh -c "echo '$cmd' > $CTL"
 		ctl release
 	done
+	# issue 15: kvmalloc and mempool_alloc, charged to their caller
+	step top_wrapped "$KMS" top --json -- sh -c "echo 'wrapped $WRAPPED' > $CTL"
 }
+WRAPPED='20 300'	# check_results.py WRAPPED
 
 # leaks and check (issue 4). One session holds a batch of every family; the
 # second one also releases it; check must fail a kept batch, pass a released one.
