@@ -532,6 +532,9 @@ def check_late(c, host_kms):
     doc = tracer_json(c, "late_top")
     if doc is not None:
         check_late_top(c, "tracer.late_top", doc)
+        cc = doc.get("events", {}).get("caller_cache", {})
+        c.ok(cc.get("mismatches") == 0, "tracer.late_top.caller_cache_verify",
+             "followed page callers differ from walks: %s" % cc)
     got = host_report(c, host_kms, "late_record")
     if got is not None:
         check_late_top(c, "tracer.late_record.host_report", got[1])

@@ -236,7 +236,7 @@ late_tests() {
 	grep -q '^kmemscope_test ' /proc/modules && return
 	step late_leaks "$KMS" leaks --json -- insmod "$KO" "run=\"$LATE_RUN\""
 	rmmod kmemscope_test
-	step late_top "$KMS" top --json -- sh -c \
+	step late_top "$KMS" top --json --caller-cache verify -- sh -c \
 		"insmod $KO 'run=\"$LATE_RUN\"' && rmmod kmemscope_test"
 	rm -f /tmp/late.kms
 	step late_record "$KMS" record --json -o /tmp/late.kms -- sh -c \
