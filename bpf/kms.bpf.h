@@ -194,23 +194,25 @@ static __always_inline void kms_pring_commit(void *r)
 	}
 }
 
-static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64 size)
+/* The shared ring alone: code with no BPF atomics, for kernels before 5.12. */
+static __always_inline void *kms_ring_reserve(struct kms_counters *c, __u32 ev, __u64 size)
 {
-	void *r;
+	void *r = bpf_ringbuf_reserve(&events, size, 0);
 
-	if (pring.seg_mask)
-		return kms_pring_reserve(c, ev, size);
-	r = bpf_ringbuf_reserve(&events, size, 0);
 	if (!r)
 		c->dropped[ev]++;
 	return r;
 }
 
-/* A record of `size` bytes with its header filled in, or NULL (counted). */
-static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 type, __u64 size)
+static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64 size)
 {
-	struct kms_rec_hdr *h = kms_reserve(c, ev, size);
+	if (pring.seg_mask)
+		return kms_pring_reserve(c, ev, size);
+	return kms_ring_reserve(c, ev, size);
+}
 
+static __always_inline void *kms_header(struct kms_rec_hdr *h, __u32 ev, __u32 type)
+{
 	if (h) {
 		h->type = type;
 		h->event = ev;
@@ -218,23 +220,40 @@ static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 
 	return h;
 }
 
+/* A record of `size` bytes with its header filled in, or NULL (counted). */
+static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 type, __u64 size)
+{
+	return kms_header(kms_reserve(c, ev, size), ev, type);
+}
+
+/* The same in the shared ring alone (see kms_ring_reserve()). */
+static __always_inline void *kms_ring_record(struct kms_counters *c, __u32 ev, __u32 type,
+					     __u64 size)
+{
+	return kms_header(kms_ring_reserve(c, ev, size), ev, type);
+}
+
 /* Asking the ring how much data waits is a helper call: once per this many records. */
 #define KMS_WAKEUP_CHECK_EVERY	32
 
 /* Publish a record from kms_record(). Wake the reader only when enough data
  * is waiting: it also polls on a timer. */
-static __always_inline void kms_commit(struct kms_counters *c, void *r)
+static __always_inline void kms_ring_commit(struct kms_counters *c, void *r)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (pring.seg_mask) {
-		kms_pring_commit(r);
-		return;
-	}
 	if (!(++c->submits % KMS_WAKEUP_CHECK_EVERY) &&
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(r, flags);
+}
+
+static __always_inline void kms_commit(struct kms_counters *c, void *r)
+{
+	if (pring.seg_mask)
+		kms_pring_commit(r);
+	else
+		kms_ring_commit(c, r);
 }
 
 /* Publish the record of event ev. */

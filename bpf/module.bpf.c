@@ -14,13 +14,16 @@
 /*
  * Entry i of a table of n: a record for a function, nothing for any other
  * symbol; past the last entry we read, a record saying the table was cut.
- * A global function: the verifier checks it once, not once per entry of the
- * loop (inlined, 4096 ring reservations exceed its budget), and the loop has
- * one branch per entry (the verifier keeps at most 8192 pending). Pointers
- * travel as plain numbers, the only arguments it may take. Returns 0 to stop:
- * the end of the table, or the ring is full (counted as dropped).
+ * Called from a global function: the verifier checks it once, not once per
+ * entry of the loop (inlined, 4096 ring reservations exceed its budget), and
+ * the loop has one branch per entry (the verifier keeps at most 8192
+ * pending). Pointers travel as plain numbers, the only arguments a global
+ * function may take. Returns 0 to stop: the end of the table, or the ring is
+ * full (counted as dropped). shared: the shared ring alone, so that no BPF
+ * atomic is in the code (kernels before 5.12 refuse their encoding).
  */
-__noinline int kms_module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n)
+static __always_inline int module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n,
+				      bool shared)
 {
 	struct kms_counters *c = kms_counters();
 	struct kms_rec_ksym *r;
@@ -32,7 +35,8 @@ __noinline int kms_module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32
 	    (bpf_probe_read_kernel(&sym, sizeof(sym), (void *)(tab + (__u64)i * sizeof(sym))) ||
 	     (sym.st_info & 0xf) != KMS_STT_FUNC || sym.st_shndx == KMS_SHN_UNDEF || !sym.st_value))
 		return 1;
-	r = kms_record(c, KMS_EV_MODULE_LOAD, KMS_REC_KSYM, sizeof(*r));
+	r = shared ? kms_ring_record(c, KMS_EV_MODULE_LOAD, KMS_REC_KSYM, sizeof(*r)) :
+		     kms_record(c, KMS_EV_MODULE_LOAD, KMS_REC_KSYM, sizeof(*r));
 	if (!r)
 		return 0;
 	r->name[0] = 0;
@@ -48,27 +52,51 @@ __noinline int kms_module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32
 			r->name[0] = 0;
 	}
 	BPF_CORE_READ_STR_INTO(&r->module, (struct module *)mod, name);
-	kms_commit(c, r);
+	if (shared)
+		kms_ring_commit(c, r);
+	else
+		kms_commit(c, r);
 	return i < KMS_MOD_SYMS_MAX;
+}
+
+__noinline int kms_module_sym(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n)
+{
+	return module_sym(mod, tab, strtab, i, n, false);
+}
+
+__noinline int kms_module_sym_shared(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n)
+{
+	return module_sym(mod, tab, strtab, i, n, true);
+}
+
+typedef int (*module_sym_fn)(__u64 mod, __u64 tab, __u64 strtab, __u32 i, __u32 n);
+
+/* Every function of the module's symbol table, one global call per entry. */
+static __always_inline int module_load(__u64 *ctx, module_sym_fn sym)
+{
+	const struct module *mod = (const void *)KMS_ARG(ctx, 0);
+	const struct mod_kallsyms *ka = BPF_CORE_READ(mod, kallsyms);
+	__u64 tab = (__u64)BPF_CORE_READ(ka, symtab);
+	__u64 strtab = (__u64)BPF_CORE_READ(ka, strtab);
+	__u32 n = BPF_CORE_READ(ka, num_symtab);
+
+	if (!kms_enter(KMS_EV_MODULE_LOAD))
+		return 0;
+	for (__u32 i = 0; i <= KMS_MOD_SYMS_MAX; i++)
+		if (!sym((__u64)mod, tab, strtab, i, n))
+			break;
+	return 0;
 }
 
 SEC("raw_tp/module_load")
 int raw_module_load(__u64 *ctx)
 {
-	const struct module *mod = (const void *)KMS_ARG(ctx, 0);
-	struct kms_counters *c = kms_enter(KMS_EV_MODULE_LOAD);
-	const struct mod_kallsyms *ka;
-	__u64 tab, strtab;
-	__u32 n;
+	return module_load(ctx, kms_module_sym);
+}
 
-	if (!c)
-		return 0;
-	ka = BPF_CORE_READ(mod, kallsyms);
-	tab = (__u64)BPF_CORE_READ(ka, symtab);
-	strtab = (__u64)BPF_CORE_READ(ka, strtab);
-	n = BPF_CORE_READ(ka, num_symtab);
-	for (__u32 i = 0; i <= KMS_MOD_SYMS_MAX; i++)
-		if (!kms_module_sym((__u64)mod, tab, strtab, i, n))
-			break;
-	return 0;
+/* Kernels before 5.12: the shared ring, no BPF atomics. */
+SEC("raw_tp/module_load")
+int raw_module_load_shared(__u64 *ctx)
+{
+	return module_load(ctx, kms_module_sym_shared);
 }

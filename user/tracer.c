@@ -293,6 +293,13 @@ static int strip_atomics(struct tracer *t)
 	return 0;
 }
 
+/* Kernels before 5.12 refuse BPF atomics: their program writes the shared ring alone. */
+static struct bpf_program *module_prog(const struct tracer *t)
+{
+	return t->feat.atomics ? t->skel->progs.raw_module_load :
+				 t->skel->progs.raw_module_load_shared;
+}
+
 static int configure(struct tracer *t)
 {
 	struct bpf_program *p;
@@ -318,7 +325,7 @@ static int configure(struct tracer *t)
 		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
 			bpf_program__set_attach_target(prog(t, c->prog), 0, r->target);
 	}
-	bpf_program__set_autoload(t->skel->progs.raw_module_load, !t->mod_why[0]);
+	bpf_program__set_autoload(module_prog(t), !t->mod_why[0]);
 	bpf_program__set_autoload(t->skel->progs.cal_page_raw, raw_pages(t));
 	bpf_program__set_autoload(t->skel->progs.cal_page_tp, raw_pages(t));
 	set_rodata(t);
@@ -488,7 +495,7 @@ static void attach_module_syms(struct tracer *t)
 {
 	if (t->mod_why[0])
 		return;
-	t->mod_link = bpf_program__attach(t->skel->progs.raw_module_load);
+	t->mod_link = bpf_program__attach(module_prog(t));
 	if (!t->mod_link)
 		snprintf(t->mod_why, sizeof(t->mod_why), "attach failed: %s", strerror(errno));
 }
@@ -512,7 +519,7 @@ static int attempt(struct tracer *t)
 		snprintf(why, sizeof(why), "load failed: %s", strerror(-err));
 		if (failed_prog[0] && blame(t, failed_prog, why))
 			return -EAGAIN;
-		if (!strcmp(failed_prog, "raw_module_load") && !t->mod_why[0]) {
+		if (!strcmp(failed_prog, bpf_program__name(module_prog(t))) && !t->mod_why[0]) {
 			snprintf(t->mod_why, sizeof(t->mod_why), "%s", why);
 			return -EAGAIN;
 		}
