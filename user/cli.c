@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "kms_records.h"
 #include "out.h"
@@ -76,7 +82,11 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 	case 'n':
 		return parse_u64(arg, 1, 1000000, &o->rows) ? bad(cmd, "row count", arg) : 0;
 	case 'p':
-		return parse_u64(arg, 1, 1u << 22, &o->pid) ? bad(cmd, "pid", arg) : 0;
+		if (parse_u64(arg, 1, 1u << 22, &o->pid))
+			return bad(cmd, "pid", arg);
+		if (kill(o->pid, 0) && errno == ESRCH)
+			return kms_err(KMS_EXIT_USAGE, "%s: no process with pid %s", cmd->name, arg);
+		return 0;
 	case OPT_RING:
 		if (parse_u64(arg, 1, 4096, &o->ring_mb) || (o->ring_mb & (o->ring_mb - 1)))
 			return bad(cmd, "ring size (a power of two, MiB)", arg);
@@ -128,6 +138,45 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 	}
 }
 
+/* Commands whose words after the options are a command to run (report's are views). */
+static bool runs_command(const struct cli_cmd *cmd)
+{
+	return strcmp(cmd->name, "report") != 0;
+}
+
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/* A command that cannot be run is a usage error before anything is traced,
+ * the way execvp() would look for it. */
+static int check_command(const struct cli_cmd *cmd, const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (!*name)
+		return kms_err(KMS_EXIT_USAGE, "%s: the command to run is empty", cmd->name);
+	if (strchr(name, '/'))
+		return executable(name) ? 0 : kms_err(KMS_EXIT_USAGE, "%s: cannot run '%s': %s",
+						      cmd->name, name, access(name, F_OK) ?
+						      "no such file" : "not an executable file");
+	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; ; p++) {
+		size_t n = strcspn(p, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)(n ? n : 1), n ? p : ".",
+			     name) < (int)sizeof(buf) && executable(buf))
+			return 0;
+		p += n;
+		if (!*p)
+			break;
+	}
+	return kms_err(KMS_EXIT_USAGE, "%s: cannot run '%s': not found in PATH", cmd->name, name);
+}
+
 int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts *o)
 {
 	struct option long_opts[ARRAY_SIZE(defs) + 1] = {};
@@ -155,6 +204,8 @@ int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts
 			return kms_err(KMS_EXIT_USAGE, "%s: unexpected argument '%s'", cmd->name,
 				       argv[optind]);
 		o->command = &argv[optind];
+		if (runs_command(cmd) && (rc = check_command(cmd, o->command[0])))
+			return rc;
 	}
 	if (o->interval > 0 && o->duration > 0 && o->interval > o->duration)
 		return kms_err(KMS_EXIT_USAGE, "%s: interval is longer than the duration", cmd->name);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope: who allocates kernel memory, who leaks it, who fragments it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cmds.h"
 #include "out.h"
@@ -44,6 +48,24 @@ static const struct cli_cmd *find(const char *name)
 	return hit == (const struct cli_cmd *)-1 ? NULL : hit;
 }
 
+/* A report that could not be written (a full disk, a closed pipe) is a
+ * failure, not a success with nothing printed. */
+static int finish_output(int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	out__set_json(false);	/* stdout is what failed: the error goes to stderr alone */
+	kms_err(KMS_EXIT_FAIL, "cannot write the output: %s", strerror(errno ? errno : EIO));
+	return rc ? rc : KMS_EXIT_FAIL;
+}
+
+/* A closed stdout would be taken by the next file kmemscope opens (a
+ * recording, /proc files) and the report written there. */
+static bool stdout_open(void)
+{
+	return fcntl(STDOUT_FILENO, F_GETFD) >= 0 || errno != EBADF;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd = &cmd_summary;
@@ -58,15 +80,17 @@ int main(int argc, char **argv)
 	 * and given back when freed.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	if (!stdout_open())
+		return kms_err(KMS_EXIT_FAIL, "standard output is closed");
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 			 !strcmp(argv[1], "help"))) {
 		usage(stdout);
-		return KMS_EXIT_OK;
+		return finish_output(KMS_EXIT_OK);
 	}
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		printf("kmemscope %s\n", KMS_VERSION);
-		return KMS_EXIT_OK;
+		return finish_output(KMS_EXIT_OK);
 	}
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = find(argv[1]);
@@ -80,7 +104,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.help) {
 		fputs(cmd->usage, stdout);
-		return KMS_EXIT_OK;
+		return finish_output(KMS_EXIT_OK);
 	}
-	return cmd->run(&o);
+	return finish_output(cmd->run(&o));
 }

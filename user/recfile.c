@@ -737,7 +737,9 @@ int recr__open_mem(struct recr **out, const void *buf, size_t len, char *err, si
 
 int recr__open(struct recr **out, const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	/* O_NONBLOCK: a FIFO with no writer must not block the open; it is
+	 * refused below as not a regular file */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e;
 	struct stat st;
 	void *map = NULL;
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Faults as users meet them (issue: faults, signals and bad files): commands
+that cannot run, processes that do not exist, outputs that cannot be written,
+special files given as recordings. Each test asserts the exit code and the
+one-line error. Prints one line per test and 'N passed, N failed'."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
+results = []
+
+
+def test(fn):
+    try:
+        fn()
+        results.append((fn.__name__, None))
+        print(f"ok   {fn.__name__}")
+    except AssertionError as e:
+        results.append((fn.__name__, str(e)))
+        print(f"FAIL {fn.__name__}: {e}")
+    except Exception as e:  # a crash of the harness is a failure too
+        results.append((fn.__name__, repr(e)))
+        print(f"FAIL {fn.__name__}: {e!r}")
+    return fn
+
+
+def run(*args, timeout=30, **kw):
+    p = subprocess.run([KMS, *args], capture_output=True, text=True, timeout=timeout, **kw)
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_to(f, *args):
+    p = subprocess.run([KMS, *args], stdout=f, stderr=subprocess.PIPE, text=True, timeout=60)
+    return p.returncode, "", p.stderr
+
+
+def one_error(err, *words):
+    lines = [l for l in err.splitlines() if l.startswith("kmemscope: error:")]
+    assert len(lines) == 1, f"want one error line, got {err!r}"
+    for w in words:
+        assert w in lines[0], f"{w!r} not in {lines[0]!r}"
+
+
+def cgroups_of_kmemscope():
+    try:
+        return {d for d in os.listdir("/sys/fs/cgroup") if d.startswith("kmemscope.")}
+    except OSError:
+        return set()
+
+
+@test
+def a_command_that_cannot_run_is_a_usage_error_before_tracing():
+    before = cgroups_of_kmemscope()
+    for cmd, words in ((["leaks", "--", ""], ("empty",)),
+                       (["leaks", "--", "/etc"], ("/etc", "not an executable")),
+                       (["check", "--", "no-such-command-kms"], ("not found",)),
+                       (["top", "--", "./no/such/file"], ("no such file",))):
+        t0 = time.monotonic()
+        rc, out, err = run(*cmd)
+        assert rc == 2, f"{cmd}: exit {rc}, want 2: {err!r}"
+        one_error(err, *words)
+        assert "tracing" not in err, f"{cmd} traced before failing: {err!r}"
+        assert time.monotonic() - t0 < 5, f"{cmd} took {time.monotonic() - t0:.1f}s"
+    assert cgroups_of_kmemscope() == before, "a cgroup was left behind"
+
+
+@test
+def a_pid_that_does_not_exist_is_an_error():
+    rc, _, err = run("top", "-p", "3999999", "-d", "1")
+    assert rc == 2, f"exit {rc}: {err!r}"
+    one_error(err, "no process with pid 3999999")
+
+
+@test
+def a_full_stdout_is_a_failure():
+    with open("/dev/full", "w") as full:
+        for args in (["probes"], ["probes", "--json"], ["--help"], ["top", "--help"]):
+            rc, _, err = run_to(full, *args)
+            assert rc == 1, f"{args} > /dev/full: exit {rc}: {err!r}"
+            one_error(err, "cannot write the output")
+
+
+@test
+def a_closed_stdout_is_a_failure():
+    p = subprocess.run(f"exec >&-; exec '{KMS}' probes", shell=True, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    assert p.returncode == 1, f"exit {p.returncode}: {p.stderr!r}"
+    one_error(p.stderr, "standard output is closed")
+
+
+@test
+def a_fifo_is_refused_without_blocking():
+    with tempfile.TemporaryDirectory() as d:
+        fifo = os.path.join(d, "rec.kms")
+        os.mkfifo(fifo)
+        t0 = time.monotonic()
+        rc, _, err = run("report", fifo, timeout=10)
+        assert rc not in (0, None), f"exit {rc}"
+        one_error(err, "not a regular file")
+        assert time.monotonic() - t0 < 5, "report blocked on the FIFO"
+
+
+if __name__ == "__main__":
+    failed = [n for n, e in results if e]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
