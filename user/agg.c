@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
+#include "util.h"
 
 /* A live allocation in 24 bytes. key 0 = empty slot, TOMB = deleted. */
 struct live {
@@ -33,15 +34,6 @@ struct agg {
 	uint64_t now;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
 struct agg *agg__new(void)
 {
 	struct agg *a = calloc(1, sizeof(*a));
@@ -71,9 +63,9 @@ void agg__free(struct agg *a)
 
 static size_t row_hash(const struct agg_row *r, size_t cap)
 {
-	return mix(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56) ^
-		   ((uint64_t)(uint32_t)r->stack_id << 20) ^ ((uint64_t)r->via << 53) ^
-		   (r->wrapper * 7)) &
+	return hash64(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56) ^
+		      ((uint64_t)(uint32_t)r->stack_id << 20) ^ ((uint64_t)r->via << 53) ^
+		      (r->wrapper * 7)) &
 	       (cap - 1);
 }
 
@@ -138,7 +130,7 @@ static long row_get(struct agg *a, const struct kms_alloc *al)
 
 static size_t live_hash(uint64_t key, unsigned int fam, size_t cap)
 {
-	return mix(key ^ ((uint64_t)fam << 59)) & (cap - 1);
+	return hash64(key ^ ((uint64_t)fam << 59)) & (cap - 1);
 }
 
 static struct live *live_find(const struct agg *a, uint64_t key, unsigned int fam)

@@ -55,14 +55,6 @@ struct frag {
 	void *clock_ctx;
 };
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
 /* ---- owner map ---- */
 
 uint32_t frag__owner(const struct frag *f, uint64_t pfn)

@@ -42,13 +42,6 @@ struct rectap {
 	int err;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 29);
-}
-
 /* 1: added, 0: already there, -ENOMEM. */
 static int set_add(struct set *s, uint64_t v)
 {
@@ -66,7 +59,7 @@ static int set_add(struct set *s, uint64_t v)
 		free(s->v);
 		*s = n;
 	}
-	for (i = mix(v) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+	for (i = hash64(v) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
 		if (s->v[i] == v)
 			return 0;
 	s->v[i] = v;

@@ -96,3 +96,13 @@ size_t line_tail(const char *s, size_t len, size_t keep)
 	nl = memchr(s + len - keep - 1, '\n', keep);
 	return nl ? (size_t)(nl + 1 - s) : len - keep;
 }
+
+/* MurmurHash3's 64-bit finalizer: every input bit moves every output bit. */
+uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}

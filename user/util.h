@@ -24,5 +24,6 @@ bool str_starts(const char *s, const char *prefix);
 size_t line_tail(const char *s, size_t len, size_t keep);	/* offset of the last lines */
 int read_file(const char *path, char *buf, size_t len);	/* NUL-terminated, -errno */
 const char *kernel_release(void);
+uint64_t hash64(uint64_t x);		/* a well-mixed hash of a word, for hash tables */
 
 #endif
