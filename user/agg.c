@@ -200,6 +200,7 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 	long row;
 
 	if (old) {		/* a free we never saw: the old one is gone */
+		a->rows[META_ROW(old->meta)].missed_frees++;
 		release_entry(a, old);
 		a->st.missed_frees++;
 	}
@@ -250,7 +251,7 @@ static void release_part(struct agg *a, struct live *e, uint32_t order)
 	r->partial_frees++;
 }
 
-void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
+bool agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
 {
 	struct live *e = live_find(a, key, fam);
 
@@ -258,14 +259,15 @@ void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t ord
 		e = e ? e : page_block_of(a, key);
 		if (e) {
 			release_part(a, e, order);
-			return;
+			return true;
 		}
 	}
 	if (!e) {
 		a->st.unmatched_frees++;
-		return;
+		return false;
 	}
 	release_entry(a, e);
+	return true;
 }
 
 void agg__set_limit(struct agg *a, uint64_t max_live)

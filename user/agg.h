@@ -41,6 +41,7 @@ struct agg_row {
 	uint64_t caller, cache;
 	uint64_t wrapper;		/* part of the key: kms_alloc.wrapper */
 	uint64_t allocs, frees;
+	uint64_t missed_frees;		/* allocated again while live: their free went unseen */
 	uint64_t bytes_req, bytes_alloc;
 	uint64_t live, live_bytes;	/* still outstanding */
 	uint64_t partial_frees;		/* pages freed out of a larger block */
@@ -67,8 +68,9 @@ void agg__free(struct agg *a);
 void agg__set_limit(struct agg *a, uint64_t max_live);
 int agg__alloc(struct agg *a, const struct kms_alloc *al);
 /* A free of `key` in family fam. Pages: a free of part of a larger live
- * block (split_page, alloc_pages_exact) is charged to that block. */
-void agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
+ * block (split_page, alloc_pages_exact) is charged to that block. False when
+ * nothing live matched it (counted in unmatched_frees). */
+bool agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
 /* Rows, in no particular order; valid until the next agg__alloc. */
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr);
 const struct agg_stats *agg__stats(const struct agg *a);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope check -- COMMAND: a CI gate on the kernel memory COMMAND leaves behind. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cmds.h"
@@ -8,6 +9,7 @@
 #include "out.h"
 #include "report.h"
 #include "session.h"
+#include "trust.h"
 #include "util.h"
 
 #define DEFAULT_SETTLE 3.0
@@ -71,10 +73,14 @@ static int write_junit(const char *path, struct session *s, const struct cli_opt
 	return fclose(f) ? kms_err(KMS_EXIT_FAIL, "cannot write %s: %m", path) : 0;
 }
 
-static void print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
-		       const struct leak_trust *t, const struct verdict *v)
+static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
+		      const struct leak_trust *t, const struct verdict *v)
 {
 	struct json *j = json__new(stdout, o->pretty);
+	int err;
+
+	if (!j)
+		return -ENOMEM;
 
 	json__obj(j, NULL);
 	json__str(j, "kernel", session__kernel_release(s));
@@ -99,8 +105,11 @@ static void print_json(struct session *s, const struct cli_opts *o, const struct
 	json__u64(j, "bytes", r->bytes[LEAK_RECLAIMABLE]);
 	json__end(j);
 	leaks__trust_json(j, t);
-	leaks__rows_json(j, s, r, 0);
+	err = trust__json(j, s);
+	if (!err)
+		leaks__rows_json(j, s, r, 0);
 	json__free(j);
+	return err;
 }
 
 static void print_verdict(struct session *s, const struct cli_opts *o,
@@ -131,14 +140,15 @@ static int judge(struct session *s, const struct cli_opts *o)
 	v.cmd_failed = v.status != 0;
 	v.leaked = r.count[LEAK_LEAK] > o->max_leaks || r.bytes[LEAK_LEAK] > o->max_leak_bytes;
 	if (o->json) {
-		print_json(s, o, &r, &t, &v);
+		rc = print_json(s, o, &r, &t, &v) ? kms_err(KMS_EXIT_FAIL, "out of memory") : 0;
 	} else {
 		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
 		print_verdict(s, o, &r, &v);
+		rc = trust__print_verbose(s);
 	}
 	if (t.lost)
 		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
-	if (o->junit)
+	if (o->junit && !rc)
 		rc = write_junit(o->junit, s, o, &r, &v);
 	leaks__free(&r);
 	if (rc)

@@ -7,6 +7,7 @@
 #include "leaks.h"
 #include "out.h"
 #include "session.h"
+#include "trust.h"
 #include "util.h"
 
 #define DEFAULT_SETTLE 2.0
@@ -37,6 +38,10 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	leaks__trust_json(j, t);
+	if (trust__json(j, s)) {
+		json__free(j);
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
 	json__obj(j, "totals");
 	for (int c = 0; c < LEAK_NR; c++) {
 		json__obj(j, leaks__class_name(c));
@@ -61,7 +66,7 @@ static int report(struct session *s, const struct cli_opts *o)
 	if (o->json)
 		rc = print_json(s, o, &r, &t);
 	else
-		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25), rc = 0;
+		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25), rc = trust__print_verbose(s);
 	if (t.lost)
 		kms_warn("%llu events lost: outstanding counts may include freed memory",
 			 (unsigned long long)t.lost);
@@ -132,8 +137,10 @@ const struct cli_cmd cmd_leaks = {
 	"  -o FILE [--force]   also record the trace ('kmemscope report FILE leaks')\n"
 	"\n"
 	"The trust block says how far to believe the numbers: lost records, frees of\n"
-	"memory allocated before tracing (unmatched_frees), runs the kernel skipped\n"
-	"(recursion_misses), stack-map errors and table-full drops.\n"
+	"memory allocated before tracing (unmatched_frees), frees never seen\n"
+	"(missed_frees: the address was allocated again), runs the kernel skipped\n"
+	"(recursion_misses), stack-map errors and table-full drops. trust_detail breaks\n"
+	"missed and unmatched frees down per cache and call site (-v: the largest).\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope leaks -d 60 -i 5              # a minute, growth every 5 s\n"

@@ -14,6 +14,7 @@
 #include "out.h"
 #include "report.h"
 #include "session.h"
+#include "trust.h"
 #include "util.h"
 
 struct top {
@@ -189,6 +190,7 @@ static int print_json(struct session *s, struct top *t)
 	struct agg_row *rows;
 	struct json *j;
 	size_t nr;
+	int err;
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
@@ -205,13 +207,15 @@ static int print_json(struct session *s, struct top *t)
 		json__i64(j, "command_status", session__command_status(s));
 	report__events_json(j, &tot);
 	json__u64(j, "unmatched_frees", agg__stats(session__agg(s))->unmatched_frees);
+	json__u64(j, "missed_frees", agg__stats(session__agg(s))->missed_frees);
+	err = trust__json(j, s);
 	json__arr(j, "callers");
-	for (size_t i = 0; i < row_limit(t, nr); i++)
+	for (size_t i = 0; !err && i < row_limit(t, nr); i++)
 		row_json(j, s, &rows[i]);
 	json__free(j);
 	free(rows);
 	report__warn_losses(&tot);
-	return 0;
+	return err ? kms_err(KMS_EXIT_FAIL, "out of memory") : 0;
 }
 
 /* Flame graph input: one line per row, weighted by bytes allocated. */
@@ -267,6 +271,7 @@ static int run(struct cli_opts *o)
 
 		if (!session__totals(s, &tot))
 			report__warn_losses(&tot);
+		rc = trust__print_verbose(s);
 	}
 	session__close(s);
 	return rc;

@@ -5,6 +5,7 @@
 #include "agg.h"
 #include "callsite.h"
 #include "decode.h"
+#include "trust.h"
 #include "zoneinfo.h"
 
 #define CACHE_TAB 4096	/* kmem_caches: a few hundred on a busy kernel */
@@ -17,12 +18,17 @@ struct decoder {
 	struct cache_info caches[CACHE_TAB];
 	size_t nr_caches;
 	struct decode_stats st;
+	struct trust_tally *unmatched;
 };
 
 struct decoder *decoder__new(struct agg *agg, struct callsite *cs)
 {
 	struct decoder *d = calloc(1, sizeof(*d));
 
+	if (d && !(d->unmatched = trust_tally__new())) {
+		free(d);
+		return NULL;
+	}
 	if (d) {
 		d->agg = agg;
 		d->cs = cs;
@@ -32,6 +38,8 @@ struct decoder *decoder__new(struct agg *agg, struct callsite *cs)
 
 void decoder__free(struct decoder *d)
 {
+	if (d)
+		trust_tally__free(d->unmatched);
 	free(d);
 }
 
@@ -68,6 +76,23 @@ void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi)
 void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink)
 {
 	d->sink = sink;
+}
+
+const struct trust_tally *decoder__unmatched(const struct decoder *d)
+{
+	return d->unmatched;
+}
+
+/* Every free goes to the aggregator through here: one that matched nothing is
+ * counted by its source. */
+static int release(struct decoder *d, enum kms_family fam, uint64_t key, uint32_t order,
+		   uint32_t event, uint64_t cache)
+{
+	struct trust_src src = { .fam = fam, .event = event, .cache = cache };
+
+	if (agg__release(d->agg, fam, key, order))
+		return 0;
+	return trust_tally__add(d->unmatched, &src, 1);
 }
 
 static void on_cache_name(struct decoder *d, const struct kms_rec_cache_name *r)
@@ -215,18 +240,17 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
 		const struct kms_rec_slab_free *r = (const void *)h;
 		enum kms_family f = h->event == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE;
 
-		agg__release(d->agg, f, r->ptr, 0);
-		return 0;
+		return release(d, f, r->ptr, 0, h->event, 0);
 	}
 	case KMS_REC_PAGE_ALLOC:
 		return on_page_alloc(d, (const void *)h);
 	case KMS_REC_PAGE_FREE: {
 		const struct kms_rec_page_free *r = (const void *)h;
+		int err = release(d, KMS_FAM_PAGE, r->pfn, r->order, h->event, 0);
 
-		agg__release(d->agg, KMS_FAM_PAGE, r->pfn, r->order);
 		if (d->sink && d->sink->free)
 			d->sink->free(d->sink->ctx, r->pfn, r->order, h->event);
-		return 0;
+		return err;
 	}
 	case KMS_REC_PAGE_BUDDY:
 		if (d->sink && d->sink->buddy)
@@ -239,13 +263,13 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
 	case KMS_REC_VMALLOC:
 		return on_vmalloc(d, (const void *)h);
 	case KMS_REC_VFREE:
-		agg__release(d->agg, KMS_FAM_VMALLOC, ((const struct kms_rec_vfree *)h)->addr, 0);
-		return 0;
+		return release(d, KMS_FAM_VMALLOC, ((const struct kms_rec_vfree *)h)->addr, 0,
+			       h->event, 0);
 	case KMS_REC_DMA_ALLOC:
 		return on_dma_alloc(d, (const void *)h);
 	case KMS_REC_DMA_FREE:
-		agg__release(d->agg, KMS_FAM_DMA, ((const struct kms_rec_dma_free *)h)->virt, 0);
-		return 0;
+		return release(d, KMS_FAM_DMA, ((const struct kms_rec_dma_free *)h)->virt, 0,
+			       h->event, 0);
 	case KMS_REC_CACHE_NAME:
 		on_cache_name(d, (const void *)h);
 		return 0;

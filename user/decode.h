@@ -13,6 +13,7 @@
 struct agg;
 struct zoneinfo;
 struct callsite;
+struct trust_tally;
 
 struct cache_info {
 	uint64_t cache;
@@ -50,5 +51,7 @@ const struct decode_stats *decoder__stats(const struct decoder *d);
 /* Zone layout for the page rows' zone mix (optional, not owned). */
 void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi);
 void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink);
+/* Frees that matched nothing, per family, cache and free event (trust.h). */
+const struct trust_tally *decoder__unmatched(const struct decoder *d);
 
 #endif

@@ -266,10 +266,11 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 	for (int c = 0; c < LEAK_NR; c++)
 		printf("  %-11s %8llu allocations %12llu bytes\n", leaks__class_name(c),
 		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);
-	printf("  trust: lost %llu, unmatched frees %llu, recursion misses %llu, stack errors "
-	       "%llu, table full %llu\n", (unsigned long long)t->lost,
-	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->recursion_misses,
-	       (unsigned long long)t->stack_errors, (unsigned long long)t->table_full);
+	printf("  trust: lost %llu, unmatched frees %llu, missed frees %llu, recursion misses "
+	       "%llu, stack errors %llu, table full %llu\n", (unsigned long long)t->lost,
+	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->missed_frees,
+	       (unsigned long long)t->recursion_misses, (unsigned long long)t->stack_errors,
+	       (unsigned long long)t->table_full);
 	printf("%-11s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
 	       "OLDEST", "GROWTH B/s", "CALLER");
 	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)

@@ -375,6 +375,44 @@ def leaks_and_check_bad_input():
         assert rc == 2 and err.startswith("kmemscope: error:"), f"{args}: {rc} {err!r}"
 
 
+def trust_parts_add_up(doc, missed, unmatched):
+    """trust_detail: by_source and not_listed add up to each counter exactly."""
+    for name, want in (("missed_frees", missed), ("unmatched_frees", unmatched)):
+        d = doc["trust_detail"][name]
+        src = d["by_source"]
+        assert d["total"] == want, f"{name}: total {d['total']}, counter {want}"
+        assert len(src) <= 20 and all(x["count"] > 0 for x in src), f"{name}: {src[:3]}"
+        assert [x["count"] for x in src] == sorted((x["count"] for x in src), reverse=True), src
+        parts = sum(x["count"] for x in src) + d["not_listed"]["count"]
+        assert parts == want, f"{name}: sources add up to {parts}, counter {want}"
+        assert (d["not_listed"]["sources"] == 0) == (d["not_listed"]["count"] == 0), d
+        assert all(x["family"] in FAMILIES for x in src), src
+        if name == "missed_frees":	# the stale allocation is known: its call site
+            assert all(x["caller"] and x["event"] is None for x in src), src[:3]
+        else:				# a free of nothing seen: its event
+            assert all(x["event"] and x["caller"] is None for x in src), src[:3]
+
+
+@test
+def trust_counters_broken_down_per_source():
+    # system-wide, with mmap churn (maple nodes) and pipes under way
+    load = subprocess.Popen([sys.executable, PIPES, "3000"], stdout=subprocess.DEVNULL)
+    try:
+        doc = leaks_json("-d", "2", "--settle", "0.5")
+    finally:
+        load.wait()
+    t = doc["trust"]
+    trust_parts_add_up(doc, t["missed_frees"], t["unmatched_frees"])
+    assert t["unmatched_frees"] > 0, "no free of memory allocated before tracing in 2 s?"
+    doc = top_json("-d", "1")
+    trust_parts_add_up(doc, doc["missed_frees"], doc["unmatched_frees"])
+    rc, out, err = run("leaks", "-d", "1", "--settle", "0.2", "-v")
+    assert rc == 0, f"leaks -v exit {rc}: {err.strip()[-300:]}"
+    head = [i for i, x in enumerate(out.splitlines()) if x.startswith(("missed frees (",
+                                                                      "unmatched frees ("))]
+    assert len(head) == 2 and head[1] - head[0] <= 6, out[-800:]
+
+
 # ---- record / report (issue 6): recordings replay exactly as live ----
 RECDIR = "/tmp/kmemscope-rec-tests"
 
