@@ -128,9 +128,20 @@ static long row_get(struct agg *a, const struct kms_alloc *al)
 	return row_new(a, &key, h);
 }
 
+/*
+ * The key space a family's keys live in. kmalloc and kmem_cache objects share
+ * one: an address is one slab object at a time, and kfree() frees objects of
+ * any cache (6.18's maple tree kfree()s its maple_node objects: matched per
+ * family, each was an unmatched free and later a missed one).
+ */
+static unsigned int key_space(unsigned int fam)
+{
+	return fam == KMS_FAM_CACHE ? KMS_FAM_KMALLOC : fam;
+}
+
 static size_t live_hash(uint64_t key, unsigned int fam, size_t cap)
 {
-	return hash64(key ^ ((uint64_t)fam << 59)) & (cap - 1);
+	return hash64(key ^ ((uint64_t)key_space(fam) << 59)) & (cap - 1);
 }
 
 static struct live *live_find(const struct agg *a, uint64_t key, unsigned int fam)
@@ -138,7 +149,7 @@ static struct live *live_find(const struct agg *a, uint64_t key, unsigned int fa
 	size_t h = live_hash(key, fam, a->live_cap);
 
 	for (; a->live[h].key; h = (h + 1) & (a->live_cap - 1))
-		if (a->live[h].key == key && META_FAM(a->live[h].meta) == fam)
+		if (a->live[h].key == key && key_space(META_FAM(a->live[h].meta)) == key_space(fam))
 			return &a->live[h];
 	return NULL;
 }
