@@ -91,6 +91,18 @@ const char *kms_mech_name(enum kms_mech m)
 	return m <= KMS_MECH_KPROBE ? names[m] : "?";
 }
 
+bool kms_event_allocates(enum kms_event ev)
+{
+	switch (ev) {
+	case KMS_EV_PAGE_ALLOC: case KMS_EV_KMALLOC: case KMS_EV_KMALLOC_NODE:
+	case KMS_EV_CACHE_ALLOC: case KMS_EV_CACHE_ALLOC_NODE: case KMS_EV_VMALLOC:
+	case KMS_EV_DMA_ALLOC: case KMS_EV_DMA_ALLOC_PAGES:
+		return true;
+	default:
+		return false;
+	}
+}
+
 const char *kms_event_name(enum kms_event ev)
 {
 	static const char *const names[KMS_EV_NR] = {

@@ -41,5 +41,7 @@ extern const int kms_nr_hooks;
 const char *kms_family_name(enum kms_family f);
 const char *kms_mech_name(enum kms_mech m);
 const char *kms_event_name(enum kms_event ev);
+/* Does the event hand out memory (an allocation, not a free or buddy move)? */
+bool kms_event_allocates(enum kms_event ev);
 
 #endif

@@ -381,15 +381,22 @@ static void detach_all(struct tracer *t)
 		bpf_link__destroy(t->links[--t->nr_links]);
 }
 
-/* Attach every chosen program; on failure blame it and return -EAGAIN. */
+/*
+ * Attach every chosen program; on failure blame it and return -EAGAIN. Frees
+ * first, allocations last (and so detached first): an allocation seen while
+ * its free was not yet hooked stayed outstanding, then came back as a missed
+ * free; 515 of 538 missed frees outside 6.18's RCU sheaves in a 10 s run here.
+ * A free seen before its allocation's hook is one unmatched free, as for any
+ * memory allocated before tracing.
+ */
 static int attach_all(struct tracer *t)
 {
-	for (int i = 0; i < kms_nr_hooks; i++) {
-		struct hook_result *r = &t->res[i];
+	for (int i = 0; i < 2 * kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i % kms_nr_hooks];
 		const struct kms_cand *c;
 		const char *names[2];
 
-		if (r->chosen < 0)
+		if (r->chosen < 0 || kms_event_allocates(r->hook->ev) != (i >= kms_nr_hooks))
 			continue;
 		c = &r->hook->cands[r->chosen];
 		/* A kretprobe first: kprobes on one address run newest first, so the
