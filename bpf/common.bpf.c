@@ -8,6 +8,7 @@ const volatile bool want_stacks = false;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 cache_alloc_layout = KMS_LAYOUT_UNKNOWN;
+const volatile __u32 cache_free_layout = KMS_LAYOUT_UNKNOWN;
 const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 const volatile struct kms_pring_layout pring = {};
 const volatile struct kms_wrappers wrappers = {};

@@ -16,6 +16,7 @@ extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
 extern const volatile __u32 cache_alloc_layout;
+extern const volatile __u32 cache_free_layout;
 extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
 extern const volatile struct kms_pring_layout pring;	/* seg_mask 0: the shared ring */
 

@@ -156,10 +156,11 @@ static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 	return emit_slab_alloc(ctx, c, ev, pid, ctx[0], ptr, kms_scalar(c, s), req, alloc, gfp);
 }
 
-static __always_inline int slab_free(__u32 ev, __u64 ptr)
+/* A slab free; with its cache when `named` (a kmem_cache_free that names it). */
+static __always_inline int slab_free(__u32 ev, __u64 ptr, bool named, __u64 cache)
 {
 	struct kms_counters *c = kms_enter(ev);
-	struct kms_rec_slab_free *r;
+	struct kms_rec_cache_free *r;
 
 	if (!c)
 		return 0;
@@ -167,18 +168,23 @@ static __always_inline int slab_free(__u32 ev, __u64 ptr)
 		c->filtered[ev]++;
 		return 0;
 	}
-	r = kms_record(c, ev, KMS_REC_SLAB_FREE, sizeof(*r));
+	r = kms_record(c, ev, KMS_REC_SLAB_FREE, named ? sizeof(*r) : sizeof(r->f));
 	if (!r)
 		return 0;
-	r->ptr = ptr;
+	r->f.ptr = ptr;
+	if (named)
+		r->cache = kms_scalar(c, cache);
 	kms_submit(c, ev, r);
 	return 0;
 }
 
-/* Every slab free event carries (call_site, ptr) first, on every kernel. */
+/* Every slab free event carries (call_site, ptr) first, on every kernel;
+ * kmem_cache_free's third argument is the cache from 6.1. */
 static __always_inline int on_slab_free(__u64 *ctx, __u32 ev)
 {
-	return slab_free(ev, ctx[1]);
+	bool named = ev == KMS_EV_CACHE_FREE && cache_free_layout == KMS_CACHE_FREE_V2;
+
+	return slab_free(ev, ctx[1], named, named ? KMS_ARG(ctx, 2) : 0);
 }
 
 KMS_RAW_PAIR(kmalloc, kmalloc, on_slab_alloc, KMS_EV_KMALLOC, kmalloc_layout)
@@ -252,11 +258,11 @@ int tp_cache_alloc_node(struct trace_event_raw_kmem_alloc_node___x *x)
 SEC("tracepoint/kmem/kfree")
 int tp_kfree(struct kms_tp_free *x)
 {
-	return slab_free(KMS_EV_KFREE, x->ptr);
+	return slab_free(KMS_EV_KFREE, x->ptr, false, 0);
 }
 
 SEC("tracepoint/kmem/kmem_cache_free")
 int tp_cache_free(struct kms_tp_free *x)
 {
-	return slab_free(KMS_EV_CACHE_FREE, x->ptr);
+	return slab_free(KMS_EV_CACHE_FREE, x->ptr, false, 0);	/* 6.1+: a name, no pointer */
 }

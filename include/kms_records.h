@@ -163,6 +163,15 @@ struct kms_rec_slab_free {
 	__u64 ptr;
 };
 
+/* kmem_cache_free where the tracepoint names the cache (TP_PROTO, 6.1+): the
+ * same record type, longer, so that a free of an object never seen allocated
+ * still says whose it was. Other kernels, and older recordings, send the
+ * short record; older readers take the long one as a short one. */
+struct kms_rec_cache_free {
+	struct kms_rec_slab_free f;
+	__u64 cache;		/* struct kmem_cache * */
+};
+
 struct kms_rec_page_alloc {
 	struct kms_rec_hdr hdr;
 	__u32 pid;

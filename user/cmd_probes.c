@@ -42,6 +42,8 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 	json__str(j, "kmalloc_layout", kfeat__layout_name(tracer__feat(t)->kmalloc_layout));
 	json__str(j, "kmem_cache_alloc_layout",
 		  kfeat__layout_name(tracer__feat(t)->cache_alloc_layout));
+	json__str(j, "kmem_cache_free_layout",
+		  kfeat__layout_name(tracer__feat(t)->cache_free_layout));
 	json__str(j, "records", tracer__records(t, how, sizeof(how)));
 	json__str(j, "records_note", how);
 	json__obj(j, "module_symbols");

@@ -216,6 +216,16 @@ static int on_ksym(struct decoder *d, const struct kms_rec_ksym *r)
 	return callsite__add_sym(d->cs, r->addr, r->size, name, mod);
 }
 
+/* A kmem_cache_free record names its cache when the kernel's tracepoint does. */
+static int on_slab_free(struct decoder *d, const struct kms_rec_cache_free *r, size_t size)
+{
+	uint32_t ev = r->f.hdr.event;
+	bool named = ev == KMS_EV_CACHE_FREE && size >= sizeof(*r);
+
+	return release(d, ev == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE, r->f.ptr, 0, ev,
+		       named ? r->cache : 0);
+}
+
 static const size_t rec_size[] = {
 	[KMS_REC_SLAB_ALLOC] = sizeof(struct kms_rec_slab_alloc),
 	[KMS_REC_SLAB_FREE] = sizeof(struct kms_rec_slab_free),
@@ -231,17 +241,13 @@ static const size_t rec_size[] = {
 	[KMS_REC_KSYM] = sizeof(struct kms_rec_ksym),
 };
 
-static int dispatch(struct decoder *d, const struct kms_rec_hdr *h)
+static int dispatch(struct decoder *d, const struct kms_rec_hdr *h, size_t size)
 {
 	switch (h->type) {
 	case KMS_REC_SLAB_ALLOC:
 		return on_slab_alloc(d, (const void *)h);
-	case KMS_REC_SLAB_FREE: {
-		const struct kms_rec_slab_free *r = (const void *)h;
-		enum kms_family f = h->event == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE;
-
-		return release(d, f, r->ptr, 0, h->event, 0);
-	}
+	case KMS_REC_SLAB_FREE:
+		return on_slab_free(d, (const void *)h, size);
 	case KMS_REC_PAGE_ALLOC:
 		return on_page_alloc(d, (const void *)h);
 	case KMS_REC_PAGE_FREE: {
@@ -290,5 +296,5 @@ int decoder__record(struct decoder *d, const void *data, size_t size)
 		d->st.bad_records++;
 		return -EINVAL;
 	}
-	return dispatch(d, h);
+	return dispatch(d, h, size);
 }

@@ -86,6 +86,17 @@ static enum kms_layout slab_layout(const struct btf *btf, const char *tp, bool c
 	return n >= 6 ? KMS_SLAB_ALLOC_V2 : KMS_LAYOUT_UNKNOWN;
 }
 
+/* kmem_cache_free: does its TP_PROTO end with the cache (6.1+)? */
+static enum kms_layout cache_free_layout(const struct btf *btf)
+{
+	const struct btf_param *p;
+	int n = tp_params(btf, "kmem_cache_free", &p);
+
+	if (n < 2)
+		return KMS_LAYOUT_UNKNOWN;
+	return n >= 3 && param_is_ptr(btf, &p[2]) ? KMS_CACHE_FREE_V2 : KMS_CACHE_FREE_V1;
+}
+
 static bool kfeat__tracefs_file(const struct kfeat *k, const char *file)
 {
 	char path[128];
@@ -128,6 +139,7 @@ void kfeat__init(struct kfeat *k, const struct ksyms *ks)
 		     kfeat__tracefs_file(k, "kprobe_events");
 	k->kmalloc_layout = slab_layout(k->btf, "kmalloc", false);
 	k->cache_alloc_layout = slab_layout(k->btf, "kmem_cache_alloc", true);
+	k->cache_free_layout = cache_free_layout(k->btf);
 	/* KMEMSCOPE_SHARED_RING=1: the pre-5.12 path on any kernel (tests) */
 	k->atomics = !getenv("KMEMSCOPE_SHARED_RING") && probe_atomics();
 }

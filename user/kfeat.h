@@ -18,6 +18,7 @@ struct kfeat {
 	bool kprobes;			/* CONFIG_KPROBES: kprobe PMU or kprobe_events */
 	enum kms_layout kmalloc_layout;
 	enum kms_layout cache_alloc_layout;
+	enum kms_layout cache_free_layout;
 	bool atomics;			/* BPF atomic fetch ops (5.12+): per-CPU rings */
 };
 

@@ -209,6 +209,7 @@ static void set_rodata(struct tracer *t)
 	ro->wakeup_bytes = t->opts.wakeup_bytes;
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
+	ro->cache_free_layout = t->feat.cache_free_layout;
 	ro->caller_cache_mode = t->opts.caller_cache;
 	ro->entry_text_lo = t->entry_text[0];
 	ro->entry_text_len = t->entry_text[1];

@@ -73,24 +73,30 @@ static void unmatched(struct check_ctx *c)
 	struct decoder *d = decoder__new(a, cs);
 	struct kms_rec_page_free pf = { .hdr = { KMS_REC_PAGE_FREE, KMS_EV_PAGE_FREE_BATCHED },
 					.pfn = 500 };
+	struct kms_rec_cache_free cf = { .f = { .hdr = { KMS_REC_SLAB_FREE, KMS_EV_CACHE_FREE },
+						.ptr = 0x5800 }, .cache = CACHE_B };
 	const struct trust_tally *t = decoder__unmatched(d);
 	struct trust_src *v;
 	size_t nr = 0;
 
 	for (int i = 0; i < 4; i++)
-		slab_free(d, KMS_EV_CACHE_FREE, 0x5000 + i * 64);
+		slab_free(d, KMS_EV_CACHE_FREE, 0x5000 + i * 64);	/* short: no cache */
+	for (int i = 0; i < 3; i++, cf.f.ptr += 64)	/* 6.1+: the cache named */
+		decoder__record(d, &cf, sizeof(cf));
 	for (int i = 0; i < 2; i++)
 		slab_free(d, KMS_EV_KFREE, 0x6000 + i * 64);
 	decoder__record(d, &pf, sizeof(pf));
 	alloc(a, KMS_FAM_KMALLOC, 0x7000, 0x200, 0, -1);
 	slab_free(d, KMS_EV_KFREE, 0x7000);	/* matched: not counted */
 	v = trust_tally__sorted(t, &nr);
-	CHECK(c, v && nr == 3 && v[0].fam == KMS_FAM_CACHE && v[0].event == KMS_EV_CACHE_FREE &&
-	      v[0].count == 4, "4 kmem_cache_free of nothing first");
-	CHECK(c, v && v[1].fam == KMS_FAM_KMALLOC && v[1].event == KMS_EV_KFREE &&
-	      v[1].count == 2 && v[2].fam == KMS_FAM_PAGE &&
-	      v[2].event == KMS_EV_PAGE_FREE_BATCHED && v[2].count == 1, "then 2 kfree, 1 page");
-	CHECK(c, trust_tally__total(t) == 7 && agg__stats(a)->unmatched_frees == 7,
+	CHECK(c, v && nr == 4 && v[0].fam == KMS_FAM_CACHE && v[0].event == KMS_EV_CACHE_FREE &&
+	      !v[0].cache && v[0].count == 4, "4 kmem_cache_free of nothing, no cache, first");
+	CHECK(c, v && v[1].fam == KMS_FAM_CACHE && v[1].cache == CACHE_B && v[1].count == 3,
+	      "3 in a cache the record names");
+	CHECK(c, v && v[2].fam == KMS_FAM_KMALLOC && v[2].event == KMS_EV_KFREE &&
+	      v[2].count == 2 && v[3].fam == KMS_FAM_PAGE &&
+	      v[3].event == KMS_EV_PAGE_FREE_BATCHED && v[3].count == 1, "then 2 kfree, 1 page");
+	CHECK(c, trust_tally__total(t) == 10 && agg__stats(a)->unmatched_frees == 10,
 	      "the sources sum to the counter: %llu", (unsigned long long)trust_tally__total(t));
 	free(v);
 	decoder__free(d);
