@@ -65,7 +65,7 @@ static size_t row_hash(const struct agg_row *r, size_t cap)
 {
 	return hash64(r->caller ^ (r->cache * 31) ^ ((uint64_t)r->fam << 56) ^
 		      ((uint64_t)(uint32_t)r->stack_id << 20) ^ ((uint64_t)r->via << 53) ^
-		      (r->wrapper * 7)) &
+		      ((uint64_t)r->self << 52) ^ (r->wrapper * 7)) &
 	       (cap - 1);
 }
 
@@ -113,14 +113,16 @@ static long row_new(struct agg *a, const struct agg_row *key, size_t slot)
 static long row_get(struct agg *a, const struct kms_alloc *al)
 {
 	struct agg_row key = { .fam = al->fam, .caller = al->caller, .cache = al->cache,
-			       .stack_id = al->stack_id, .via = al->via, .wrapper = al->wrapper };
+			       .stack_id = al->stack_id, .via = al->via, .self = al->self,
+			       .wrapper = al->wrapper };
 	size_t h = row_hash(&key, a->idx_cap);
 
 	for (; a->row_idx[h]; h = (h + 1) & (a->idx_cap - 1)) {
 		struct agg_row *r = &a->rows[a->row_idx[h] - 1];
 
 		if (r->fam == key.fam && r->caller == key.caller && r->cache == key.cache &&
-		    r->stack_id == key.stack_id && r->via == key.via && r->wrapper == key.wrapper)
+		    r->stack_id == key.stack_id && r->via == key.via && r->self == key.self &&
+		    r->wrapper == key.wrapper)
 			return a->row_idx[h] - 1;
 	}
 	if (al->device)

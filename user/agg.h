@@ -24,6 +24,7 @@ struct kms_alloc {
 	uint8_t via;		/* page family: enum kms_via, whose page it is */
 	uint64_t wrapper;	/* slab: the call site in the allocator wrapper (mempool_alloc,
 				 * kvmalloc, ...) whose caller `caller` is; 0: none */
+	bool self;		/* made by kmemscope's own process: a row apart, not reported */
 	const char *device;	/* dma */
 };
 
@@ -38,6 +39,7 @@ struct agg_row {
 	enum kms_family fam;
 	int32_t stack_id;		/* part of the key: -1 unless --stacks */
 	uint8_t via;			/* part of the key: enum kms_via */
+	bool self;			/* part of the key: kmemscope's own allocations */
 	uint64_t caller, cache;
 	uint64_t wrapper;		/* part of the key: kms_alloc.wrapper */
 	uint64_t allocs, frees;

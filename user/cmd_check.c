@@ -76,7 +76,8 @@ static int write_junit(const char *path, struct session *s, const struct cli_opt
 static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
 		      const struct leak_trust *t, const struct verdict *v)
 {
-	struct json *j = json__new(stdout, o->pretty);
+	struct session_totals tot;
+	struct json *j = session__totals(s, &tot) ? NULL : json__new(stdout, o->pretty);
 	int err;
 
 	if (!j)
@@ -92,6 +93,7 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	json__bool(j, "passed", !v->leaked && !v->cmd_failed);
 	json__bool(j, "isolated", session__isolated(s));
 	json__i64(j, "leftover_processes", session__leftover_procs(s));
+	report__events_json(j, &tot);
 	json__obj(j, "thresholds");
 	json__u64(j, "max_leak_bytes", o->max_leak_bytes);
 	json__u64(j, "max_leaks", o->max_leaks);
@@ -140,7 +142,8 @@ static int judge(struct session *s, const struct cli_opts *o)
 	v.cmd_failed = v.status != 0;
 	v.leaked = r.count[LEAK_LEAK] > o->max_leaks || r.bytes[LEAK_LEAK] > o->max_leak_bytes;
 	if (o->json) {
-		rc = print_json(s, o, &r, &t, &v) ? kms_err(KMS_EXIT_FAIL, "out of memory") : 0;
+		rc = print_json(s, o, &r, &t, &v) ? kms_err(KMS_EXIT_FAIL, "cannot print the report") :
+		     0;
 	} else {
 		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
 		print_verdict(s, o, &r, &v);

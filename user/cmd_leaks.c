@@ -6,6 +6,7 @@
 #include "json.h"
 #include "leaks.h"
 #include "out.h"
+#include "report.h"
 #include "session.h"
 #include "trust.h"
 #include "util.h"
@@ -27,16 +28,18 @@ static int tick(struct session *s, void *ctx)
 static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
 		      const struct leak_trust *t)
 {
-	struct json *j = json__new(stdout, o->pretty);
+	struct session_totals tot;
+	struct json *j = session__totals(s, &tot) ? NULL : json__new(stdout, o->pretty);
 
 	if (!j)
-		return kms_err(KMS_EXIT_FAIL, "out of memory");
+		return kms_err(KMS_EXIT_FAIL, "cannot read the counters");
 	json__obj(j, NULL);
 	json__str(j, "kernel", session__kernel_release(s));
 	json__dbl(j, "duration_s", r->window_s);
 	json__dbl(j, "settle_s", r->settle_s);
 	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
+	report__events_json(j, &tot);
 	leaks__trust_json(j, t);
 	if (trust__json(j, s)) {
 		json__free(j);
@@ -141,6 +144,8 @@ const struct cli_cmd cmd_leaks = {
 	"(missed_frees: the address was allocated again), runs the kernel skipped\n"
 	"(recursion_misses), stack-map errors and table-full drops. trust_detail breaks\n"
 	"missed and unmatched frees down per cache and call site (-v: the largest).\n"
+	"kmemscope's own allocations (attaching, reading its rings) are left out and\n"
+	"counted in events.self.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope leaks -d 60 -i 5              # a minute, growth every 5 s\n"

@@ -310,6 +310,7 @@ const struct cli_cmd cmd_top = {
 	"  -- COMMAND              trace while COMMAND runs, then print\n"
 	"\n"
 	"Lost events are always reported: 'events.lost' in JSON, a warning on stderr.\n"
+	"kmemscope's own allocations are left out and counted: 'events.self'.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope top                      # live, like top(1)\n"

@@ -19,6 +19,7 @@ struct decoder {
 	size_t nr_caches;
 	struct decode_stats st;
 	struct trust_tally *unmatched;
+	uint32_t self_tgid;
 };
 
 struct decoder *decoder__new(struct agg *agg, struct callsite *cs)
@@ -83,6 +84,19 @@ const struct trust_tally *decoder__unmatched(const struct decoder *d)
 	return d->unmatched;
 }
 
+void decoder__set_self(struct decoder *d, uint32_t tgid)
+{
+	d->self_tgid = tgid;
+}
+
+/* Every allocation goes to the aggregator through here: kmemscope's own apart. */
+static int alloc(struct decoder *d, struct kms_alloc *a)
+{
+	a->self = d->self_tgid && a->pid == d->self_tgid;
+	d->st.self += a->self;
+	return agg__alloc(d->agg, a);
+}
+
 /* Every free goes to the aggregator through here: one that matched nothing is
  * counted by its source. */
 static int release(struct decoder *d, enum kms_family fam, uint64_t key, uint32_t order,
@@ -137,7 +151,7 @@ static int on_slab_alloc(struct decoder *d, const struct kms_rec_slab_alloc *r)
 			d->st.unknown_cache++;
 		}
 	}
-	return agg__alloc(d->agg, &a);
+	return alloc(d, &a);
 }
 
 static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
@@ -156,7 +170,7 @@ static int on_page_alloc(struct decoder *d, const struct kms_rec_page_alloc *r)
 		return -EINVAL;
 	a.bytes_req = a.bytes_alloc = 4096ull << r->order;
 	a.via = via;
-	err = agg__alloc(d->agg, &a);
+	err = alloc(d, &a);
 	if (!err && d->sink && d->sink->alloc)
 		d->sink->alloc(d->sink->ctx, &a);
 	return err;
@@ -180,7 +194,7 @@ static int on_vmalloc(struct decoder *d, const struct kms_rec_vmalloc *r)
 		.pid = r->pid, .stack_id = r->stack_id,
 	};
 
-	return agg__alloc(d->agg, &a);
+	return alloc(d, &a);
 }
 
 static int on_dma_alloc(struct decoder *d, const struct kms_rec_dma_alloc *r)
@@ -195,7 +209,7 @@ static int on_dma_alloc(struct decoder *d, const struct kms_rec_dma_alloc *r)
 
 	memcpy(dev, r->device, sizeof(dev));
 	dev[sizeof(dev) - 1] = 0;
-	return agg__alloc(d->agg, &a);
+	return alloc(d, &a);
 }
 
 /* A function of a module being loaded; strings are checked, not trusted. */

@@ -29,6 +29,7 @@ struct decode_stats {
 	uint64_t unknown_cache;		/* kmem_cache allocs whose cache name never came */
 	uint64_t module_syms;		/* functions of modules loaded while tracing */
 	uint64_t module_syms_cut;	/* modules whose symbol table was not read whole */
+	uint64_t self;			/* allocations by kmemscope's own process */
 };
 
 /* Who else wants the page events (the fragmentation model). Any may be NULL. */
@@ -51,6 +52,10 @@ const struct decode_stats *decoder__stats(const struct decoder *d);
 /* Zone layout for the page rows' zone mix (optional, not owned). */
 void decoder__set_zones(struct decoder *d, const struct zoneinfo *zi);
 void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink);
+/* Allocations by this tgid (0: none) are kmemscope's own: counted in
+ * decode_stats.self and kept in rows of their own (agg_row.self), which reports
+ * leave out; their frees still match them. */
+void decoder__set_self(struct decoder *d, uint32_t tgid);
 /* Frees that matched nothing, per family, cache and free event (trust.h). */
 const struct trust_tally *decoder__unmatched(const struct decoder *d);
 

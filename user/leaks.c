@@ -122,7 +122,7 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 	for (size_t i = 0; i < nr_rows; i++) {
 		struct leak_row *lr = &out->rows[i];
 
-		if (!lr->count)
+		if (!lr->count || lr->row->self)	/* kmemscope's own: events.self */
 			continue;
 		lr->cls = leaks__classify(s, lr->row);
 		lr->growth = agg__growth(lr->row, &lr->growing);

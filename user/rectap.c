@@ -199,9 +199,10 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 			u.release, u.version, u.machine, id, sysconf(_SC_PAGESIZE),
 			zi ? zoneinfo__pageblock_order(zi) : -1);
 	err |= text_add(t, "clock=CLOCK_MONOTONIC, ns since the trace began\nnr_cpus=%ld\n"
-			"stacks=%d\npid_filter=%u\nring_bytes=%" PRIu64 "\nrecords=kms_records.h/1\n"
-			"tick_interval=%.17g\nthp=%d\n",
-			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->ring_bytes,
+			"stacks=%d\npid_filter=%u\nself_tgid=%u\nring_bytes=%" PRIu64 "\n"
+			"records=kms_records.h/1\ntick_interval=%.17g\nthp=%d\n",
+			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->self_tgid,
+			in->ring_bytes,
 			in->interval, !access("/sys/kernel/mm/transparent_hugepage", F_OK));
 	if (in->command) {
 		size_t from = t->text_len;

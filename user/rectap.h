@@ -23,6 +23,7 @@ struct rectap_info {
 	const struct ksyms *ks;
 	bool stacks;
 	uint32_t filter_tgid;
+	uint32_t self_tgid;	/* kmemscope's own allocations, kept apart (decoder__set_self) */
 	uint64_t ring_bytes;
 	char **command;
 	double interval;	/* seconds between the session's ticks; 0: none */

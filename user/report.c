@@ -29,14 +29,18 @@ static int cmp_rows(const void *a, const void *b)
 
 struct agg_row *report__rows(const struct agg *a, enum report_sort by, size_t *nr)
 {
-	const struct agg_row *rows = agg__rows(a, nr);
-	struct agg_row *copy = malloc((*nr ? *nr : 1) * sizeof(*copy));
+	size_t all, n = 0;
+	const struct agg_row *rows = agg__rows(a, &all);
+	struct agg_row *copy = malloc((all ? all : 1) * sizeof(*copy));
 
 	if (!copy)
 		return NULL;
-	memcpy(copy, rows, *nr * sizeof(*copy));
+	for (size_t i = 0; i < all; i++)
+		if (!rows[i].self)	/* kmemscope's own: events.self counts them */
+			copy[n++] = rows[i];
 	sort_key = by;
-	qsort(copy, *nr, sizeof(*copy), cmp_rows);
+	qsort(copy, n, sizeof(*copy), cmp_rows);
+	*nr = n;
 	return copy;
 }
 
@@ -102,6 +106,7 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "received", t->received);
 	json__u64(j, "filtered", t->filtered);
 	json__u64(j, "lost", t->lost);
+	json__u64(j, "self", t->self);
 	json__u64(j, "stack_errors", t->raw.stack_errors);
 	json__obj(j, "caller_cache");
 	json__u64(j, "hits", t->raw.caller_hits);

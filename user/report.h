@@ -20,7 +20,7 @@ struct caller_name {
 
 enum report_sort { SORT_BYTES, SORT_ALLOCS, SORT_LIVE_BYTES };
 
-/* A sorted copy of the rows (free() it); *nr set. */
+/* A sorted copy of the rows but kmemscope's own (free() it); *nr set. */
 struct agg_row *report__rows(const struct agg *a, enum report_sort by, size_t *nr);
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out);
 /* A row's caller, and the allocator wrapper it called through (via). */

@@ -278,6 +278,7 @@ static int tap_open(struct session *s, const char *slab_aliases, size_t slab_ali
 	struct rectap_info in = {
 		.path = s->o.record, .force = s->o.force, .tracer = s->tracer, .ks = s->ks,
 		.stacks = s->o.tracer.stacks, .filter_tgid = s->o.tracer.filter_tgid,
+		.self_tgid = getpid(),
 		.ring_bytes = s->o.tracer.ring_bytes, .command = s->o.command,
 		.interval = s->o.tick ? s->o.interval : 0, .slab_aliases = slab_aliases,
 		.slab_aliases_len = slab_aliases_len,
@@ -389,6 +390,8 @@ static int setup_replay(struct session *s)
 		kms_warn("%s: the symbol table is unreadable: callers as addresses", s->o.replay);
 	if ((rc = make_models(s)))
 		return rc;
+	t = recr__meta(s->rr, "self_tgid");	/* none: older files, nothing kept apart */
+	decoder__set_self(s->dec, t ? strtoul(t, NULL, 10) : 0);
 	replay_zones(s);
 	t = recr__text(s->rr, REC_F_SLABALIAS, &n);	/* none: no cache is named merged */
 	s->sa = slabalias__parse(t ? t : "", t ? n : 0);
@@ -528,6 +531,7 @@ static int setup(struct session *s)
 		kms_warn("no usable hook for the %s family: see 'kmemscope probes'", missing);
 	if ((rc = make_models(s)))
 		return rc;
+	decoder__set_self(s->dec, getpid());
 	s->zi = zoneinfo__new();
 	if (s->zi && zoneinfo__load(s->zi, "/proc") == 0)
 		decoder__set_zones(s->dec, s->zi);
@@ -855,6 +859,7 @@ int session__totals(struct session *s, struct session_totals *t)
 		t->filtered += t->raw.filtered[e];
 	}
 	t->received = s->received;
+	t->self = decoder__stats(s->dec)->self;
 	t->lost = t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct session_opts {
 struct session_totals {
 	uint64_t seen, emitted, dropped, filtered, received;
 	uint64_t lost;		/* dropped (ring full) + emitted but never read */
+	uint64_t self;		/* received allocations of kmemscope's own, not reported */
 	struct kms_counters raw;
 };
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Record decoding: sizes checked before use, cache sizes from name records. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "agg.h"
 #include "callsite.h"
 #include "check.h"
 #include "decode.h"
 #include "ksyms.h"
+#include "report.h"
 
 /* A module's function record names its address; a cut one only counts; an
  * unterminated name is cut, not read past. */
@@ -37,6 +39,40 @@ static void test_ksym(struct check_ctx *c)
 	callsite__free(cs);
 	agg__free(a);
 	ksyms__free(ks);
+}
+
+/* kmemscope's own allocations: rows of their own, left out of the reports,
+ * their frees still matched. */
+static void self_apart(struct check_ctx *c)
+{
+	struct agg *a = agg__new();
+	struct callsite *cs = callsite__new(NULL);
+	struct decoder *d = decoder__new(a, cs);
+	struct kms_rec_slab_alloc al = { .hdr = { KMS_REC_SLAB_ALLOC, KMS_EV_KMALLOC },
+					 .pid = 42, .call_site = 0x10, .ptr = 0x1000,
+					 .bytes_alloc = 64 };
+	struct kms_rec_slab_free f = { .hdr = { KMS_REC_SLAB_FREE, KMS_EV_KFREE }, .ptr = 0x1000 };
+	struct agg_row *rows;
+	size_t nr;
+
+	decoder__set_self(d, 42);
+	decoder__record(d, &al, sizeof(al));
+	al.ptr = 0x2000;
+	decoder__record(d, &al, sizeof(al));
+	al.pid = 43;
+	al.ptr = 0x3000;
+	decoder__record(d, &al, sizeof(al));
+	decoder__record(d, &f, sizeof(f));
+	CHECK(c, decoder__stats(d)->self == 2, "2 of 3 allocations are kmemscope's own");
+	CHECK(c, agg__stats(a)->unmatched_frees == 0 && agg__stats(a)->live == 2,
+	      "the free of one of them matches it");
+	rows = report__rows(a, SORT_BYTES, &nr);
+	CHECK(c, rows && nr == 1 && !rows[0].self && rows[0].allocs == 1 && rows[0].live == 1,
+	      "one row reported, the other process's: %zu rows", nr);
+	free(rows);
+	decoder__free(d);
+	callsite__free(cs);
+	agg__free(a);
 }
 
 int main(void)
@@ -80,5 +116,6 @@ int main(void)
 	callsite__free(cs);
 	agg__free(a);
 	test_ksym(&c);
+	self_apart(&c);
 	return check_summary(&c);
 }
