@@ -86,20 +86,29 @@ void callsite__free(struct callsite *cs)
 	free(cs);
 }
 
-bool callsite__is_allocator(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(alloc_prefixes); i++)
-		if (str_starts(name, alloc_prefixes[i]))
-			return true;
-	return false;
-}
-
 static bool any_prefix(const char *name, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (str_starts(name, list[i]))
 			return true;
 	return false;
+}
+
+bool callsite__is_allocator(const char *name)
+{
+	return any_prefix(name, alloc_prefixes, ARRAY_SIZE(alloc_prefixes));
+}
+
+/* The functions __do_kmalloc_node() is inlined into, 6.1 - 6.18. */
+static const char *const kmalloc_prefixes[] = {
+	"__kmalloc", "__kvmalloc", "kvmalloc", "__do_kmalloc",
+};
+
+bool callsite__in_kmalloc(const struct callsite *cs, uint64_t addr)
+{
+	const struct ksym *k = ksyms__find(cs->ks, addr);
+
+	return k && any_prefix(k->name, kmalloc_prefixes, ARRAY_SIZE(kmalloc_prefixes));
 }
 
 /* kind | via << 4 */

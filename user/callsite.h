@@ -18,6 +18,8 @@ struct callsite *callsite__new(struct ksyms *ks);
 void callsite__free(struct callsite *cs);
 /* Is the function named `name` part of an allocator or of the tracing path? */
 bool callsite__is_allocator(const char *name);
+/* Is addr inside kmalloc's own functions (a symbol is needed)? */
+bool callsite__in_kmalloc(const struct callsite *cs, uint64_t addr);
 /* First frame whose function is not an allocator's; 0 if none. *via says
  * whether the skipped frames show the page backing a slab (a new slab for a
  * cache), a vmalloc area or a dma buffer (the outermost such allocator).

@@ -30,6 +30,7 @@ struct decode_stats {
 	uint64_t module_syms;		/* functions of modules loaded while tracing */
 	uint64_t module_syms_cut;	/* modules whose symbol table was not read whole */
 	uint64_t self;			/* allocations by kmemscope's own process */
+	uint64_t duplicates;		/* the inner of a large kmalloc traced twice */
 };
 
 /* Who else wants the page events (the fragmentation model). Any may be NULL. */

@@ -107,6 +107,7 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "filtered", t->filtered);
 	json__u64(j, "lost", t->lost);
 	json__u64(j, "self", t->self);
+	json__u64(j, "duplicates", t->duplicates);
 	json__u64(j, "stack_errors", t->raw.stack_errors);
 	json__obj(j, "caller_cache");
 	json__u64(j, "hits", t->raw.caller_hits);

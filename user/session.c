@@ -860,6 +860,7 @@ int session__totals(struct session *s, struct session_totals *t)
 	}
 	t->received = s->received;
 	t->self = decoder__stats(s->dec)->self;
+	t->duplicates = decoder__stats(s->dec)->duplicates;
 	t->lost = t->dropped + (t->emitted > t->received ? t->emitted - t->received : 0);
 	return 0;
 }

@@ -31,6 +31,7 @@ struct session_totals {
 	uint64_t seen, emitted, dropped, filtered, received;
 	uint64_t lost;		/* dropped (ring full) + emitted but never read */
 	uint64_t self;		/* received allocations of kmemscope's own, not reported */
+	uint64_t duplicates;	/* received twice for one allocation: the inner dropped */
 	struct kms_counters raw;
 };
 

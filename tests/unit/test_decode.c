@@ -75,6 +75,45 @@ static void self_apart(struct check_ctx *c)
 	agg__free(a);
 }
 
+/* A large kvmalloc traced twice (6.1+): the inner event, whose call site is
+ * the allocator, is dropped; a large kmalloc traced once is kept. */
+static void large_kmalloc_once(struct check_ctx *c)
+{
+	static const char syms[] = "ffffffff81000000 T __kvmalloc_node_noprof\n"
+				   "ffffffff81001000 T bpf_check\n"
+				   "ffffffff81002000 T ext4_fill_super\n";
+	struct ksyms *ks = ksyms__load_buf(syms, sizeof(syms) - 1);
+	struct agg *a = agg__new();
+	struct callsite *cs = callsite__new(ks);
+	struct decoder *d = decoder__new(a, cs);
+	struct kms_rec_slab_alloc al = { .hdr = { KMS_REC_SLAB_ALLOC, KMS_EV_KMALLOC },
+					 .call_site = 0xffffffff81000542, .ptr = 0x100000,
+					 .bytes_req = 26456, .bytes_alloc = 32768 };
+	const struct agg_row *r;
+	size_t nr;
+
+	decoder__record(d, &al, sizeof(al));
+	al.call_site = 0xffffffff81001081;
+	decoder__record(d, &al, sizeof(al));
+	al.call_site = 0xffffffff81002010;	/* kmalloc_large from a constant size: once */
+	al.ptr = 0x200000;
+	decoder__record(d, &al, sizeof(al));
+	al.call_site = 0xffffffff81000100;	/* small, through kvmalloc: a real event */
+	al.ptr = 0x300000;
+	al.bytes_alloc = 4096;
+	decoder__record(d, &al, sizeof(al));
+	r = agg__rows(a, &nr);
+	CHECK(c, nr == 3 && r[0].caller == 0xffffffff81001081 && r[0].allocs == 1 &&
+	      r[1].caller == 0xffffffff81002010 && r[2].bytes_alloc == 4096,
+	      "3 rows: bpf_check's, ext4's, the small one: %zu", nr);
+	CHECK(c, decoder__stats(d)->duplicates == 1 && agg__stats(a)->missed_frees == 0 &&
+	      agg__stats(a)->live == 3, "1 duplicate dropped, no missed free");
+	decoder__free(d);
+	callsite__free(cs);
+	agg__free(a);
+	ksyms__free(ks);
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -117,5 +156,6 @@ int main(void)
 	agg__free(a);
 	test_ksym(&c);
 	self_apart(&c);
+	large_kmalloc_once(&c);
 	return check_summary(&c);
 }
