@@ -14,6 +14,12 @@ struct live {
 	uint32_t pid;
 };
 
+/* An allocation of the window that a process freed after the window end. */
+struct gone {
+	uint64_t freed_ns;
+	uint32_t t_ms, meta, bytes, pid;
+};
+
 #define TOMB		((uint64_t)-1)
 #define ROW_MAX		(1u << 25)
 #define META(row, fam, order)	((row) << 7 | (fam) << 4 | ((order) & 15))
@@ -30,8 +36,10 @@ struct agg {
 	size_t nr_rows, rows_cap;
 	uint32_t *row_idx;		/* open addressing: row number + 1, 0 empty */
 	size_t idx_cap;
+	struct gone *gone;
+	size_t nr_gone, gone_cap;
 	struct agg_stats st;
-	uint64_t now;
+	uint64_t now, window_end;
 };
 
 struct agg *agg__new(void)
@@ -40,6 +48,7 @@ struct agg *agg__new(void)
 
 	if (!a)
 		return NULL;
+	a->window_end = UINT64_MAX;
 	a->live_cap = 1 << 16;
 	a->idx_cap = 1 << 10;
 	a->live = calloc(a->live_cap, sizeof(*a->live));
@@ -56,6 +65,7 @@ void agg__free(struct agg *a)
 	if (!a)
 		return;
 	free(a->live);
+	free(a->gone);
 	free(a->rows);
 	free(a->row_idx);
 	free(a);
@@ -264,23 +274,64 @@ static void release_part(struct agg *a, struct live *e, uint32_t order)
 	r->partial_frees++;
 }
 
-bool agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
+/* Keep a window allocation a process freed after the window: it was
+ * outstanding at the window end. */
+static int keep_gone(struct agg *a, const struct live *e)
+{
+	if (a->nr_gone == a->gone_cap) {
+		size_t cap = a->gone_cap ? a->gone_cap * 2 : 1024;
+		struct gone *g = realloc(a->gone, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		a->gone = g;
+		a->gone_cap = cap;
+	}
+	a->gone[a->nr_gone++] = (struct gone){ .freed_ns = a->now, .t_ms = e->t_ms,
+					       .meta = e->meta, .bytes = e->bytes, .pid = e->pid };
+	a->st.freed_after_window++;
+	return 0;
+}
+
+static bool release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order, bool task)
 {
 	struct live *e = live_find(a, key, fam);
+	bool part = fam == KMS_FAM_PAGE && (!e || META_ORDER(e->meta) > order);
 
-	if (fam == KMS_FAM_PAGE && (!e || META_ORDER(e->meta) > order)) {
-		e = e ? e : page_block_of(a, key);
-		if (e) {
-			release_part(a, e, order);
-			return true;
-		}
-	}
+	if (part && !e)
+		e = page_block_of(a, key);
 	if (!e) {
 		a->st.unmatched_frees++;
 		return false;
 	}
-	release_entry(a, e);
+	if (a->now > a->window_end && e->t_ms * 1000000ull <= a->window_end) {
+		if (task) {	/* no memory to keep it: it stays outstanding */
+			if (!keep_gone(a, e))
+				release_entry(a, e);
+			return true;
+		}
+		a->st.settled++;
+	}
+	if (part)
+		release_part(a, e, order);
+	else
+		release_entry(a, e);
 	return true;
+}
+
+bool agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
+{
+	return release(a, fam, key, order, false);
+}
+
+bool agg__task_release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order)
+{
+	return release(a, fam, key, order, true);
+}
+
+void agg__set_window_end(struct agg *a, uint64_t ns)
+{
+	a->window_end = ns;
 }
 
 void agg__set_limit(struct agg *a, uint64_t max_live)
@@ -350,19 +401,34 @@ uint64_t agg__now(const struct agg *a)
 	return a->now;
 }
 
+static struct agg_live to_live(uint64_t key, uint32_t t_ms, uint32_t meta, uint32_t bytes,
+			       uint32_t pid)
+{
+	return (struct agg_live){ .key = key, .t_ns = t_ms * 1000000ull, .row = META_ROW(meta),
+				  .bytes = bytes, .pid = pid, .fam = META_FAM(meta),
+				  .order = META_ORDER(meta) };
+}
+
 int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, void *ctx),
 		       void *ctx)
 {
+	struct agg_live l;
+	int rc;
+
 	for (size_t i = 0; i < a->live_cap; i++) {
 		const struct live *e = &a->live[i];
-		struct agg_live l;
-		int rc;
 
 		if (!e->key || e->key == TOMB)
 			continue;
-		l = (struct agg_live){ .key = e->key, .t_ns = e->t_ms * 1000000ull,
-				       .row = META_ROW(e->meta), .bytes = e->bytes, .pid = e->pid,
-				       .fam = META_FAM(e->meta), .order = META_ORDER(e->meta) };
+		l = to_live(e->key, e->t_ms, e->meta, e->bytes, e->pid);
+		if ((rc = fn(&l, ctx)))
+			return rc;
+	}
+	for (size_t i = 0; i < a->nr_gone; i++) {
+		const struct gone *g = &a->gone[i];
+
+		l = to_live(0, g->t_ms, g->meta, g->bytes, g->pid);
+		l.freed_ns = g->freed_ns;
 		if ((rc = fn(&l, ctx)))
 			return rc;
 	}

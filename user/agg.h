@@ -60,6 +60,9 @@ struct agg_stats {
 	uint64_t missed_frees;		/* key re-allocated while we thought it live */
 	uint64_t table_full;		/* allocations not tracked: the limit was reached */
 	uint64_t live;
+	/* After the window end (agg__set_window_end), frees of allocations made in it: */
+	uint64_t settled;		/* by the kernel's deferred work: they retire */
+	uint64_t freed_after_window;	/* by a process itself (agg__task_release): kept */
 };
 
 struct agg;
@@ -73,6 +76,13 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al);
  * block (split_page, alloc_pages_exact) is charged to that block. False when
  * nothing live matched it (counted in unmatched_frees). */
 bool agg__release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
+/* The same free, made by a user process itself after the window end
+ * (KMS_RF_TASK_FREE): an allocation made in the window leaves the table but
+ * stays visible to agg__for_each_live, with the time of this free (the whole
+ * block, for a part of a page block). */
+bool agg__task_release(struct agg *a, enum kms_family fam, uint64_t key, uint32_t order);
+/* When the window ended (ns since the trace began; none until set). */
+void agg__set_window_end(struct agg *a, uint64_t ns);
 /* Rows, in no particular order; valid until the next agg__alloc. */
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr);
 const struct agg_stats *agg__stats(const struct agg *a);
@@ -88,13 +98,15 @@ double agg__growth(const struct agg_row *r, bool *steady);
 double agg__bytes_per_live(const struct agg *a);
 
 struct agg_live {	/* one outstanding allocation, for reports */
-	uint64_t key;
+	uint64_t key;		/* 0 for one freed after the window */
 	uint64_t t_ns;
+	uint64_t freed_ns;	/* agg__task_release()'s time, or 0: still outstanding */
 	uint32_t row, bytes, pid;
 	enum kms_family fam;
 	uint32_t order;
 };
-/* Visit every outstanding allocation; stop early when fn returns non-zero. */
+/* Visit every outstanding allocation, and those a process freed after the
+ * window; stop early when fn returns non-zero. */
 int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, void *ctx),
 		       void *ctx);
 

@@ -90,6 +90,68 @@ static void limit_and_growth(struct check_ctx *c)
 	agg__free(a);
 }
 
+struct after_count {
+	uint64_t live, gone, gone_bytes, freed_ns;
+};
+
+static int count_after(const struct agg_live *l, void *ctx)
+{
+	struct after_count *n = ctx;
+
+	if (!l->freed_ns) {
+		n->live++;
+		return 0;
+	}
+	n->gone++;
+	n->gone_bytes += l->bytes;
+	n->freed_ns = l->freed_ns;
+	return 0;
+}
+
+/* After the window end: a process's own free keeps a window allocation
+ * (outstanding at the end); the kernel's deferred frees retire it. */
+static void after_window(struct check_ctx *c)
+{
+	struct agg *a = agg__new();
+	struct kms_alloc al = { .fam = KMS_FAM_KMALLOC, .caller = 0x500, .bytes_alloc = 64 };
+	struct kms_alloc pg = { .fam = KMS_FAM_PAGE, .caller = 0x600, .key = 2048, .order = 2,
+				.bytes_alloc = 4 * 4096 };
+	struct after_count n = {};
+	const struct agg_row *r;
+
+	agg__set_now(a, 1000000000);
+	for (uint64_t i = 0; i < 10; i++) {
+		al.key = 0x1000 + i * 64;
+		agg__alloc(a, &al);
+	}
+	agg__alloc(a, &pg);
+	agg__set_window_end(a, 2000000000);
+	agg__set_now(a, 2500000000);
+	al.key = 0x9000;
+	agg__alloc(a, &al);			/* made in the settle */
+	for (uint64_t i = 0; i < 4; i++)	/* 4 closed by their process */
+		agg__task_release(a, KMS_FAM_KMALLOC, 0x1000 + i * 64, 0);
+	for (uint64_t i = 4; i < 7; i++)	/* 3 freed by an RCU callback */
+		agg__release(a, KMS_FAM_KMALLOC, 0x1000 + i * 64, 0);
+	agg__task_release(a, KMS_FAM_KMALLOC, 0x9000, 0);
+	agg__task_release(a, KMS_FAM_PAGE, 2049, 0);	/* one page of the block */
+	al.key = 0x1000;
+	agg__alloc(a, &al);			/* the address again: not a missed free */
+	CHECK(c, agg__stats(a)->freed_after_window == 5 && agg__stats(a)->settled == 3 &&
+	      agg__stats(a)->missed_frees == 0, "5 kept (4 objects, 1 page block), 3 settled");
+	agg__for_each_live(a, count_after, &n);
+	CHECK(c, n.gone == 5 && n.gone_bytes == 4 * 64 + 4 * 4096 && n.freed_ns == 2500000000,
+	      "the kept ones are visited with their bytes and the time of their free");
+	CHECK(c, n.live == 4, "3 never freed and the new one at 0x1000 still live: %llu",
+	      (unsigned long long)n.live);
+	r = row(a, KMS_FAM_KMALLOC, 0x500);
+	CHECK(c, r && r->allocs == 12 && r->frees == 8 && r->live == 4,
+	      "the row counts every free as a free");
+	agg__release(a, KMS_FAM_PAGE, 2050, 0);
+	CHECK(c, agg__stats(a)->unmatched_frees == 1, "the kept block takes no more frees");
+	agg__free(a);
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -130,5 +192,6 @@ int main(void)
 	partial_pages(&c);
 	slab_families(&c);
 	limit_and_growth(&c);
+	after_window(&c);
 	return check_summary(&c);
 }
