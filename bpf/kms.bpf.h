@@ -217,6 +217,7 @@ static __always_inline void *kms_header(struct kms_rec_hdr *h, __u32 ev, __u32 t
 	if (h) {
 		h->type = type;
 		h->event = ev;
+		h->flags = 0;
 	}
 	return h;
 }

@@ -140,8 +140,19 @@ enum kms_rec_type {
 
 struct kms_rec_hdr {
 	__u32 type;		/* enum kms_rec_type */
-	__u32 event;		/* enum kms_event */
+	__u16 event;		/* enum kms_event */
+	__u16 flags;		/* KMS_RF_*; 0 in files written before they existed */
 };
+
+/*
+ * A free made by a user process itself (a syscall, its exit), seen while the
+ * loader has `settling` set: after a leak window ends. Frees in an interrupt
+ * or softirq (RCU callbacks), in a kernel thread (kworkers running kfree_rcu
+ * batches and deferred fputs, rcuc/rcuo, ksoftirqd) or by kmemscope itself
+ * (its run on every CPU drops lazy mm references) never carry it: they are
+ * the kernel finishing frees decided before, and retire allocations as usual.
+ */
+#define KMS_RF_TASK_FREE	0x1
 
 struct kms_rec_slab_alloc {
 	struct kms_rec_hdr hdr;

@@ -99,12 +99,15 @@ static int alloc(struct decoder *d, struct kms_alloc *a)
 
 /* Every free goes to the aggregator through here: one that matched nothing is
  * counted by its source. */
-static int release(struct decoder *d, enum kms_family fam, uint64_t key, uint32_t order,
-		   uint32_t event, uint64_t cache)
+/* A free; one a process made itself after the window is kept apart (agg.h). */
+static int release(struct decoder *d, const struct kms_rec_hdr *h, enum kms_family fam,
+		   uint64_t key, uint32_t order, uint64_t cache)
 {
-	struct trust_src src = { .fam = fam, .event = event, .cache = cache };
+	struct trust_src src = { .fam = fam, .event = h->event, .cache = cache };
+	bool matched = h->flags & KMS_RF_TASK_FREE ? agg__task_release(d->agg, fam, key, order) :
+						     agg__release(d->agg, fam, key, order);
 
-	if (agg__release(d->agg, fam, key, order))
+	if (matched)
 		return 0;
 	return trust_tally__add(d->unmatched, &src, 1);
 }
@@ -255,8 +258,8 @@ static int on_slab_free(struct decoder *d, const struct kms_rec_cache_free *r, s
 	uint32_t ev = r->f.hdr.event;
 	bool named = ev == KMS_EV_CACHE_FREE && size >= sizeof(*r);
 
-	return release(d, ev == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE, r->f.ptr, 0, ev,
-		       named ? r->cache : 0);
+	return release(d, &r->f.hdr, ev == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE,
+		       r->f.ptr, 0, named ? r->cache : 0);
 }
 
 static const size_t rec_size[] = {
@@ -285,7 +288,7 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h, size_t size)
 		return on_page_alloc(d, (const void *)h);
 	case KMS_REC_PAGE_FREE: {
 		const struct kms_rec_page_free *r = (const void *)h;
-		int err = release(d, KMS_FAM_PAGE, r->pfn, r->order, h->event, 0);
+		int err = release(d, h, KMS_FAM_PAGE, r->pfn, r->order, 0);
 
 		if (d->sink && d->sink->free)
 			d->sink->free(d->sink->ctx, r->pfn, r->order, h->event);
@@ -302,13 +305,11 @@ static int dispatch(struct decoder *d, const struct kms_rec_hdr *h, size_t size)
 	case KMS_REC_VMALLOC:
 		return on_vmalloc(d, (const void *)h);
 	case KMS_REC_VFREE:
-		return release(d, KMS_FAM_VMALLOC, ((const struct kms_rec_vfree *)h)->addr, 0,
-			       h->event, 0);
+		return release(d, h, KMS_FAM_VMALLOC, ((const struct kms_rec_vfree *)h)->addr, 0, 0);
 	case KMS_REC_DMA_ALLOC:
 		return on_dma_alloc(d, (const void *)h);
 	case KMS_REC_DMA_FREE:
-		return release(d, KMS_FAM_DMA, ((const struct kms_rec_dma_free *)h)->virt, 0,
-			       h->event, 0);
+		return release(d, h, KMS_FAM_DMA, ((const struct kms_rec_dma_free *)h)->virt, 0, 0);
 	case KMS_REC_CACHE_NAME:
 		on_cache_name(d, (const void *)h);
 		return 0;

@@ -2,6 +2,7 @@
 /* Record decoding: sizes checked before use, cache sizes from name records. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include "agg.h"
 #include "callsite.h"
@@ -114,6 +115,27 @@ static void large_kmalloc_once(struct check_ctx *c)
 	ksyms__free(ks);
 }
 
+/* KMS_RF_TASK_FREE: the free goes to agg__task_release(), the others retire. */
+static bool after_window(struct decoder *d, struct agg *a, struct kms_rec_slab_alloc *al)
+{
+	struct kms_rec_slab_free f = { .hdr = { KMS_REC_SLAB_FREE, KMS_EV_CACHE_FREE } };
+	uint64_t base = al->ptr + 4096;
+
+	agg__set_now(a, 1000000);
+	for (int i = 0; i < 3; i++) {
+		al->ptr = base + i * 256;
+		decoder__record(d, al, sizeof(*al));
+	}
+	agg__set_window_end(a, 2000000);
+	agg__set_now(a, 3000000);
+	for (int i = 0; i < 3; i++) {
+		f.ptr = base + i * 256;
+		f.hdr.flags = i ? KMS_RF_TASK_FREE : 0;
+		decoder__record(d, &f, sizeof(f));
+	}
+	return agg__stats(a)->freed_after_window == 2 && agg__stats(a)->settled == 1;
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -151,6 +173,7 @@ int main(void)
 	r = agg__rows(a, &nr);
 	CHECK(&c, nr == 2 && r[1].caller == 0x10 && r[1].wrapper == 0x10ull - 0x40 && !r[0].wrapper,
 	      "a row of its own, keyed by the wrapper's call site");
+	CHECK(&c, after_window(d, a, &al), "a process's own free after the window is kept apart");
 	decoder__free(d);
 	callsite__free(cs);
 	agg__free(a);
