@@ -92,7 +92,7 @@ static __always_inline int dma_free(__u32 ev, __u64 virt, __u64 dma_addr, __u64 
 		c->filtered[ev]++;
 		return 0;
 	}
-	r = kms_record(c, ev, KMS_REC_DMA_FREE, sizeof(*r));
+	r = kms_free_record(c, ev, KMS_REC_DMA_FREE, sizeof(*r));
 	if (!r)
 		return 0;
 	r->virt = virt;

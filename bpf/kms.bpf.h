@@ -19,6 +19,7 @@ extern const volatile __u32 cache_alloc_layout;
 extern const volatile __u32 cache_free_layout;
 extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
 extern const volatile struct kms_pring_layout pring;	/* seg_mask 0: the shared ring */
+extern const volatile __u32 self_tgid;		/* kmemscope's own process */
 
 struct kms_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,13 +59,23 @@ struct kms_stack_map {
 	__uint(value_size, KMS_STACK_DEPTH * sizeof(__u64));
 };
 
+/* One word per CPU. */
+struct kms_flag_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
 extern struct kms_ring events SEC(".maps");
 extern struct kms_pring_hdr_map pring_hdrs SEC(".maps");
 extern struct kms_pring_seg_map prings SEC(".maps");
 extern __u64 kms_seq;		/* the per-CPU rings' global sequence (.data.seq) */
 extern volatile __u64 vmemmap_base;	/* .bss: raw page hooks turn struct page * into pfns */
+extern volatile __u32 settling;		/* .bss: a leak window has ended */
 extern struct kms_counter_map counters SEC(".maps");
 extern struct kms_stack_map stacks SEC(".maps");
+extern struct kms_flag_map softirq_on SEC(".maps");
 
 static __always_inline struct kms_counters *kms_counters(void)
 {
@@ -212,12 +223,13 @@ static __always_inline void *kms_reserve(struct kms_counters *c, __u32 ev, __u64
 	return kms_ring_reserve(c, ev, size);
 }
 
-static __always_inline void *kms_header(struct kms_rec_hdr *h, __u32 ev, __u32 type)
+static __always_inline void *kms_header(struct kms_rec_hdr *h, __u32 ev, __u32 type,
+					__u16 flags)
 {
 	if (h) {
 		h->type = type;
 		h->event = ev;
-		h->flags = 0;
+		h->flags = flags;
 	}
 	return h;
 }
@@ -225,14 +237,60 @@ static __always_inline void *kms_header(struct kms_rec_hdr *h, __u32 ev, __u32 t
 /* A record of `size` bytes with its header filled in, or NULL (counted). */
 static __always_inline void *kms_record(struct kms_counters *c, __u32 ev, __u32 type, __u64 size)
 {
-	return kms_header(kms_reserve(c, ev, size), ev, type);
+	return kms_header(kms_reserve(c, ev, size), ev, type, 0);
 }
 
 /* The same in the shared ring alone (see kms_ring_reserve()). */
 static __always_inline void *kms_ring_record(struct kms_counters *c, __u32 ev, __u32 type,
 					     __u64 size)
 {
-	return kms_header(kms_ring_reserve(c, ev, size), ev, type);
+	return kms_header(kms_ring_reserve(c, ev, size), ev, type, 0);
+}
+
+/* A record with these header flags (enum kms_rec_flags). */
+static __always_inline void *kms_record_flags(struct kms_counters *c, __u32 ev, __u32 type,
+					      __u64 size, __u16 flags)
+{
+	return kms_header(kms_reserve(c, ev, size), ev, type, flags);
+}
+
+#define KMS_PF_KTHREAD		0x00200000	/* include/linux/sched.h, on every kernel */
+
+/* Is this CPU serving softirqs (bpf/context.bpf.c)? RCU callbacks run there,
+ * on whichever task they interrupted. The preempt count would say so too, but
+ * it is a per-CPU variable a program finds only through kallsyms, which shows
+ * data symbols only with CONFIG_KALLSYMS_ALL. */
+static __always_inline bool kms_in_softirq(void)
+{
+	__u32 zero = 0, *on = bpf_map_lookup_elem(&softirq_on, &zero);
+
+	return on && *on;
+}
+
+/* Is the running task a user process other than kmemscope? */
+static __always_inline bool kms_user_task(void)
+{
+	struct task_struct *t;
+
+	if (!kms_task_btf()) {
+		t = (void *)bpf_get_current_task();
+		return !(BPF_CORE_READ(t, flags) & KMS_PF_KTHREAD) &&
+		       BPF_CORE_READ(t, tgid) != self_tgid;
+	}
+	t = bpf_get_current_task_btf();
+	return !(t->flags & KMS_PF_KTHREAD) && t->tgid != self_tgid;
+}
+
+/* A free record. After a leak window, one a user process makes itself is
+ * marked (KMS_RF_TASK_FREE); before it, no time is spent finding out. */
+static __always_inline void *kms_free_record(struct kms_counters *c, __u32 ev, __u32 type,
+					     __u64 size)
+{
+	__u16 flags = 0;
+
+	if (settling && !kms_in_softirq() && kms_user_task())
+		flags = KMS_RF_TASK_FREE;
+	return kms_record_flags(c, ev, type, size, flags);
 }
 
 /* Asking the ring how much data waits is a helper call: once per this many records. */

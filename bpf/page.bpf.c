@@ -46,7 +46,7 @@ static __always_inline int page_free(__u32 ev, __u64 pfn, __u32 order)
 
 	if (!c)
 		return 0;
-	r = kms_record(c, ev, KMS_REC_PAGE_FREE, sizeof(*r));
+	r = kms_free_record(c, ev, KMS_REC_PAGE_FREE, sizeof(*r));
 	if (!r)
 		return 0;
 	r->pfn = pfn;

@@ -168,7 +168,7 @@ static __always_inline int slab_free(__u32 ev, __u64 ptr, bool named, __u64 cach
 		c->filtered[ev]++;
 		return 0;
 	}
-	r = kms_record(c, ev, KMS_REC_SLAB_FREE, named ? sizeof(*r) : sizeof(r->f));
+	r = kms_free_record(c, ev, KMS_REC_SLAB_FREE, named ? sizeof(*r) : sizeof(r->f));
 	if (!r)
 		return 0;
 	r->f.ptr = ptr;

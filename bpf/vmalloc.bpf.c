@@ -63,7 +63,7 @@ static __always_inline int vm_free(__u64 addr)
 		c->filtered[KMS_EV_VFREE]++;
 		return 0;
 	}
-	r = kms_record(c, KMS_EV_VFREE, KMS_REC_VFREE, sizeof(*r));
+	r = kms_free_record(c, KMS_EV_VFREE, KMS_REC_VFREE, sizeof(*r));
 	if (!r)
 		return 0;
 	r->addr = addr;

@@ -473,6 +473,7 @@ static int replay(struct session *s)
 	signal(SIGINT, on_signal);
 	s->rp_window = s->o.duration > 0 ? s->o.duration * 1e9 : 0;
 	s->rp_next_tick = s->o.interval * 1e9;
+	agg__set_window_end(s->agg, e ? e->window_end_ns : UINT64_MAX);	/* as live */
 	rc = recr__replay(s->rr, &ops, s, err, sizeof(err));
 	if (e && !rc && s->rp_bi_len) {		/* read to the end: what was read then */
 		s->end_bi = s->rp_bi;
@@ -565,6 +566,7 @@ int session__open(struct session **out, const struct session_opts *o)
 		free(s);
 		return rc;
 	}
+	s->o.tracer.free_context = !o->replay && o->settle > 0;
 	if (o->command && o->isolate) {
 		if (cgroup__create(&s->cg))
 			kms_warn("no cgroup v2 to isolate the command in: every process's "
@@ -721,8 +723,21 @@ static int settle(struct session *s)
 	return rc;
 }
 
+/* The window ends. With a settle to follow, frees from now on say who made
+ * them, from before the end is taken, so that none made after it goes
+ * unmarked. */
+static void end_window(struct session *s, bool settling)
+{
+	if (settling && !tracer__settle(s->tracer))
+		kms_warn("softirqs are not followed: RCU callbacks after the window may "
+			 "count as frees of the processes they interrupted");
+	s->window_end_ns = now_ns() - s->start_ns;
+	agg__set_window_end(s->agg, s->window_end_ns);
+}
+
 int session__run(struct session *s)
 {
+	bool settling;
 	int rc;
 
 	if (s->rr)
@@ -745,8 +760,9 @@ int session__run(struct session *s)
 		s->go_fd = -1;
 	}
 	rc = loop(s, s->o.duration > 0 ? s->start_ns + s->o.duration * 1e9 : UINT64_MAX, false);
-	s->window_end_ns = now_ns() - s->start_ns;
-	if (!rc && !stop && s->o.settle > 0)	/* delayed frees: RCU, lazy vmap purges */
+	settling = !rc && !stop && s->o.settle > 0;
+	end_window(s, settling);
+	if (settling)		/* delayed frees: RCU, lazy vmap purges */
 		rc = settle(s);
 	if (s->cg.id)
 		s->leftover = cgroup__nr_procs(&s->cg);

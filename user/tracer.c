@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kms_records.h"
@@ -30,6 +31,7 @@ struct tracer {
 	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
 	struct bpf_link *mod_link;	/* module_load: symbols of modules loaded later */
 	char mod_why[96];		/* why it is not attached */
+	bool softirqs;			/* bpf/context.bpf.c attached */
 };
 
 #define PRING_MIN	4096
@@ -216,6 +218,7 @@ static void set_rodata(struct tracer *t)
 	ro->noinstr_text_lo = t->noinstr_text[0];
 	ro->noinstr_text_len = t->noinstr_text[1];
 	memcpy((void *)&ro->wrappers, &t->wrappers, sizeof(t->wrappers));
+	ro->self_tgid = getpid();
 }
 
 /*
@@ -329,6 +332,8 @@ static int configure(struct tracer *t)
 	bpf_program__set_autoload(module_prog(t), !t->mod_why[0]);
 	bpf_program__set_autoload(t->skel->progs.cal_page_raw, raw_pages(t));
 	bpf_program__set_autoload(t->skel->progs.cal_page_tp, raw_pages(t));
+	bpf_program__set_autoload(t->skel->progs.raw_softirq_entry, t->opts.free_context);
+	bpf_program__set_autoload(t->skel->progs.raw_softirq_exit, t->opts.free_context);
 	set_rodata(t);
 	if (!t->opts.stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
@@ -382,6 +387,25 @@ static void detach_all(struct tracer *t)
 		bpf_link__destroy(t->links[--t->nr_links]);
 }
 
+/* Softirq entry and exit, both or neither; not a hook: kmemscope works on
+ * without them (tracer__settle() says so). */
+static void attach_softirqs(struct tracer *t)
+{
+	struct bpf_link *in, *out;
+
+	if (!t->opts.free_context)
+		return;
+	in = bpf_program__attach(t->skel->progs.raw_softirq_entry);
+	out = in ? bpf_program__attach(t->skel->progs.raw_softirq_exit) : NULL;
+	if (!out) {
+		bpf_link__destroy(in);
+		return;
+	}
+	t->links[t->nr_links++] = in;
+	t->links[t->nr_links++] = out;
+	t->softirqs = true;
+}
+
 /*
  * Attach every chosen program; on failure blame it and return -EAGAIN. Frees
  * first, allocations last (and so detached first): an allocation seen while
@@ -420,6 +444,7 @@ static int attach_all(struct tracer *t)
 		}
 		r->attached = true;
 	}
+	attach_softirqs(t);
 	return 0;
 }
 
@@ -546,6 +571,7 @@ static void teardown(struct tracer *t)
 	detach_all(t);
 	bpf_link__destroy(t->mod_link);
 	t->mod_link = NULL;
+	t->softirqs = false;
 	kmemscope__destroy(t->skel);
 	t->skel = NULL;
 	for (int i = 0; i < kms_nr_hooks; i++)
@@ -761,6 +787,12 @@ uint64_t tracer__recursion_misses(const struct tracer *t)
 			sum += info.recursion_misses;
 	}
 	return sum;
+}
+
+bool tracer__settle(struct tracer *t)
+{
+	t->skel->bss->settling = 1;
+	return t->softirqs;
 }
 
 bool tracer__complete(const struct tracer *t, const char **missing)

@@ -20,6 +20,7 @@ struct tracer_opts {
 	uint64_t ring_bytes;	/* power of two, >= 4096 */
 	uint64_t wakeup_bytes;
 	int caller_cache;	/* enum kms_caller_cache */
+	bool free_context;	/* follow softirqs, for tracer__settle() */
 };
 
 struct hook_result {
@@ -66,6 +67,9 @@ int tracer__prog_syms(const struct tracer *t, tracer_sym_fn fn, void *ctx);
 /* Symbols of modules loaded while tracing (module_load): NULL when they are
  * caught, or why not. */
 const char *tracer__module_syms(const struct tracer *t);
+/* A leak window has ended: from now on, frees a user process makes itself
+ * carry KMS_RF_TASK_FREE (needs free_context; false: softirqs untold). */
+bool tracer__settle(struct tracer *t);
 /* Is every family's alloc and free hooked? Names the first missing one. */
 bool tracer__complete(const struct tracer *t, const char **missing);
 
