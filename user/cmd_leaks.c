@@ -50,6 +50,7 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 		json__obj(j, leaks__class_name(c));
 		json__u64(j, "count", r->count[c]);
 		json__u64(j, "bytes", r->bytes[c]);
+		json__u64(j, "freed_after_window", r->after[c]);
 		json__end(j);
 	}
 	json__end(j);

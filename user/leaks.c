@@ -95,11 +95,16 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	struct leak_row *lr = &c->rows[l->row];
 	double age;
 
-	if (l->t_ns > c->cutoff_ns || c->now_ns - l->t_ns < c->min_age_ns)
+	if (l->t_ns > c->cutoff_ns || c->now_ns - l->t_ns < c->min_age_ns ||
+	    (l->freed_ns && l->freed_ns <= c->cutoff_ns))
 		return 0;
 	age = (c->now_ns - l->t_ns) / 1e9;
 	lr->count++;
 	lr->bytes += l->bytes;
+	if (l->freed_ns) {
+		lr->after++;
+		lr->after_bytes += l->bytes;
+	}
 	if (age > lr->oldest_age_s)
 		lr->oldest_age_s = age;
 	return 0;
@@ -128,6 +133,8 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 		lr->growth = agg__growth(lr->row, &lr->growing);
 		out->count[lr->cls] += lr->count;
 		out->bytes[lr->cls] += lr->bytes;
+		out->after[lr->cls] += lr->after;
+		out->after_bytes[lr->cls] += lr->after_bytes;
 		out->rows[n++] = *lr;
 	}
 	out->nr = n;
@@ -225,6 +232,7 @@ static void row_json(struct json *j, struct session *s, const struct leak_row *l
 		report__cache_json(j, s, r);
 	json__u64(j, "count", lr->count);
 	json__u64(j, "bytes", lr->bytes);
+	json__u64(j, "freed_after_window", lr->after);
 	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
 	json__dbl(j, "growth_bytes_per_s", lr->growth);
 	json__bool(j, "growing", lr->growing);
@@ -251,11 +259,14 @@ static void row_text(struct session *s, const struct leak_row *lr)
 	report__row_caller(session__ksyms(s), r, &cn);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_text(s, r, cache, sizeof(cache));
-	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s\n",
+	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s",
 	       leaks__class_name(lr->cls), kms_family_name(r->fam),
 	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
 	       lr->growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
 	       cn.module, cn.module[0] ? "]" : "", cn.via, cache);
+	if (lr->after)
+		printf("  (%llu freed after the window)", (unsigned long long)lr->after);
+	putchar('\n');
 }
 
 void leaks__print_text(struct session *s, const struct leak_report *r,
@@ -263,9 +274,13 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 {
 	printf("kmemscope leaks: %.1f s window + %.1f s settle on %s\n", r->window_s, r->settle_s,
 	       session__kernel_release(s));
-	for (int c = 0; c < LEAK_NR; c++)
-		printf("  %-11s %8llu allocations %12llu bytes\n", leaks__class_name(c),
+	for (int c = 0; c < LEAK_NR; c++) {
+		printf("  %-11s %8llu allocations %12llu bytes", leaks__class_name(c),
 		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);
+		if (r->after[c])
+			printf("  (%llu freed after the window)", (unsigned long long)r->after[c]);
+		putchar('\n');
+	}
 	printf("  trust: lost %llu, unmatched frees %llu, missed frees %llu, recursion misses "
 	       "%llu, stack errors %llu, table full %llu\n", (unsigned long long)t->lost,
 	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->missed_frees,

@@ -22,6 +22,7 @@ struct leak_row {
 	const struct agg_row *row;
 	enum leak_class cls;
 	uint64_t count, bytes;
+	uint64_t after, after_bytes;	/* of them, freed after the window by a process */
 	double oldest_age_s;
 	double growth;		/* bytes/s of outstanding, over the interval samples */
 	bool growing;		/* the leak signature: it kept rising */
@@ -31,6 +32,7 @@ struct leak_report {
 	struct leak_row *rows;		/* sorted: leaks first, then by bytes */
 	size_t nr;
 	uint64_t count[LEAK_NR], bytes[LEAK_NR];
+	uint64_t after[LEAK_NR], after_bytes[LEAK_NR];
 	double window_s, settle_s;
 };
 
@@ -39,7 +41,10 @@ struct leak_trust {
 	uint64_t stack_errors, table_full, bad_records;
 };
 
-/* Outstanding allocations made in the window and at least min_age old. */
+/* Allocations made in the window, outstanding at its end and at least
+ * min_age old: those still outstanding, and those a process freed itself
+ * after the window ended (counted in `after`). A deferred free of the kernel
+ * in the settle (an RCU callback, a kworker) retires an allocation. */
 int leaks__build(struct session *s, double min_age, struct leak_report *out);
 void leaks__free(struct leak_report *r);
 enum leak_class leaks__classify(struct session *s, const struct agg_row *r);
