@@ -605,8 +605,6 @@ static void release_lazy_mms(void)
 	static char page[4096] __attribute__((aligned(4096)));
 	cpu_set_t all, one;
 
-	/* a grace period now (synchronize_rcu), so RCU callbacks run soon */
-	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 	if (sched_getaffinity(0, sizeof(all), &all))
 		return;
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
@@ -705,22 +703,33 @@ static int loop(struct session *s, uint64_t end, bool settling)
 	return 0;
 }
 
-/* Match frees for the settle time, then for as long as they keep coming (one
- * more second each time), up to three times the settle time. */
+/* Wait until every RCU callback queued so far has run: rcu_barrier() through
+ * rcutree's do_rcu_barrier parameter where the kernel has it, else one more
+ * grace period (most callbacks then run soon after). */
+static void rcu_barrier(void)
+{
+	int fd = open("/sys/module/rcutree/parameters/do_rcu_barrier", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * After the window, for exactly the settle time: the kernel finishes the frees
+ * decided before the window ended. kmemscope runs on every CPU (lazy mms, LRU
+ * batches) and waits for the RCU callbacks queued until then, in the first
+ * tens of ms; kworkers follow. No extension: on a live system deferred frees
+ * never stop (measured here: hundreds of window allocations a second, freed
+ * by RCU and kworkers on behalf of processes that ran after the window), and
+ * a longer settle only lets them hide more.
+ */
 static int settle(struct session *s)
 {
-	uint64_t hard_end = now_ns() + 3 * s->o.settle * 1e9, frees;
-	int rc;
-
 	release_lazy_mms();
-	rc = loop(s, now_ns() + s->o.settle * 1e9, true);
-	do {
-		frees = agg__stats(s->agg)->frees;
-		release_lazy_mms();
-		if (!rc)
-			rc = loop(s, now_ns() + 1000000000ull, true);
-	} while (!rc && !stop && agg__stats(s->agg)->frees != frees && now_ns() < hard_end);
-	return rc;
+	rcu_barrier();
+	return loop(s, s->start_ns + s->window_end_ns + s->o.settle * 1e9, true);
 }
 
 /* The window ends. With a settle to follow, frees from now on say who made
@@ -762,7 +771,7 @@ int session__run(struct session *s)
 	rc = loop(s, s->o.duration > 0 ? s->start_ns + s->o.duration * 1e9 : UINT64_MAX, false);
 	settling = !rc && !stop && s->o.settle > 0;
 	end_window(s, settling);
-	if (settling)		/* delayed frees: RCU, lazy vmap purges */
+	if (settling)		/* delayed frees: RCU callbacks, kworkers */
 		rc = settle(s);
 	if (s->cg.id)
 		s->leftover = cgroup__nr_procs(&s->cg);
