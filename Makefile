@@ -16,7 +16,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CPPFLAGS := -I$(OUT) -Iinclude -Iuser -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -pthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) \
 	      -Wall -Werror -Wno-unused-function
 
