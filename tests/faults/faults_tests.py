@@ -11,21 +11,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
-results = []
-
-
-def test(fn):
-    try:
-        fn()
-        results.append((fn.__name__, None))
-        print(f"ok   {fn.__name__}")
-    except AssertionError as e:
-        results.append((fn.__name__, str(e)))
-        print(f"FAIL {fn.__name__}: {e}")
-    except Exception as e:  # a crash of the harness is a failure too
-        results.append((fn.__name__, repr(e)))
-        print(f"FAIL {fn.__name__}: {e!r}")
-    return fn
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import summary, test  # noqa: E402
 
 
 def run(*args, timeout=30, **kw):
@@ -104,7 +91,4 @@ def a_fifo_is_refused_without_blocking():
         assert time.monotonic() - t0 < 5, "report blocked on the FIFO"
 
 
-if __name__ == "__main__":
-    failed = [n for n, e in results if e]
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+summary()

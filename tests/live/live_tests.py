@@ -13,9 +13,10 @@ PIPES = os.path.join(ROOT, "tests", "live", "workload_pipes.py")
 SOCKETS = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
 XATTR = os.path.join(ROOT, "tests", "live", "workload_xattr.py")
 EVENTFDS = os.path.join(ROOT, "tests", "live", "workload_eventfds.py")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import summary, test  # noqa: E402
+
 FAMILIES = ("page", "kmalloc", "kmem_cache", "vmalloc", "dma")
-results = []
-ONLY = set(sys.argv[1:])
 
 
 def run(*args, user=None, timeout=60, env=None):
@@ -25,22 +26,6 @@ def run(*args, user=None, timeout=60, env=None):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                        env={**os.environ, **env} if env else None)
     return p.returncode, p.stdout, p.stderr
-
-
-def test(fn):
-    if ONLY and fn.__name__ not in ONLY:
-        return fn
-    try:
-        fn()
-        results.append((fn.__name__, None))
-        print(f"ok   {fn.__name__}")
-    except AssertionError as e:
-        results.append((fn.__name__, str(e)))
-        print(f"FAIL {fn.__name__}: {e}")
-    except Exception as e:  # a crash of the harness is a failure too
-        results.append((fn.__name__, repr(e)))
-        print(f"FAIL {fn.__name__}: {e!r}")
-    return fn
 
 
 def rows(doc, family=None, function=None):
@@ -853,6 +838,4 @@ def report_leaks_frag_damaged_files():
                 f"{view} {p}: {err!r}"
 
 
-failed = sum(1 for _, e in results if e)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+summary()
