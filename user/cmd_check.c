@@ -8,6 +8,7 @@
 #include "leaks.h"
 #include "out.h"
 #include "report.h"
+#include "safefile.h"
 #include "session.h"
 #include "trust.h"
 #include "util.h"
@@ -60,13 +61,12 @@ static void junit_failure(FILE *f, struct session *s, const struct leak_report *
 	fputs("</failure>\n", f);
 }
 
-static int write_junit(const char *path, struct session *s, const struct cli_opts *o,
+static int write_junit(struct safe_file *sf, struct session *s, const struct cli_opts *o,
 		       const struct leak_report *r, const struct verdict *v)
 {
-	FILE *f = fopen(path, "we");
+	FILE *f = sf->f;
+	int err;
 
-	if (!f)
-		return kms_err(KMS_EXIT_FAIL, "cannot write %s: %m", path);
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
 		"name=\"kmemscope.check\" tests=\"2\" failures=\"%d\">\n",
 		v->leaked + v->cmd_failed);
@@ -78,7 +78,8 @@ static int write_junit(const char *path, struct session *s, const struct cli_opt
 	if (v->cmd_failed)
 		fprintf(f, "      <failure message=\"command exited with status %d\"/>\n", v->status);
 	fputs("    </testcase>\n  </testsuite>\n</testsuites>\n", f);
-	return fclose(f) ? kms_err(KMS_EXIT_FAIL, "cannot write %s: %m", path) : 0;
+	err = safe_file__commit(sf);
+	return err ? kms_err(KMS_EXIT_OUTPUT, "cannot write %s: %s", o->junit, strerror(-err)) : 0;
 }
 
 static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
@@ -142,7 +143,7 @@ static void print_verdict(struct session *s, const struct cli_opts *o,
 		       "counted)\n", (unsigned long long)r->after[LEAK_LEAK]);
 }
 
-static int judge(struct session *s, const struct cli_opts *o)
+static int judge(struct session *s, const struct cli_opts *o, struct safe_file *junit)
 {
 	struct verdict v = { .status = session__command_status(s) };
 	struct leak_report r;
@@ -165,8 +166,8 @@ static int judge(struct session *s, const struct cli_opts *o)
 	}
 	if (t.lost)
 		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
-	if (o->junit && !rc)
-		rc = write_junit(o->junit, s, o, &r, &v);
+	if (junit->f && !rc)
+		rc = write_junit(junit, s, o, &r, &v);
 	leaks__free(&r);
 	if (rc)
 		return rc;
@@ -175,6 +176,7 @@ static int judge(struct session *s, const struct cli_opts *o)
 
 static int run(struct cli_opts *o)
 {
+	struct safe_file junit = {};
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -182,16 +184,22 @@ static int run(struct cli_opts *o)
 	if (!o->command)
 		return kms_err(KMS_EXIT_USAGE, "check: no command (usage: kmemscope check [OPTIONS] "
 			       "-- COMMAND [ARGS...])");
+	/* the report's place is checked before the command runs */
+	if (o->junit && (rc = safe_file__open(&junit, o->junit)))
+		return kms_err(KMS_EXIT_USAGE, "check: cannot write --junit %s: %s", o->junit,
+			       strerror(-rc));
 	cmds__session_opts(o, &so);
 	so.isolate = true;
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;
-	if ((rc = session__open(&s, &so)))
-		return rc;
-	rc = session__run(s);
-	if (!rc)
-		rc = judge(s, o);
-	session__close(s);
+	rc = session__open(&s, &so);
+	if (!rc) {
+		rc = session__run(s);
+		if (!rc)
+			rc = judge(s, o, &junit);
+		session__close(s);
+	}
+	safe_file__abort(&junit);	/* not written: no half report */
 	return rc;
 }
 
@@ -218,7 +226,8 @@ const struct cli_cmd cmd_check = {
 	"\n"
 	"  --max-leak-bytes N  fail above N bytes left behind (default 0)\n"
 	"  --max-leaks N       fail above N allocations left behind (default 0)\n"
-	"  --junit FILE        also write a JUnit XML report\n"
+	"  --junit FILE        also write a JUnit XML report (checked before COMMAND runs;\n"
+	"                      exit 5 if it cannot be written at the end)\n"
 	"  --caller-cache MODE page-allocation callers: on (default, each distinct stack\n"
 	"                      walked once), off (walk every time), verify (walk every\n"
 	"                      time, count disagreements with the cache)\n"

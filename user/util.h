@@ -15,6 +15,7 @@ enum kms_exit {
 	KMS_EXIT_FAIL = 1,
 	KMS_EXIT_USAGE = 2,
 	KMS_EXIT_SKIP = 4,
+	KMS_EXIT_OUTPUT = 5,	/* an output file (--junit) could not be written */
 };
 
 uint64_t now_ns(void);			/* CLOCK_MONOTONIC */

@@ -91,4 +91,49 @@ def a_fifo_is_refused_without_blocking():
         assert time.monotonic() - t0 < 5, "report blocked on the FIFO"
 
 
+@test
+def a_junit_path_that_cannot_be_written_fails_before_the_command():
+    with tempfile.TemporaryDirectory() as d:
+        mark = os.path.join(d, "ran")
+        rc, _, err = run("check", "--junit", os.path.join(d, "no", "x.xml"), "--", "touch", mark)
+        assert rc == 2, f"exit {rc}: {err!r}"
+        one_error(err, "--junit")
+        assert not os.path.exists(mark), "the command ran before the path was checked"
+
+
+@test
+def a_junit_symlink_is_replaced_not_followed():
+    with tempfile.TemporaryDirectory() as d:
+        target, link = os.path.join(d, "target"), os.path.join(d, "x.xml")
+        with open(target, "w") as f:
+            f.write("secret\n")
+        os.symlink(target, link)
+        rc, _, err = run("check", "--junit", link, "--", "true", timeout=120)
+        assert rc == 0, f"exit {rc}: {err!r}"
+        assert open(target).read() == "secret\n", "the symlink's target was overwritten"
+        assert not os.path.islink(link) and "<testsuites>" in open(link).read(), \
+            "no JUnit report in place of the link"
+        assert sorted(os.listdir(d)) == ["target", "x.xml"], f"left behind: {os.listdir(d)}"
+
+
+@test
+def a_junit_write_failure_has_its_own_exit_code():
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", d], check=True)
+        try:
+            with open(os.path.join(d, "fill"), "wb") as f:
+                try:
+                    f.write(b"\0" * 65536)
+                except OSError:
+                    pass
+            rc, out, err = run("check", "--junit", os.path.join(d, "x.xml"), "--", "true",
+                               timeout=120)
+            assert rc == 5, f"exit {rc}: {err!r}"
+            one_error(err, "No space left")
+            assert "PASS" in out, f"the verdict is still printed: {out!r}"
+            assert sorted(os.listdir(d)) == ["fill"], f"left behind: {os.listdir(d)}"
+        finally:
+            subprocess.run(["umount", d])
+
+
 summary()
