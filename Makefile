@@ -39,7 +39,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all static run check unit live test clean deps bench
+.PHONY: all static run check unit unit-bins asan valgrind live test clean deps bench
 
 all: $(OUT)/kmemscope
 
@@ -89,6 +89,20 @@ run: deps
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run unit
+
+unit-bins: $(UNIT_BINS)
+
+# The unit tests, every view of the fuzz corpus and a short live run, built
+# with AddressSanitizer and UndefinedBehaviorSanitizer (in build-asan/), or
+# run under valgrind. Any report of either fails.
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)-asan CFLAGS="$(SAN_CFLAGS)" \
+		$(OUT)-asan/kmemscope unit-bins
+	$(Q)OUT=$(OUT)-asan tests/run unit sanitized
+
+valgrind: $(OUT)/kmemscope $(UNIT_BINS)
+	$(Q)KMS_WRAP="valgrind -q --error-exitcode=99 --suppressions=tests/faults/valgrind.supp" tests/run unit sanitized
 
 live: $(OUT)/kmemscope
 	$(Q)tests/run live

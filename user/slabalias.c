@@ -142,7 +142,8 @@ static int split(struct slabalias *a, char *t, size_t len)
 			return -ENOMEM;
 		a->v[a->nr++] = (struct alias){ .name = line, .target = tab + 1 };
 	}
-	qsort(a->v, a->nr, sizeof(*a->v), by_alias_name);
+	if (a->nr)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(a->v, a->nr, sizeof(*a->v), by_alias_name);
 	return 0;
 }
 

@@ -588,13 +588,25 @@ static void explain(struct hook_result *r)
 		return;
 	}
 	for (int i = 0; i < KMS_MAX_CANDS && r->hook->cands[i].mech; i++) {
-		int n = snprintf(r->reason + pos, sizeof(r->reason) - pos, "%s%s: %s",
-				 pos ? "; " : "", kms_mech_name(r->hook->cands[i].mech), r->why[i]);
+		char why[sizeof(r->why[0])];	/* gcc 12's -Wrestrict sees r->reason in r->why */
+		int n;
 
+		memcpy(why, r->why[i], sizeof(why));
+		n = snprintf(r->reason + pos, sizeof(r->reason) - pos, "%s%s: %s", pos ? "; " : "",
+			     kms_mech_name(r->hook->cands[i].mech), why);
 		if (n < 0 || (size_t)n >= sizeof(r->reason) - pos)
 			break;
 		pos += n;
 	}
+}
+
+static void passed_over(struct hook_result *r)
+{
+	char why[sizeof(r->why[0])];	/* see explain() */
+
+	memcpy(why, r->why[0], sizeof(why));
+	snprintf(r->reason, sizeof(r->reason), "%s: %s", kms_mech_name(r->hook->cands[0].mech),
+		 why);
 }
 
 static void finish_results(struct tracer *t)
@@ -605,8 +617,7 @@ static void finish_results(struct tracer *t)
 		if (r->chosen < 0)
 			explain(r);
 		else if (r->chosen > 0)	/* say why the better mechanisms were passed over */
-			snprintf(r->reason, sizeof(r->reason), "%s: %s",
-				 kms_mech_name(r->hook->cands[0].mech), r->why[0]);
+			passed_over(r);
 	}
 }
 

@@ -27,11 +27,13 @@ static inline int check_report(struct check_ctx *c, int ok, const char *fmt_name
 	return ok;
 }
 
-/* CHECK(ctx, cond, "printf-style name", ...) */
+/* CHECK(ctx, cond, "printf-style name", ...): the name is formatted after
+ * cond is evaluated, so it shows the values cond computed. */
 #define CHECK(c, cond, ...) ({                                         \
+	int __ok = !!(cond);                                           \
 	char __name[256];                                              \
 	snprintf(__name, sizeof(__name), __VA_ARGS__);                 \
-	check_report((c), !!(cond), __name, __FILE__, __LINE__);       \
+	check_report((c), __ok, __name, __FILE__, __LINE__);           \
 })
 
 static inline int check_summary(const struct check_ctx *c)

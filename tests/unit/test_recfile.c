@@ -106,7 +106,7 @@ static int try_buf(const void *data, size_t len, size_t *records)
 {
 	void *copy = malloc(len ? len : 1);
 	struct seen *s = calloc(1, sizeof(*s));
-	char err[256];
+	char err[256] = "";
 	struct recr *r;
 	int rc = -1;
 
@@ -129,7 +129,7 @@ static int try_buf(const void *data, size_t len, size_t *records)
 
 static void check_roundtrip(struct check_ctx *c, const char *path)
 {
-	char err[256];
+	char err[256] = "";
 	struct recr *r = NULL;
 	struct seen *s = calloc(1, sizeof(*s));
 	const struct rec_counters *cn;
@@ -373,7 +373,7 @@ static void check_ticks(struct check_ctx *c, const char *path)
 	const struct rec_counters *got;
 	struct rec_end e = {};
 	struct recr *rd = NULL;
-	char err[256];
+	char err[256] = "";
 	struct recw *w;
 	int rc;
 
@@ -458,7 +458,7 @@ static void check_seed_kinds(struct check_ctx *c, const char *path)
 	uint8_t buf[64];
 	uint64_t start, spanned, managed;
 	struct runs got = {};
-	char err[256];
+	char err[256] = "";
 	struct recr *r = NULL;
 
 	for (int with_kinds = 0; with_kinds < 2; with_kinds++) {
