@@ -47,6 +47,7 @@ static int summary(struct session *s, const struct cli_opts *o)
 		report__warn_losses(&t);
 		return 0;
 	}
+	report__warn_losses(&t);	/* in JSON mode too: stderr, as every command does */
 	if (!(j = json__new(stdout, o->pretty)))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	json__obj(j, NULL);

@@ -3,6 +3,7 @@
 that cannot run, processes that do not exist, outputs that cannot be written,
 special files given as recordings. Each test asserts the exit code and the
 one-line error. Prints one line per test and 'N passed, N failed'."""
+import json
 import os
 import subprocess
 import sys
@@ -134,6 +135,20 @@ def a_junit_write_failure_has_its_own_exit_code():
             assert sorted(os.listdir(d)) == ["fill"], f"left behind: {os.listdir(d)}"
         finally:
             subprocess.run(["umount", d])
+
+
+@test
+def losses_are_said_on_stderr_in_json_mode_too():
+    # a 1 MiB ring (half a MiB a CPU) cannot hold a socket loop's burst
+    sockets = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
+    with tempfile.TemporaryDirectory() as d:
+        for cmd in (["record", "-o", os.path.join(d, "r.kms")], ["top"]):
+            rc, out, err = run(*cmd, "--json", "--ring-mb", "1", "--", sys.executable, sockets,
+                               "20000", timeout=300)
+            lost = json.loads(out)["events"]["lost"]
+            assert rc == 0 and lost > 0, f"{cmd[0]}: exit {rc}, lost {lost}: {err[-300:]!r}"
+            warned = [l for l in err.splitlines() if "events lost" in l]
+            assert len(warned) == 1 and str(lost) in warned[0], f"{cmd[0]}: {err[-400:]!r}"
 
 
 summary()
