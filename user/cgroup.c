@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +25,51 @@ static int find_root(char *buf, size_t len)
 	return err;
 }
 
+/* Every process in the cgroup at dir: cgroup.kill (5.14+), else one by one. */
+static void kill_all(const char *dir)
+{
+	char file[400], line[32];
+	FILE *f;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/cgroup.kill", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, "1", 1) == 1) {
+		close(fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+	f = fopen(file, "re");
+	while (f && fgets(line, sizeof(line), f))
+		kill(atoi(line), SIGKILL);
+	if (f)
+		fclose(f);
+}
+
+/* The cgroups of kmemscopes that died without removing theirs (SIGKILL):
+ * their commands are killed (they die with kmemscope anyway, by
+ * PR_SET_PDEATHSIG) and the directories removed. */
+static void sweep(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	char path[600];
+	int pid;
+
+	while (d && (e = readdir(d)))
+		if (sscanf(e->d_name, "kmemscope.%d", &pid) == 1 && pid > 0 &&
+		    kill(pid, 0) && errno == ESRCH) {
+			snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+			kill_all(path);
+			for (int i = 0; i < 50 && rmdir(path) && errno == EBUSY; i++)
+				usleep(10000);	/* the killed are leaving */
+		}
+	if (d)
+		closedir(d);
+}
+
 int cgroup__create(struct kms_cgroup *cg)
 {
 	struct stat st;
@@ -30,6 +78,7 @@ int cgroup__create(struct kms_cgroup *cg)
 	memset(cg, 0, sizeof(*cg));
 	if ((err = find_root(cg->root, sizeof(cg->root))))
 		return err;
+	sweep(cg->root);
 	snprintf(cg->path, sizeof(cg->path), "%s/kmemscope.%d", cg->root, getpid());
 	if (mkdir(cg->path, 0755) && errno != EEXIST)
 		return -errno;
@@ -76,6 +125,12 @@ int cgroup__nr_procs(const struct kms_cgroup *cg)
 		n++;
 	fclose(f);
 	return n;
+}
+
+void cgroup__kill(const struct kms_cgroup *cg)
+{
+	if (cg->path[0])
+		kill_all(cg->path);
 }
 
 void cgroup__destroy(struct kms_cgroup *cg)

@@ -12,12 +12,15 @@ struct kms_cgroup {
 	uint64_t id;		/* what bpf_get_current_cgroup_id() returns */
 };
 
-/* -ENOENT when no cgroup2 hierarchy is mounted, -errno otherwise. */
+/* -ENOENT when no cgroup2 hierarchy is mounted, -errno otherwise. Sweeps the
+ * cgroups of kmemscopes that are gone first. */
 int cgroup__create(struct kms_cgroup *cg);
 /* Move the calling process into it (for the child, before exec). */
 int cgroup__enter(const struct kms_cgroup *cg);
 /* Processes still in it, -errno on error. */
 int cgroup__nr_procs(const struct kms_cgroup *cg);
+/* SIGKILL every process in it. */
+void cgroup__kill(const struct kms_cgroup *cg);
 /* Move what is left to the root cgroup and remove the directory. */
 void cgroup__destroy(struct kms_cgroup *cg);
 

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "safefile.h"
 #include "session.h"
+#include "signals.h"
 #include "trust.h"
 #include "util.h"
 
@@ -24,6 +25,7 @@ struct verdict {
 	bool leaked;		/* over a threshold */
 	bool cmd_failed;
 	int status;
+	int signal;		/* the run was interrupted by it: no verdict */
 };
 
 static void xml_escape(FILE *f, const char *s)
@@ -99,7 +101,12 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 		json__str(j, NULL, *a);
 	json__end(j);
 	json__i64(j, "command_status", v->status);
-	json__bool(j, "passed", !v->leaked && !v->cmd_failed);
+	if (v->signal) {
+		json__null(j, "passed");
+		json__str(j, "interrupted", signals__name(v->signal));
+	} else {
+		json__bool(j, "passed", !v->leaked && !v->cmd_failed);
+	}
 	json__bool(j, "isolated", session__isolated(s));
 	json__i64(j, "leftover_processes", session__leftover_procs(s));
 	report__events_json(j, &tot);
@@ -129,6 +136,11 @@ static void print_verdict(struct session *s, const struct cli_opts *o,
 {
 	int left = session__leftover_procs(s);
 
+	if (v->signal) {
+		printf("INTERRUPTED (%s): no verdict; the command and what it started were "
+		       "killed\n", signals__name(v->signal));
+		return;
+	}
 	if (left > 0)
 		printf("note: %d process(es) of the command still running\n", left);
 	if (v->cmd_failed)
@@ -145,7 +157,7 @@ static void print_verdict(struct session *s, const struct cli_opts *o,
 
 static int judge(struct session *s, const struct cli_opts *o, struct safe_file *junit)
 {
-	struct verdict v = { .status = session__command_status(s) };
+	struct verdict v = { .status = session__command_status(s), .signal = signals__caught() };
 	struct leak_report r;
 	struct leak_trust t;
 	int rc = 0;
@@ -166,11 +178,13 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	}
 	if (t.lost)
 		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
-	if (junit->f && !rc)
+	if (junit->f && !rc && !v.signal)
 		rc = write_junit(junit, s, o, &r, &v);
 	leaks__free(&r);
 	if (rc)
 		return rc;
+	if (v.signal)
+		return 128 + v.signal;	/* as a shell reports it; no verdict */
 	return v.leaked ? KMS_EXIT_FAIL : v.cmd_failed ? KMS_EXIT_CMD_FAILED : KMS_EXIT_OK;
 }
 

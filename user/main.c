@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "out.h"
+#include "signals.h"
 #include "util.h"
 
 #define KMS_VERSION "0.1"
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 	 * allocation at 1 M in the VM test). Blocks of 1 MiB and up are mmapped
 	 * and given back when freed.
 	 */
+	signals__install();	/* first: a run stopped at any moment cleans up */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (!stdout_open())
 		return kms_err(KMS_EXIT_FAIL, "standard output is closed");

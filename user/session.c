@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "decode.h"
 #include "gfp.h"
 #include "ksyms.h"
+#include "signals.h"
 #include "out.h"
 #include "pageseed.h"
 #include "recfile.h"
@@ -50,6 +52,7 @@ struct session {
 	uint64_t start_ns, end_ns, window_end_ns;
 	struct kms_cgroup cg;
 	int leftover;
+	pid_t parent;			/* for the command's PR_SET_PDEATHSIG check */
 	pid_t child;
 	int go_fd;		/* child waits on it until tracing is on */
 	int cmd_status;
@@ -75,12 +78,10 @@ struct session {
 
 #define BUDDYINFO_MAX (1u << 20)
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
+/* INT, TERM, HUP or PIPE asked the run to end (signals.h) */
+static bool interrupted(void)
 {
-	stop = 1;
-	signal(sig, SIG_DFL);	/* a second Ctrl-C kills */
+	return signals__caught() != 0;
 }
 
 int session__check_privileges(void)
@@ -136,6 +137,28 @@ int session__check_command(char **argv)
 	return kms_err(KMS_EXIT_USAGE, "command not found: %s", argv[0]);
 }
 
+#define TERM_GRACE_MS	2000	/* after SIGTERM, this long before SIGKILL */
+
+static bool child_done(struct session *s);
+
+/* SIGTERM to the command, SIGKILL to all it started once the grace is over
+ * (or at once where it ignores TERM and keeps kmemscope waiting). */
+static void end_command(struct session *s)
+{
+	if (s->child > 0) {
+		kill(s->child, SIGTERM);
+		for (int ms = 0; ms < TERM_GRACE_MS && !child_done(s); ms += 20)
+			usleep(20000);
+	}
+	if (s->cg.id)
+		cgroup__kill(&s->cg);	/* whatever it started, too */
+	if (s->child > 0) {
+		kill(s->child, SIGKILL);
+		waitpid(s->child, NULL, 0);
+		s->child = 0;
+	}
+}
+
 /* Fork the command now, but hold it until tracing is attached. */
 static int spawn(struct session *s)
 {
@@ -143,6 +166,7 @@ static int spawn(struct session *s)
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
+	s->parent = getpid();
 	s->child = fork();
 	if (s->child < 0)
 		return -errno;
@@ -150,6 +174,10 @@ static int spawn(struct session *s)
 		char c;
 
 		close(fds[1]);
+		/* dies with kmemscope, even a SIGKILLed one; checked after
+		 * setting: the parent may be gone already */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != s->parent)
+			_exit(127);
 		if (s->cg.id && cgroup__enter(&s->cg))
 			_exit(127);
 		if (out__json() && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)	/* stdout is ours */
@@ -409,7 +437,7 @@ static int rp_time(void *ctx, uint64_t t)
 	struct session *s = ctx;
 	int rc;
 
-	if (stop || (s->rp_window && t > s->rp_window))
+	if (interrupted() || (s->rp_window && t > s->rp_window))
 		return 1;
 	while (!s->rp_ticks && s->o.interval > 0 && s->o.tick && s->rp_last >= s->rp_next_tick) {
 		s->rp_next_tick += s->o.interval * 1e9;
@@ -434,7 +462,7 @@ static int rp_tick(void *ctx, uint64_t elapsed_ns, uint64_t now)
 	struct session *s = ctx;
 	int rc = 0;
 
-	if (stop || (s->rp_window && now > s->rp_window))
+	if (interrupted() || (s->rp_window && now > s->rp_window))
 		return 1;
 	if (s->rp_ticks) {
 		agg__set_now(s->agg, now);
@@ -472,7 +500,6 @@ static int replay(struct session *s)
 	char err[256];
 	int rc;
 
-	signal(SIGINT, on_signal);
 	s->rp_window = s->o.duration > 0 ? s->o.duration * 1e9 : 0;
 	s->rp_next_tick = s->o.interval * 1e9;
 	agg__set_window_end(s->agg, e ? e->window_end_ns : UINT64_MAX);	/* as live */
@@ -494,12 +521,12 @@ static int replay(struct session *s)
 		s->leftover = e->leftover_procs;
 		s->rp_counters_at = UINT64_MAX;
 	} else {		/* cut by -d, Ctrl-C or damage */
-		s->rp_elapsed = rc == 1 && s->rp_window && !stop ? s->rp_window : s->rp_last;
+		s->rp_elapsed = rc == 1 && s->rp_window && !interrupted() ? s->rp_window : s->rp_last;
 		s->window_end_ns = s->rp_elapsed;
 		s->rp_counters_at = rc == 1 ? s->rp_elapsed : UINT64_MAX;
 		agg__set_now(s->agg, s->rp_elapsed);
 	}
-	return stop ? kms_err(KMS_EXIT_FAIL, "interrupted") : 0;
+	return interrupted() ? kms_err(KMS_EXIT_FAIL, "interrupted") : 0;
 }
 
 /* The merged slab caches of this machine; their text form (free() it), for -o. */
@@ -686,7 +713,7 @@ static int loop(struct session *s, uint64_t end, bool settling)
 	uint64_t next_tick = s->start_ns + s->o.interval * 1e9;
 	int n;
 
-	while (!stop && now_ns() < end && (settling || !child_done(s))) {
+	while (!interrupted() && now_ns() < end && (settling || !child_done(s))) {
 		n = stream__poll(s->st, POLL_MS);
 		agg__set_now(s->agg, now_ns() - s->start_ns);
 		if (n >= 0)
@@ -753,7 +780,7 @@ static int settle(struct session *s)
 	else
 		pthread_detach(helper);
 	rc = loop(s, s->start_ns + s->window_end_ns + s->o.settle * 1e9, true);
-	if (!rc && !stop && !atomic_load(&hurried))
+	if (!rc && !interrupted() && !atomic_load(&hurried))
 		kms_warn("the settle ended before kmemscope had run on every CPU and waited for "
 			 "RCU callbacks: some deferred frees may show as outstanding");
 	return rc;
@@ -778,8 +805,8 @@ int session__run(struct session *s)
 
 	if (s->rr)
 		return replay(s);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (interrupted())
+		return 0;	/* before the command exists: nothing to trace */
 	if (s->o.command && spawn(s))
 		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(errno));
 	if (s->tap && (rc = rectap__start(s->tap, tap_pump, s)))
@@ -796,7 +823,7 @@ int session__run(struct session *s)
 		s->go_fd = -1;
 	}
 	rc = loop(s, s->o.duration > 0 ? s->start_ns + s->o.duration * 1e9 : UINT64_MAX, false);
-	settling = !rc && !stop && s->o.settle > 0;
+	settling = !rc && !interrupted() && s->o.settle > 0;
 	end_window(s, settling);
 	if (settling)		/* delayed frees: RCU callbacks, kworkers */
 		rc = settle(s);
@@ -804,11 +831,8 @@ int session__run(struct session *s)
 		s->leftover = cgroup__nr_procs(&s->cg);
 	tracer__detach(s->tracer);
 	s->end_ns = now_ns();
-	if (s->child > 0 && stop) {	/* interrupted: the command goes too */
-		kill(s->child, SIGTERM);
-		waitpid(s->child, NULL, 0);
-		s->child = 0;
-	}
+	if (interrupted())		/* interrupted: the command goes too */
+		end_command(s);
 	if (!rc)
 		rc = drain(s);
 	if (stream__forced_rounds(s->st))

@@ -5,6 +5,7 @@ special files given as recordings. Each test asserts the exit code and the
 one-line error. Prints one line per test and 'N passed, N failed'."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,11 +34,51 @@ def one_error(err, *words):
         assert w in lines[0], f"{w!r} not in {lines[0]!r}"
 
 
+def cgroup2_root():
+    for line in open("/proc/mounts"):
+        w = line.split()
+        if w[2] == "cgroup2":
+            return w[1]
+    return None
+
+
 def cgroups_of_kmemscope():
-    try:
-        return {d for d in os.listdir("/sys/fs/cgroup") if d.startswith("kmemscope.")}
-    except OSError:
-        return set()
+    root = cgroup2_root()
+    return {d for d in os.listdir(root) if d.startswith("kmemscope.")} if root else set()
+
+
+def alive(tag):
+    """Processes (not zombies) whose command line holds tag."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if tag in cmd and state != "Z":
+            found.append(pid)
+    return found
+
+
+def interrupt(args, sig, after, wait=30):
+    """Start kmemscope, send sig after `after` s; (exit, stdout, stderr, s to exit)."""
+    p = subprocess.Popen([KMS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    t0 = time.monotonic()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=wait)
+    return p.returncode, out, err, time.monotonic() - t0
+
+
+def nothing_left(tag, before):
+    for _ in range(50):	# the killed leave within milliseconds
+        if not alive(tag) and cgroups_of_kmemscope() == before:
+            return
+        time.sleep(0.1)
+    assert not alive(tag), f"the command outlived kmemscope: {alive(tag)}"
+    assert cgroups_of_kmemscope() == before, \
+        f"cgroups left: {cgroups_of_kmemscope() - before}"
 
 
 @test
@@ -149,6 +190,57 @@ def losses_are_said_on_stderr_in_json_mode_too():
             assert rc == 0 and lost > 0, f"{cmd[0]}: exit {rc}, lost {lost}: {err[-300:]!r}"
             warned = [l for l in err.splitlines() if "events lost" in l]
             assert len(warned) == 1 and str(lost) in warned[0], f"{cmd[0]}: {err[-400:]!r}"
+
+
+@test
+def an_interrupted_check_gives_no_verdict():
+    before = cgroups_of_kmemscope()
+    rc, out, err, _ = interrupt(["check", "--", "sleep", "41.5"], signal.SIGINT, 2)
+    assert rc == 128 + signal.SIGINT, f"exit {rc}: {err[-300:]!r}"
+    assert "INTERRUPTED (SIGINT): no verdict" in out and "LEAK:" not in out and \
+        "PASS:" not in out, out[-400:]
+    nothing_left("sleep 41.5", before)
+    rc, out, err, _ = interrupt(["check", "--json", "--", "sleep", "41.6"], signal.SIGTERM, 2)
+    doc = json.loads(out)
+    assert rc == 128 + signal.SIGTERM and doc["passed"] is None and \
+        doc["interrupted"] == "SIGTERM", f"exit {rc}: {out[:300]!r}"
+    nothing_left("sleep 41.6", before)
+
+
+@test
+def every_signal_that_ends_a_run_leaves_nothing_behind():
+    before = cgroups_of_kmemscope()
+    for i, sig in enumerate((signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)):
+        for after in (0.1, 2):	# while loading the programs, and while tracing
+            tag = f"sleep 42.{i}{int(after * 10)}"
+            rc, _, err, took = interrupt(["leaks", "--", "sleep", tag.split()[1]], sig, after)
+            assert rc is not None and took < 10, f"{sig!r} after {after}s: exit {rc}, {took:.1f}s"
+            assert "Traceback" not in err and "Sanitizer" not in err, err[-300:]
+            nothing_left(tag, before)
+
+
+@test
+def a_command_that_ignores_sigterm_is_killed_after_a_grace():
+    before = cgroups_of_kmemscope()
+    rc, _, err, took = interrupt(["check", "--", "sh", "-c", "trap '' TERM; sleep 43"],
+                                 signal.SIGINT, 2)
+    assert rc == 128 + signal.SIGINT and took < 6, f"exit {rc} after {took:.1f}s: {err[-200:]!r}"
+    nothing_left("sleep 43", before)
+
+
+@test
+def a_killed_kmemscope_takes_its_command_along_and_its_cgroup_is_swept():
+    before = cgroups_of_kmemscope()
+    rc, _, _, _ = interrupt(["leaks", "--", "sleep", "44"], signal.SIGKILL, 2)
+    assert rc == -signal.SIGKILL, f"exit {rc}"
+    for _ in range(50):
+        if not alive("sleep 44"):
+            break
+        time.sleep(0.1)
+    assert not alive("sleep 44"), "the command outlived a SIGKILLed kmemscope"
+    rc, _, err = run("leaks", "--settle", "0.2", "--", "true")
+    assert rc == 0, f"exit {rc}: {err[-200:]!r}"
+    assert cgroups_of_kmemscope() == before, f"not swept: {cgroups_of_kmemscope() - before}"
 
 
 summary()

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The signals that end a run (INT, TERM, HUP, PIPE): caught from the first
+ * instruction of main(), so a run stopped at any moment cleans up after
+ * itself (its cgroup, its command). A second one of them kills. */
+#ifndef KMS_SIGNALS_H
+#define KMS_SIGNALS_H
+
+#include <stdbool.h>
+
+void signals__install(void);
+/* The signal that asked the run to stop, 0 if none. */
+int signals__caught(void);
+/* "SIGINT" (not thread-safe: a static buffer). */
+const char *signals__name(int sig);
+
+#endif
