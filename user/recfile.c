@@ -66,6 +66,7 @@ int recw__create(struct recw **out, const char *path, bool force)
 {
 	struct recw *w = calloc(1, sizeof(*w));
 	uint8_t hdr[REC_FILE_HDR] = {};
+	struct stat st;
 	int err;
 
 	if (!w)
@@ -79,11 +80,16 @@ int recw__create(struct recw **out, const char *path, bool force)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (!force && !access(path, F_OK)) {
+	if (!force && !lstat(path, &st)) {	/* a dangling symlink is there too */
 		err = -EEXIST;
 		goto fail;
 	}
-	unlink(w->tmp);
+	if (!force && !lstat(w->tmp, &st)) {	/* a recording cut short: keep it */
+		err = -EALREADY;
+		goto fail;
+	}
+	if (force)
+		unlink(w->tmp);
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		err = -errno;
@@ -300,6 +306,17 @@ int recw__finish(struct recw *w, const struct rec_end *e)
 	return 0;
 }
 
+int recw__keep(struct recw *w)
+{
+	if (w->finished || w->fd < 0 || !w->records)
+		return -ENODATA;
+	fsync(w->fd);	/* what the disk took */
+	w->finished = true;
+	if (!renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->path, RENAME_NOREPLACE))
+		return 0;
+	return 1;
+}
+
 void recw__free(struct recw *w)
 {
 	if (!w)
@@ -318,6 +335,7 @@ void recw__free(struct recw *w)
 uint64_t recw__bytes(const struct recw *w) { return w->bytes; }
 uint64_t recw__records(const struct recw *w) { return w->records; }
 const char *recw__path(const struct recw *w) { return w->path; }
+const char *recw__tmp(const struct recw *w) { return w->tmp; }
 
 void recw__on_flush(struct recw *w, int (*fn)(void *ctx, const uint8_t *items, size_t len),
 		    void *ctx)

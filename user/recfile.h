@@ -95,11 +95,17 @@ int recw__counters(struct recw *w, const struct rec_counters *c);
 int recw__stacks(struct recw *w, const void *data, size_t len);
 /* END frame, fsync, rename to the final name. */
 int recw__finish(struct recw *w, const struct rec_end *e);
-/* Removes path.tmp unless finished. */
+/* A recording that could not finish (a full disk, an error) but holds
+ * events: keep what was written, readable up to its last complete chunk.
+ * 0: now at path; 1: left at path.tmp (path exists); -ENODATA: nothing to
+ * keep (recw__free() removes it). */
+int recw__keep(struct recw *w);
+/* Removes path.tmp unless finished or kept. */
 void recw__free(struct recw *w);
 uint64_t recw__bytes(const struct recw *w);
 uint64_t recw__records(const struct recw *w);
 const char *recw__path(const struct recw *w);
+const char *recw__tmp(const struct recw *w);
 /* Chunk flush hook: called with the chunk's raw items before it is written
  * (the tap adds the symbols they need first). */
 void recw__on_flush(struct recw *w, int (*fn)(void *ctx, const uint8_t *items, size_t len),

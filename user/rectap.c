@@ -13,6 +13,7 @@
 #include "gfp.h"
 #include "hooks.h"
 #include "ksyms.h"
+#include "out.h"
 #include "pageseed.h"
 #include "rectap.h"
 #include "tracer.h"
@@ -649,6 +650,17 @@ int rectap__finish(struct rectap *t, int stack_fd, const struct rec_counters *c,
 	if (!err)
 		err = recw__finish(t->w, e);
 	return t->err = err;
+}
+
+void rectap__keep(struct rectap *t)
+{
+	int kept = t ? recw__keep(t->w) : -ENODATA;
+
+	if (kept >= 0)
+		kms_warn("the recording stopped early: %s holds the first %llu events; "
+			 "'kmemscope report' reads it up to its last complete chunk",
+			 kept ? recw__tmp(t->w) : recw__path(t->w),
+			 (unsigned long long)recw__records(t->w));
 }
 
 void rectap__free(struct rectap *t)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -296,10 +297,28 @@ static int open_tracer(struct session *s)
 
 /* ---- the record tap (-o FILE): every record, its receive time, snapshots ---- */
 
+/* Checked before anything is traced: the file (a dangling symlink too) and
+ * the temporary of a recording cut short are never replaced without --force. */
+static int record_path_free(const char *path)
+{
+	struct stat st;
+	char tmp[4096];
+
+	if (!lstat(path, &st))
+		return kms_err(KMS_EXIT_FAIL, "%s exists (use --force to replace it)", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!lstat(tmp, &st))
+		return kms_err(KMS_EXIT_FAIL, "%s exists: a recording cut short ('kmemscope "
+			       "report' reads it); move it away, or --force removes it", tmp);
+	return 0;
+}
+
 static int tap_error(struct session *s, int err)
 {
 	return kms_err(KMS_EXIT_FAIL, "writing the recording %s: %s", s->o.record,
 		       err == -EEXIST ? "the file exists (use --force to replace it)" :
+		       err == -EALREADY ? "FILE.tmp exists: a recording cut short ('kmemscope "
+					  "report' reads it); move it away, or --force removes it" :
 		       strerror(-err));
 }
 
@@ -587,9 +606,9 @@ int session__open(struct session **out, const struct session_opts *o)
 	s->go_fd = -1;
 	s->cmd_status = -1;
 	s->leftover = -1;
-	if (o->record && !o->force && !access(o->record, F_OK)) {
+	if (o->record && !o->force && (rc = record_path_free(o->record))) {
 		free(s);
-		return kms_err(KMS_EXIT_FAIL, "%s exists (use --force to replace it)", o->record);
+		return rc;
 	}
 	if (o->command && (rc = session__check_command(o->command))) {
 		free(s);
@@ -855,6 +874,7 @@ void session__close(struct session *s)
 		waitpid(s->child, NULL, 0);
 	}
 	cgroup__destroy(&s->cg);
+	rectap__keep(s->tap);	/* a recording that did not finish, if it holds events */
 	rectap__free(s->tap);
 	recr__free(s->rr);
 	free(s->rp_bi);

@@ -243,4 +243,39 @@ def a_killed_kmemscope_takes_its_command_along_and_its_cgroup_is_swept():
     assert cgroups_of_kmemscope() == before, f"not swept: {cgroups_of_kmemscope() - before}"
 
 
+@test
+def a_recording_is_never_put_over_a_dangling_symlink_or_a_cut_one():
+    with tempfile.TemporaryDirectory() as d:
+        link, cut = os.path.join(d, "link.kms"), os.path.join(d, "cut.kms")
+        os.symlink(os.path.join(d, "nowhere"), link)
+        open(cut + ".tmp", "w").write("a recording cut short")
+        t0 = time.monotonic()
+        rc, _, err = run("record", "-o", link, "-d", "0.5")
+        assert rc == 1 and time.monotonic() - t0 < 5, f"exit {rc}: {err!r}"
+        one_error(err, "exists")
+        rc, _, err = run("record", "-o", cut, "-d", "0.5")
+        assert rc == 1, f"exit {rc}: {err!r}"
+        one_error(err, "cut.kms.tmp exists")
+        assert open(cut + ".tmp").read() == "a recording cut short", "the cut one was touched"
+
+
+@test
+def a_full_disk_keeps_the_recording_made_so_far():
+    sockets = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", d], check=True)
+        try:
+            rec = os.path.join(d, "r.kms")
+            rc, _, err = run("record", "-o", rec, "--", sys.executable, sockets, "20000",
+                             timeout=300)
+            assert rc == 1, f"exit {rc}: {err[-300:]!r}"
+            assert "No space left" in err and f"{rec} holds the first" in err, err[-400:]
+            assert os.listdir(d) == ["r.kms"], f"files: {os.listdir(d)}"
+            rc, out, err = run("report", rec, "top", "--json")
+            assert rc == 0 and json.loads(out)["callers"], f"report: exit {rc}: {err[-300:]!r}"
+            assert "truncated" in err, f"the report does not say it is cut: {err!r}"
+        finally:
+            subprocess.run(["umount", d])
+
+
 summary()
