@@ -64,11 +64,13 @@ enum frame_kind { FRAME_CALLER, FRAME_ALLOC, FRAME_VIA, FRAME_BPF, FRAME_UNKNOWN
 
 struct slot {
 	uint64_t addr;
+	uint32_t gen;		/* the symbols it was classified with */
 	uint8_t kind;
 };
 
 struct callsite {
 	struct ksyms *ks;
+	uint32_t gen;		/* bumped when the symbols change */
 	struct slot cache[CACHE_SLOTS];
 };
 
@@ -137,10 +139,11 @@ static uint8_t frame_kind(struct callsite *cs, uint64_t addr)
 	struct slot *s = &cs->cache[(addr >> 2) % CACHE_SLOTS];
 	const struct ksym *k;
 
-	if (s->addr == addr)
+	if (s->addr == addr && s->gen == cs->gen)
 		return s->kind;
 	k = ksyms__find(cs->ks, addr);
 	s->addr = addr;
+	s->gen = cs->gen;
 	s->kind = k ? classify(k->name, k->module) : FRAME_UNKNOWN;
 	return s->kind;
 }
@@ -156,7 +159,7 @@ int callsite__add_sym(struct callsite *cs, uint64_t addr, uint32_t size, const c
 
 void callsite__forget(struct callsite *cs)
 {
-	memset(cs->cache, 0, sizeof(cs->cache));
+	cs->gen++;	/* every slot is stale: classified again on its next use */
 }
 
 uint64_t callsite__pick(struct callsite *cs, const __u64 *frames, unsigned int n,
