@@ -3,10 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include "cli.h"
 #include "kms_records.h"
 #include "out.h"
@@ -138,45 +135,6 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 	}
 }
 
-/* Commands whose words after the options are a command to run (report's are views). */
-static bool runs_command(const struct cli_cmd *cmd)
-{
-	return strcmp(cmd->name, "report") != 0;
-}
-
-static bool executable(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
-}
-
-/* A command that cannot be run is a usage error before anything is traced,
- * the way execvp() would look for it. */
-static int check_command(const struct cli_cmd *cmd, const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (!*name)
-		return kms_err(KMS_EXIT_USAGE, "%s: the command to run is empty", cmd->name);
-	if (strchr(name, '/'))
-		return executable(name) ? 0 : kms_err(KMS_EXIT_USAGE, "%s: cannot run '%s': %s",
-						      cmd->name, name, access(name, F_OK) ?
-						      "no such file" : "not an executable file");
-	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; ; p++) {
-		size_t n = strcspn(p, ":");
-
-		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)(n ? n : 1), n ? p : ".",
-			     name) < (int)sizeof(buf) && executable(buf))
-			return 0;
-		p += n;
-		if (!*p)
-			break;
-	}
-	return kms_err(KMS_EXIT_USAGE, "%s: cannot run '%s': not found in PATH", cmd->name, name);
-}
-
 int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts *o)
 {
 	struct option long_opts[ARRAY_SIZE(defs) + 1] = {};
@@ -204,8 +162,6 @@ int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts
 			return kms_err(KMS_EXIT_USAGE, "%s: unexpected argument '%s'", cmd->name,
 				       argv[optind]);
 		o->command = &argv[optind];
-		if (runs_command(cmd) && (rc = check_command(cmd, o->command[0])))
-			return rc;
 	}
 	if (o->interval > 0 && o->duration > 0 && o->interval > o->duration)
 		return kms_err(KMS_EXIT_USAGE, "%s: interval is longer than the duration", cmd->name);

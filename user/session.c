@@ -119,23 +119,37 @@ int session__load_ksyms(struct ksyms **out)
 	return kms_err(KMS_EXIT_FAIL, "cannot read /proc/kallsyms: %s", strerror(errno));
 }
 
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/* A command that cannot be run is a usage error before anything is traced,
+ * found the way execvp() would look for it. */
 int session__check_command(char **argv)
 {
+	const char *name = argv[0], *p = getenv("PATH");
 	char path[4096];
-	const char *p = getenv("PATH");
 
-	if (strchr(argv[0], '/'))
-		return access(argv[0], X_OK) ? kms_err(KMS_EXIT_USAGE, "cannot run '%s': %s",
-						       argv[0], strerror(errno)) : 0;
-	for (p = p ? p : "/usr/bin:/bin"; *p; p += *p == ':') {
+	if (!*name)
+		return kms_err(KMS_EXIT_USAGE, "the command to run is empty");
+	if (strchr(name, '/'))
+		return executable(name) ? 0 : kms_err(KMS_EXIT_USAGE, "cannot run '%s': %s", name,
+						      access(name, F_OK) ? "no such file" :
+						      "not an executable file");
+	for (p = p ? p : "/usr/local/bin:/usr/bin:/bin"; ; p++) {
 		size_t n = strcspn(p, ":");
 
-		snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? p : ".", argv[0]);
-		if (!access(path, X_OK))
+		if (snprintf(path, sizeof(path), "%.*s/%s", (int)(n ? n : 1), n ? p : ".",
+			     name) < (int)sizeof(path) && executable(path))
 			return 0;
 		p += n;
+		if (!*p)
+			break;
 	}
-	return kms_err(KMS_EXIT_USAGE, "command not found: %s", argv[0]);
+	return kms_err(KMS_EXIT_USAGE, "cannot run '%s': not found in PATH", name);
 }
 
 #define TERM_GRACE_MS	2000	/* after SIGTERM, this long before SIGKILL */
