@@ -111,7 +111,7 @@ int cgroup__enter(const struct kms_cgroup *cg)
 	return write_procs(cg->path, "0");
 }
 
-int cgroup__nr_procs(const struct kms_cgroup *cg)
+int cgroup__procs(const struct kms_cgroup *cg, int *pids, int max)
 {
 	char file[400], line[32];
 	FILE *f;
@@ -122,7 +122,8 @@ int cgroup__nr_procs(const struct kms_cgroup *cg)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		n++;
+		if (n++ < max)
+			pids[n - 1] = atoi(line);
 	fclose(f);
 	return n;
 }

@@ -17,8 +17,9 @@ struct kms_cgroup {
 int cgroup__create(struct kms_cgroup *cg);
 /* Move the calling process into it (for the child, before exec). */
 int cgroup__enter(const struct kms_cgroup *cg);
-/* Processes still in it, -errno on error. */
-int cgroup__nr_procs(const struct kms_cgroup *cg);
+/* How many processes are still in it (the first max of their pids in pids),
+ * -errno on error. */
+int cgroup__procs(const struct kms_cgroup *cg, int *pids, int max);
 /* SIGKILL every process in it. */
 void cgroup__kill(const struct kms_cgroup *cg);
 /* Move what is left to the root cgroup and remove the directory. */

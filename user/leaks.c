@@ -45,6 +45,15 @@ static const char *const mm_internal_funcs[] = {
  * its lazy TLB mm for a while after the process exited. */
 static const char *const mm_funcs[] = { "mm_alloc", "dup_mm", "mm_init", "pgd_alloc" };
 
+/* What fork makes for the new process, in its parent's name (so not found by
+ * the allocating tgid): when the command left processes running, theirs. */
+static const char *const fork_funcs[] = {
+	"copy_process", "dup_task_struct", "alloc_pid", "dup_fd", "alloc_fdtable",
+	"copy_fs_struct", "prepare_creds", "copy_creds", "security_prepare_creds",
+	"security_task_alloc", "copy_signal", "copy_sighand", "dup_mm", "dup_mmap",
+	"copy_files", "copy_namespaces", "copy_io", "copy_semundo",
+};
+
 static bool matches(const char *fn, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -71,7 +80,9 @@ enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
 	if (matches(cn.function, reclaim_funcs, ARRAY_SIZE(reclaim_funcs)))
 		return LEAK_RECLAIMABLE;
 	if ((r->fam == KMS_FAM_PAGE && matches(cn.function, process_funcs, ARRAY_SIZE(process_funcs))) ||
-	    matches(cn.function, mm_funcs, ARRAY_SIZE(mm_funcs)))
+	    matches(cn.function, mm_funcs, ARRAY_SIZE(mm_funcs)) ||
+	    (session__leftover_procs(s) > 0 &&
+	     matches(cn.function, fork_funcs, ARRAY_SIZE(fork_funcs))))
 		return LEAK_PROCESS;
 	return LEAK_LEAK;
 }
@@ -85,6 +96,7 @@ const char *leaks__class_name(enum leak_class c)
 }
 
 struct collect {
+	struct session *s;
 	struct leak_row *rows;		/* indexed by agg row */
 	uint64_t cutoff_ns, now_ns, min_age_ns;
 };
@@ -104,6 +116,9 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	if (l->freed_ns) {
 		lr->after++;
 		lr->after_bytes += l->bytes;
+	} else if (session__still_running(c->s, l->pid)) {
+		lr->running++;
+		lr->running_bytes += l->bytes;
 	}
 	if (age > lr->oldest_age_s)
 		lr->oldest_age_s = age;
@@ -129,10 +144,13 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 
 		if (!lr->count || lr->row->self)	/* kmemscope's own: events.self */
 			continue;
-		lr->cls = leaks__classify(s, lr->row);
+		/* what processes still running hold is theirs, whatever the row */
+		lr->cls = lr->running == lr->count ? LEAK_PROCESS : leaks__classify(s, lr->row);
 		lr->growth = agg__growth(lr->row, &lr->growing);
-		out->count[lr->cls] += lr->count;
-		out->bytes[lr->cls] += lr->bytes;
+		out->count[LEAK_PROCESS] += lr->running;
+		out->bytes[LEAK_PROCESS] += lr->running_bytes;
+		out->count[lr->cls] += lr->count - lr->running;
+		out->bytes[lr->cls] += lr->bytes - lr->running_bytes;
 		out->after[lr->cls] += lr->after;
 		out->after_bytes[lr->cls] += lr->after_bytes;
 		out->rows[n++] = *lr;
@@ -155,7 +173,7 @@ int leaks__build(struct session *s, double min_age, struct leak_report *out)
 		return -ENOMEM;
 	for (size_t i = 0; i < nr; i++)
 		out->rows[i].row = &rows[i];
-	c = (struct collect){ .rows = out->rows, .cutoff_ns = session__window_end(s),
+	c = (struct collect){ .s = s, .rows = out->rows, .cutoff_ns = session__window_end(s),
 			      .now_ns = agg__now(a), .min_age_ns = min_age * 1e9 };
 	agg__for_each_live(a, collect_one, &c);
 	out->window_s = session__window_end(s) / 1e9;
@@ -233,6 +251,7 @@ static void row_json(struct json *j, struct session *s, const struct leak_row *l
 	json__u64(j, "count", lr->count);
 	json__u64(j, "bytes", lr->bytes);
 	json__u64(j, "freed_after_window", lr->after);
+	json__u64(j, "still_running", lr->running);
 	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
 	json__dbl(j, "growth_bytes_per_s", lr->growth);
 	json__bool(j, "growing", lr->growing);
@@ -266,6 +285,8 @@ static void row_text(struct session *s, const struct leak_row *lr)
 	       cn.module, cn.module[0] ? "]" : "", cn.via, cache);
 	if (lr->after)
 		printf("  (%llu freed after the window)", (unsigned long long)lr->after);
+	if (lr->running && lr->cls != LEAK_PROCESS)
+		printf("  (%llu held by processes still running)", (unsigned long long)lr->running);
 	putchar('\n');
 }
 

@@ -23,6 +23,8 @@ struct leak_row {
 	enum leak_class cls;
 	uint64_t count, bytes;
 	uint64_t after, after_bytes;	/* of them, freed after the window by a process */
+	uint64_t running, running_bytes; /* of them, made by the command's processes still
+					  * running: class process, whatever the row's */
 	double oldest_age_s;
 	double growth;		/* bytes/s of outstanding, over the interval samples */
 	bool growing;		/* the leak signature: it kept rising */

@@ -652,6 +652,15 @@ int rectap__finish(struct rectap *t, int stack_fd, const struct rec_counters *c,
 	return t->err = err;
 }
 
+int rectap__leftover(struct rectap *t, const int *pids, int n)
+{
+	t->text_len = 0;
+	for (int i = 0; i < n && !t->err; i++)
+		if (text_add(t, "%d\n", pids[i]))
+			t->err = -ENOMEM;
+	return t->err ? t->err : text_flush(t, REC_F_LEFTOVER);
+}
+
 void rectap__keep(struct rectap *t)
 {
 	int kept = t ? recw__keep(t->w) : -ENODATA;

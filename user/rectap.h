@@ -59,6 +59,8 @@ int rectap__snapshot(struct rectap *t, const struct rec_counters *c);
 /* Stacks (stack_fd < 0: none), the last counters, END; rename into place. */
 int rectap__finish(struct rectap *t, int stack_fd, const struct rec_counters *c,
 		   const struct rec_end *e);
+/* The processes the command left running (session__still_running()). */
+int rectap__leftover(struct rectap *t, const int *pids, int n);
 /* Keep a recording that could not finish (recw__keep()); says where on stderr. */
 void rectap__keep(struct rectap *t);
 void rectap__free(struct rectap *t);

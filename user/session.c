@@ -53,6 +53,8 @@ struct session {
 	uint64_t start_ns, end_ns, window_end_ns;
 	struct kms_cgroup cg;
 	int leftover;
+	int *left;			/* tgids of those, sorted; nr_left of them */
+	int nr_left;
 	pid_t parent;			/* for the command's PR_SET_PDEATHSIG check */
 	pid_t child;
 	int go_fd;		/* child waits on it until tracing is on */
@@ -383,6 +385,48 @@ static int tap_snapshot(struct session *s)
 	return err ? tap_error(s, err) : 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The command's processes still running at the end: their memory is theirs. */
+static void note_leftover(struct session *s)
+{
+	int n = cgroup__procs(&s->cg, NULL, 0);
+
+	s->leftover = n;
+	if (n <= 0 || !(s->left = calloc(n, sizeof(*s->left))))
+		return;
+	s->nr_left = cgroup__procs(&s->cg, s->left, n);
+	s->nr_left = s->nr_left < 0 ? 0 : s->nr_left < n ? s->nr_left : n;
+	qsort(s->left, s->nr_left, sizeof(*s->left), cmp_int);
+}
+
+/* The same from a recording (one tgid a line). */
+static void replay_leftover(struct session *s)
+{
+	size_t len, n = 0;
+	const char *t = recr__text(s->rr, REC_F_LEFTOVER, &len), *end = t ? t + len : NULL;
+
+	for (const char *p = t; p && p < end; p++)
+		n += *p == '\n';
+	if (!n || !(s->left = calloc(n, sizeof(*s->left))))
+		return;
+	for (const char *p = t; p < end && s->nr_left < (int)n; p = memchr(p, '\n', end - p) + 1)
+		s->left[s->nr_left++] = atoi(p);
+	qsort(s->left, s->nr_left, sizeof(*s->left), cmp_int);
+}
+
+bool session__still_running(const struct session *s, uint32_t tgid)
+{
+	int pid = tgid;
+
+	return s->nr_left && bsearch(&pid, s->left, s->nr_left, sizeof(pid), cmp_int);
+}
+
 static int tap_finish(struct session *s)
 {
 	struct rec_end e = {
@@ -394,7 +438,9 @@ static int tap_finish(struct session *s)
 	int err;
 
 	tap_counters(s, &c);
-	err = rectap__finish(s->tap, tracer__stack_fd(s->tracer), &c, &e);
+	err = rectap__leftover(s->tap, s->left, s->nr_left);
+	if (!err)
+		err = rectap__finish(s->tap, tracer__stack_fd(s->tracer), &c, &e);
 	return err ? tap_error(s, err) : 0;
 }
 
@@ -552,6 +598,7 @@ static int replay(struct session *s)
 		s->window_end_ns = e->window_end_ns;
 		s->cmd_status = e->command_status;
 		s->leftover = e->leftover_procs;
+		replay_leftover(s);
 		s->rp_counters_at = UINT64_MAX;
 	} else {		/* cut by -d, Ctrl-C or damage */
 		s->rp_elapsed = rc == 1 && s->rp_window && !interrupted() ? s->rp_window : s->rp_last;
@@ -861,7 +908,7 @@ int session__run(struct session *s)
 	if (settling)		/* delayed frees: RCU callbacks, kworkers */
 		rc = settle(s);
 	if (s->cg.id)
-		s->leftover = cgroup__nr_procs(&s->cg);
+		note_leftover(s);
 	tracer__detach(s->tracer);
 	s->end_ns = now_ns();
 	if (interrupted())		/* interrupted: the command goes too */
@@ -894,6 +941,7 @@ void session__close(struct session *s)
 	free(s->rp_bi);
 	free(s->end_bi);
 	free(s->held);
+	free(s->left);
 	stream__free(s->st);
 	tracer__close(s->tracer);
 	decoder__free(s->dec);

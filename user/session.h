@@ -46,6 +46,8 @@ int session__command_status(const struct session *s);	/* -1: none or killed */
 uint64_t session__window_end(const struct session *s);
 /* Processes of the command still running when the session ended; -1: unknown. */
 int session__leftover_procs(const struct session *s);
+/* Is tgid one of the command's processes still running when the run ended? */
+bool session__still_running(const struct session *s, uint32_t tgid);
 bool session__isolated(const struct session *s);
 /* Frames of a stack id from the stack map (--stacks); the count, or 0. */
 int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max);

@@ -14,6 +14,7 @@ static const char *const names[] = {
 	"kvrealloc_noprof", "kvrealloc", "kvrealloc_node_align_noprof",
 	"krealloc_noprof", "krealloc", "__krealloc", "krealloc_node_align_noprof",
 	"vmemdup_user", "memdup_user", "memdup_user_nul", "strndup_user",
+	"lsm_blob_alloc",	/* the LSM blobs of creds, files, inodes, tasks */
 };
 
 #define WRAP_MAX_LEN	0x4000	/* a longer "function" is a gap in kallsyms */

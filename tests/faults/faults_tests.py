@@ -278,4 +278,32 @@ def a_full_disk_keeps_the_recording_made_so_far():
             subprocess.run(["umount", d])
 
 
+@test
+def what_a_command_leaves_running_is_process_not_leak():
+    def left_running(*args):
+        try:
+            rc, out, err = run(*args, "--json", "--", "sh", "-c", "sleep 45 >/dev/null 2>&1 &",
+                               timeout=120)
+        finally:
+            subprocess.run(["pkill", "-f", "sleep 45"])
+        return rc, json.loads(out), err
+
+    rc, doc, err = left_running("check")
+    leaks = [f"{r['family']}/{r['caller']} x{r['count']}" for r in doc["outstanding"]
+             if r["class"] == "leak"]
+    assert rc == 0 and doc["passed"] and doc["leftover_processes"] == 1, \
+        f"exit {rc}, leak rows: {leaks}: {err[-300:]!r}"
+    fork = [r for r in doc["outstanding"] if r["family"] == "kmem_cache" and
+            r["function"] in ("copy_process", "dup_fd")]	# task_struct, files_cache, ...
+    assert fork and all(r["class"] == "process" for r in fork), fork
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "r.kms")
+        rc, doc, err = left_running("leaks", "-o", rec)
+        assert rc == 0, f"exit {rc}: {err[-300:]!r}"
+        rc, again, err = run("report", rec, "leaks", "--json")
+        assert rc == 0 and json.loads(again)["outstanding"] == doc["outstanding"], \
+            f"the replay differs: exit {rc}: {err[-300:]!r}"
+        assert any(r["still_running"] for r in doc["outstanding"]), "nothing still running"
+
+
 summary()
