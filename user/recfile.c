@@ -416,6 +416,7 @@ struct recr {
 	struct rec_end end;
 	bool have_end;
 	char damage[160];
+	uint64_t damaged_frames, bytes_skipped;	/* stepped over to the next good frame */
 };
 
 static bool is_text(uint32_t type)
@@ -706,9 +707,36 @@ static void split_meta(struct recr *r)
 			r->meta[i] = 0;
 }
 
+/* The next frame after a damaged one at off that parses whole, or r->len. A
+ * frame whose header is sound is stepped over at once. */
+static size_t resync(struct recr *r, size_t off)
+{
+	static const uint8_t magic[4] = { 0x4b, 0x4d, 0x53, 0x46 };	/* FRAME_MAGIC, LE */
+	const uint8_t *h = r->buf + off, *p;
+	char first[sizeof(r->damage)];
+	struct chunk_ref c;
+	uint32_t type;
+	size_t next = r->len;
+
+	memcpy(first, r->damage, sizeof(first));
+	if (r->len - off >= REC_FRAME_HDR && get32(h) == FRAME_MAGIC && crc_ok(get32(h + 20), h, 20) &&
+	    get32(h + 12) <= r->len - off - REC_FRAME_HDR &&
+	    !parse_frame(r, off + REC_FRAME_HDR + get32(h + 12), &c, &type))
+		next = off + REC_FRAME_HDR + get32(h + 12);
+	for (p = h + 1; next == r->len && p + REC_FRAME_HDR <= r->buf + r->len; p++) {
+		p = memmem(p, r->buf + r->len - p, magic, sizeof(magic));
+		if (!p)
+			break;
+		if (!parse_frame(r, p - r->buf, &c, &type))
+			next = p - r->buf;
+	}
+	memcpy(r->damage, first, sizeof(first));	/* the first damage is the one to tell */
+	return next;
+}
+
 static int scan(struct recr *r, char *err, size_t errlen)
 {
-	size_t off = REC_FILE_HDR;
+	size_t off = REC_FILE_HDR, first_bad = 0;
 	struct chunk_ref c;
 	uint32_t type;
 	int e;
@@ -718,7 +746,17 @@ static int scan(struct recr *r, char *err, size_t errlen)
 	if (get32(r->buf + 8) != REC_VERSION)
 		return snprintf(err, errlen, "recording format version %u (this kmemscope reads "
 				"version %d)", get32(r->buf + 8), REC_VERSION), -EINVAL;
-	while (off < r->len && !parse_frame(r, off, &c, &type)) {
+	while (off < r->len) {
+		if (parse_frame(r, off, &c, &type)) {
+			size_t next = resync(r, off);
+
+			if (next >= r->len)
+				break;	/* cut at the end: read up to here */
+			first_bad = r->damaged_frames++ ? first_bad : off;
+			r->bytes_skipped += next - off;
+			off = next;
+			continue;
+		}
 		if (off == REC_FILE_HDR && type != REC_F_META)
 			return snprintf(err, errlen, "no metadata frame at byte %d", REC_FILE_HDR),
 			       -EINVAL;
@@ -730,7 +768,12 @@ static int scan(struct recr *r, char *err, size_t errlen)
 	if (!r->text[REC_F_META])
 		return snprintf(err, errlen, "no metadata: %s", r->damage[0] ? r->damage :
 				"the file is empty"), -EINVAL;
-	if (!r->damage[0] && !r->have_end)
+	if (r->damaged_frames)
+		snprintf(r->damage, sizeof(r->damage), "%llu damaged frame(s) skipped (%llu bytes, "
+			 "the first at byte %zu)%s", (unsigned long long)r->damaged_frames,
+			 (unsigned long long)r->bytes_skipped, first_bad,
+			 r->have_end ? "" : ", and no trailer");
+	else if (!r->damage[0] && !r->have_end)
 		snprintf(r->damage, sizeof(r->damage), "ends at byte %zu without its trailer", off);
 	split_meta(r);
 	return r->meta ? 0 : (snprintf(err, errlen, "out of memory"), -ENOMEM);
@@ -806,6 +849,8 @@ void recr__free(struct recr *r)
 
 const char *recr__damage(const struct recr *r) { return r->damage; }
 bool recr__complete(const struct recr *r) { return r->have_end && !r->damage[0]; }
+uint64_t recr__damaged_frames(const struct recr *r) { return r->damaged_frames; }
+uint64_t recr__bytes_skipped(const struct recr *r) { return r->bytes_skipped; }
 const struct rec_end *recr__end(const struct recr *r) { return r->have_end ? &r->end : NULL; }
 uint64_t recr__chunks(const struct recr *r) { return r->nr_chunks; }
 

@@ -136,6 +136,9 @@ void recr__free(struct recr *r);
 /* Why the scan stopped early ("" for a complete file). */
 const char *recr__damage(const struct recr *r);
 bool recr__complete(const struct recr *r);
+/* Damaged frames stepped over to the next good one, and their bytes. */
+uint64_t recr__damaged_frames(const struct recr *r);
+uint64_t recr__bytes_skipped(const struct recr *r);
 const char *recr__meta(const struct recr *r, const char *key);	/* value or NULL */
 /* Concatenated text of every frame of this kind (NUL-terminated), or NULL. */
 const char *recr__text(const struct recr *r, enum rec_frame type, size_t *len);

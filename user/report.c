@@ -116,6 +116,13 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "mismatches", t->raw.caller_mismatches);
 	json__end(j);
 	json__end(j);
+	if (!t->recording)
+		return;
+	json__obj(j, "recording");	/* is what was read all there was */
+	json__bool(j, "complete", t->complete);
+	json__u64(j, "damaged_frames", t->damaged_frames);
+	json__u64(j, "bytes_skipped", t->bytes_skipped);
+	json__end(j);
 }
 
 bool report__warn_losses(const struct session_totals *t)

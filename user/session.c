@@ -490,7 +490,10 @@ static int setup_replay(struct session *s)
 
 	if (recr__open(&s->rr, s->o.replay, err, sizeof(err)))
 		return kms_err(KMS_EXIT_FAIL, "%s: %s", s->o.replay, err);
-	if (recr__damage(s->rr)[0])
+	if (recr__damaged_frames(s->rr))
+		kms_warn("%s: %s: the report below lacks their events", s->o.replay,
+			 recr__damage(s->rr));
+	else if (recr__damage(s->rr)[0])
 		kms_warn("%s: %s: reading the %llu events chunks before it", s->o.replay,
 			 recr__damage(s->rr), (unsigned long long)recr__chunks(s->rr));
 	t = recr__text(s->rr, REC_F_KSYMS, &n);
@@ -1003,6 +1006,10 @@ int session__totals(struct session *s, struct session_totals *t)
 	int err = 0;
 
 	memset(&t->raw, 0, sizeof(t->raw));
+	t->recording = s->rr || s->tap;
+	t->complete = !s->rr || recr__complete(s->rr);
+	t->damaged_frames = s->rr ? recr__damaged_frames(s->rr) : 0;
+	t->bytes_skipped = s->rr ? recr__bytes_skipped(s->rr) : 0;
 	if (c)
 		t->raw = c->c;
 	else if (!s->rr)

@@ -33,6 +33,10 @@ struct session_totals {
 	uint64_t self;		/* received allocations of kmemscope's own, not reported */
 	uint64_t duplicates;	/* received twice for one allocation: the inner dropped */
 	struct kms_counters raw;
+	/* with a recording (-o, or a replay of one): is it whole; damaged frames
+	 * and bytes a replay stepped over (a live run's own file is whole) */
+	bool recording, complete;
+	uint64_t damaged_frames, bytes_skipped;
 };
 
 /* Checks privileges and features; errors are printed, the exit code returned. */

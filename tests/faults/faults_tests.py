@@ -306,4 +306,30 @@ def what_a_command_leaves_running_is_process_not_leak():
         assert any(r["still_running"] for r in doc["outstanding"]), "nothing still running"
 
 
+@test
+def a_damaged_recording_is_read_past_the_damage_and_says_so():
+    sockets = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
+    with tempfile.TemporaryDirectory() as d:
+        good, bad = os.path.join(d, "good.kms"), os.path.join(d, "bad.kms")
+        rc, _, err = run("record", "-o", good, "--", sys.executable, sockets, "20000",
+                         timeout=300)
+        assert rc == 0, f"record: exit {rc}: {err[-300:]!r}"
+        data = bytearray(open(good, "rb").read())
+        data[len(data) // 2] ^= 0xff	# one flipped byte in the middle
+        open(bad, "wb").write(bytes(data))
+        docs = {}
+        for name, path in (("good", good), ("bad", bad)):
+            rc, out, err = run("report", path, "top", "--json")
+            assert rc == 0, f"{name}: exit {rc}: {err[-300:]!r}"
+            docs[name] = json.loads(out)
+        rec = docs["bad"]["recording"]
+        assert docs["good"]["recording"] == {"complete": True, "damaged_frames": 0,
+                                             "bytes_skipped": 0}, docs["good"]["recording"]
+        assert not rec["complete"] and rec["damaged_frames"] == 1 and rec["bytes_skipped"] > 0, rec
+        allocs = {k: sum(r["allocs"] for r in v["callers"]) for k, v in docs.items()}
+        assert 0.5 * allocs["good"] < allocs["bad"] < allocs["good"], \
+            f"frames after the damage were not read: {allocs}"
+        assert "damaged frame(s) skipped" in err and "no trailer" not in err, err[-300:]
+
+
 summary()
