@@ -77,6 +77,7 @@ static int run(struct cli_opts *o)
 	cmds__session_opts(o, &so);
 	so.interval = isatty(STDERR_FILENO) ? 1 : 0;
 	so.tick = progress;
+	so.record_only = true;
 	so.tick_ctx = &r;
 	if ((rc = session__open(&s, &so)))
 		return rc;

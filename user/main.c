@@ -54,7 +54,7 @@ static const struct cli_cmd *find(const char *name)
 static int finish_output(int rc)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
-		return rc;
+		return rc ? rc : out__failed() ? KMS_EXIT_FAIL : rc;
 	out__set_json(false);	/* stdout is what failed: the error goes to stderr alone */
 	kms_err(KMS_EXIT_FAIL, "cannot write the output: %s", strerror(errno ? errno : EIO));
 	return rc ? rc : KMS_EXIT_FAIL;

@@ -5,10 +5,13 @@
 #include "out.h"
 
 static bool json_mode;
+static bool failed;	/* an error was reported, the run went on: exit 1 */
 static int verbose;
 
 void out__set_json(bool json) { json_mode = json; }
 bool out__json(void) { return json_mode; }
+void out__fail(void) { failed = true; }
+bool out__failed(void) { return failed; }
 void out__set_verbose(int level) { verbose = level; }
 int out__verbose(void) { return verbose; }
 

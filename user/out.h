@@ -7,6 +7,9 @@
 
 void out__set_json(bool json);
 bool out__json(void);
+/* A failure the run went on after (a warning said it): the exit is 1. */
+void out__fail(void);
+bool out__failed(void);
 void out__set_verbose(int level);
 int out__verbose(void);
 /* Print an error and return code, so callers can `return kms_err(2, ...)`. */

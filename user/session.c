@@ -56,6 +56,7 @@ struct session {
 	int *left;			/* tgids of those, sorted; nr_left of them */
 	int nr_left;
 	pid_t parent;			/* for the command's PR_SET_PDEATHSIG check */
+	int tap_err;			/* the recording stopped early: this error */
 	pid_t child;
 	int go_fd;		/* child waits on it until tracing is on */
 	int cmd_status;
@@ -230,6 +231,8 @@ static void learn_kallsyms(struct session *s)
 		callsite__forget(s->cs);
 }
 
+static int tap_check(struct session *s, int err);
+
 static int take(struct session *s, const void *data, size_t size)
 {
 	const struct kms_rec_hdr *h = data;
@@ -238,7 +241,8 @@ static int take(struct session *s, const void *data, size_t size)
 		s->names++;
 	else
 		s->received++;
-	if (s->tap && rectap__record(s->tap, agg__now(s->agg), data, size))
+	if (s->tap && !s->tap_err && tap_check(s, rectap__record(s->tap, agg__now(s->agg), data,
+								 size)))
 		return -EIO;	/* the next snapshot says why */
 	if (size >= sizeof(struct kms_rec_ksym) && h->type == KMS_REC_KSYM && !s->rr &&
 	    (((const struct kms_rec_ksym *)h)->flags & KMS_KSYM_CUT))
@@ -381,8 +385,27 @@ static int tap_snapshot(struct session *s)
 
 	s->next_snap = now_ns() + 1000000000ull;
 	tap_counters(s, &c);
-	err = rectap__snapshot(s->tap, &c);
+	err = tap_check(s, rectap__snapshot(s->tap, &c));
 	return err ? tap_error(s, err) : 0;
+}
+
+/*
+ * A write error of the recording while tracing (a full disk): fatal to
+ * `record`, whose whole job it is; top, leaks and frag stop recording and go
+ * on to their report, with a warning now and exit 1 at the end. What was
+ * written stays readable (rectap__keep()). Returns err when fatal.
+ */
+static int tap_check(struct session *s, int err)
+{
+	if (!err || s->tap_err)
+		return 0;
+	if (s->o.record_only)
+		return err;
+	s->tap_err = err;
+	kms_warn("writing the recording %s: %s: recording stops here, tracing goes on",
+		 s->o.record, strerror(-err));
+	out__fail();
+	return 0;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -437,6 +460,8 @@ static int tap_finish(struct session *s)
 	struct rec_counters c;
 	int err;
 
+	if (s->tap_err)
+		return 0;	/* stopped early, said so: rectap__keep() keeps it */
 	tap_counters(s, &c);
 	err = rectap__leftover(s->tap, s->left, s->nr_left);
 	if (!err)
@@ -786,7 +811,7 @@ static int live_tick(struct session *s)
 	s->in_tick = true;
 	rc = s->o.tick(s, s->o.tick_ctx);
 	s->in_tick = false;
-	if (!rc && s->tap && (rc = rectap__tick(s->tap, s->tick_ns, now)))
+	if (!rc && s->tap && (rc = tap_check(s, rectap__tick(s->tap, s->tick_ns, now))))
 		return tap_error(s, rc);
 	return rc;
 }
@@ -1007,7 +1032,7 @@ int session__totals(struct session *s, struct session_totals *t)
 
 	memset(&t->raw, 0, sizeof(t->raw));
 	t->recording = s->rr || s->tap;
-	t->complete = !s->rr || recr__complete(s->rr);
+	t->complete = s->rr ? recr__complete(s->rr) : !s->tap_err;
 	t->damaged_frames = s->rr ? recr__damaged_frames(s->rr) : 0;
 	t->bytes_skipped = s->rr ? recr__bytes_skipped(s->rr) : 0;
 	if (c)

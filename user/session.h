@@ -24,6 +24,7 @@ struct session_opts {
 	void *tick_ctx;
 	const char *record;		/* -o FILE: also write a recording (rectap.h) */
 	bool force;			/* the recording may replace FILE */
+	bool record_only;		/* the recording is the run's job: a write error ends it */
 	const char *replay;		/* read this recording: no tracer, no privileges */
 };
 

@@ -274,6 +274,15 @@ def a_full_disk_keeps_the_recording_made_so_far():
             rc, out, err = run("report", rec, "top", "--json")
             assert rc == 0 and json.loads(out)["callers"], f"report: exit {rc}: {err[-300:]!r}"
             assert "truncated" in err, f"the report does not say it is cut: {err!r}"
+            os.unlink(rec)
+            # top -o: the recording stops, the live report does not
+            rc, out, err = run("top", "--json", "-o", rec, "--", sys.executable, sockets,
+                               "20000", timeout=300)
+            doc = json.loads(out)
+            assert rc == 1 and doc["callers"] and not doc["recording"]["complete"], \
+                f"top -o on a full disk: exit {rc}, {doc.get('recording')}: {err[-300:]!r}"
+            assert "recording stops here, tracing goes on" in err and \
+                f"{rec} holds the first" in err, err[-400:]
         finally:
             subprocess.run(["umount", d])
 
