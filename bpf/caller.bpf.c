@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The page-caller maps and tunables, and learning steps from a walk (see caller.bpf.h). */
 #include "caller.bpf.h"
+#include "deeper.bpf.h"
 
 const volatile __u32 caller_cache_mode = KMS_CC_ON;
 const volatile __u64 entry_text_lo = 0, entry_text_len = 0;
@@ -9,6 +10,8 @@ volatile __u64 steps_gen = 0;
 
 struct kms_window_map stack_window SEC(".maps");
 struct kms_step_map ret_steps SEC(".maps");
+struct kms_deep_map deep_frames SEC(".maps");
+struct kms_atext_map alloc_text SEC(".maps");
 
 /* 1 if x is 0, else 0, without a branch (the barrier keeps clang from making one). */
 static __always_inline __u64 kms_is_zero(__u64 x)

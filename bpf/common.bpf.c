@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The one definition of the maps and tunables every kmemscope BPF file shares. */
 #include "kms.bpf.h"
+#include "kretprobe.bpf.h"
 
 const volatile __u32 filter_tgid = 0;
 const volatile __u64 filter_cgid = 0;
@@ -13,6 +14,7 @@ const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 const volatile struct kms_pring_layout pring = {};
 const volatile struct kms_wrappers wrappers = {};
 const volatile __u32 self_tgid = 0;	/* kmemscope's own process */
+const volatile __u64 kret_tramp_lo = 0, kret_tramp_len = 0;	/* kretprobe's trampoline */
 
 /* Learnt by the loader after load, before the page hooks are attached. */
 volatile __u64 vmemmap_base = 0;
@@ -29,5 +31,6 @@ struct kms_pring_seg_map prings SEC(".maps");
 struct kms_counter_map counters SEC(".maps");
 struct kms_stack_map stacks SEC(".maps");
 struct kms_flag_map softirq_on SEC(".maps");
+struct kms_kret_map kret_callers SEC(".maps");
 
 char LICENSE[] SEC("license") = "GPL";

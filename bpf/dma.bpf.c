@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* dma_alloc* / dma_free*: dma tracepoints (6.12+) or dma_alloc_attrs itself. */
 #include "kms.bpf.h"
+#include "kretprobe.bpf.h"
 
 struct dma_start {
 	__u64 dev;
@@ -187,6 +188,7 @@ int BPF_KPROBE(kp_dma_alloc, struct device *dev, size_t size, dma_addr_t *handle
 	/* at entry the stack top is the return address: the caller */
 	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)PT_REGS_SP(ctx));
 	bpf_map_update_elem(&dma_starts, &tid, &st, BPF_ANY);
+	kms_kret_enter(st.caller);
 	return 0;
 }
 
@@ -197,6 +199,7 @@ int BPF_KRETPROBE(krp_dma_alloc, void *ret)
 	struct dma_start *st = bpf_map_lookup_elem(&dma_starts, &tid);
 	dma_addr_t dma = 0;
 
+	kms_kret_exit();
 	if (!st)
 		return 0;
 	bpf_probe_read_kernel(&dma, sizeof(dma), (void *)st->handle);

@@ -2,6 +2,8 @@
 /* The page allocator: alloc, free, and the buddy-list events fragmentation needs. */
 #include "kms.bpf.h"
 #include "caller.bpf.h"
+#include "deeper.bpf.h"
+#include "kretprobe.bpf.h"
 
 /* Where a page allocation's caller frames are looked for. */
 enum page_frames {
@@ -35,6 +37,8 @@ static __always_inline int page_alloc(void *ctx, enum page_frames how, __u64 pfn
 	r->nr_frames = kms_caller_frames(ctx, c,
 					 how == FRAMES_TP ? kms_tp_frame(ctx) : kms_raw_tp_frame(c, ctx),
 					 r->frames, caller_frames, how == FRAMES_RAW_DIRECT);
+	r->nr_frames = kms_past_kretprobe(r->frames, r->nr_frames);
+	r->nr_frames = kms_caller_deeper(ctx, c, r->frames, r->nr_frames, caller_frames);
 	kms_submit(c, KMS_EV_PAGE_ALLOC, r);
 	return 0;
 }

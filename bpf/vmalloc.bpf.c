@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmalloc / vfree: vmap-area tracepoints (6.2+) or the functions themselves. */
 #include "kms.bpf.h"
+#include "kretprobe.bpf.h"
 
 struct vm_start {
 	__u64 size;
@@ -121,10 +122,12 @@ int BPF_KPROBE(kp_vmalloc, unsigned long size)
 {
 	struct vm_start st = { .size = size };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 sp = PT_REGS_SP(ctx);
+	__u64 sp = PT_REGS_SP(ctx), ret = 0;
 
 	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)(sp + 3 * sizeof(__u64)));
 	bpf_map_update_elem(&vm_starts, &tid, &st, BPF_ANY);
+	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)sp);
+	kms_kret_enter(ret);
 	return 0;
 }
 
@@ -134,6 +137,7 @@ int BPF_KRETPROBE(krp_vmalloc, void *ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vm_start *st = bpf_map_lookup_elem(&vm_starts, &tid);
 
+	kms_kret_exit();
 	if (!st)
 		return 0;
 	vm_alloc(ctx, (__u64)ret, st->size, st->caller);

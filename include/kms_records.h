@@ -66,6 +66,7 @@ struct kms_counters {
 	__u64 caller_misses;		/* ... walked, then cached */
 	__u64 caller_uncached;		/* ... walked: stack unreadable or frames outside the window */
 	__u64 caller_mismatches;	/* --caller-cache verify: cached frames != a fresh walk */
+	__u64 caller_deeper;		/* ... ended inside an allocator: walked further */
 	__u64 scratch;			/* BPF-private: see kms_scalar() */
 	__u64 submits;			/* BPF-private: records submitted (wake-up check every 32) */
 };
@@ -296,6 +297,16 @@ struct kms_rec_ksym {
 #define KMS_WRAP_BITS		16384	/* one bit per 32 bytes of text, hashed */
 #define KMS_WRAP_SHIFT		5
 #define KMS_WRAP_FRAMES		16	/* frames walked for a wrapper's caller */
+/*
+ * Allocator text, for page callers past the frames taken (bpf/caller.bpf.h):
+ * key address >> KMS_ATEXT_SHIFT, value a mask of its 16-byte granules that
+ * lie in an allocator function (page, slab, vmalloc, dma internals).
+ */
+#define KMS_ATEXT_SHIFT		8
+#define KMS_ATEXT_GRAIN		4	/* log2 of a granule */
+#define KMS_ATEXT_MAX		2048	/* keys: 6.18 has ~330 */
+#define KMS_DEEP_FRAMES		32	/* the walk past them */
+
 struct kms_wrappers {
 	__u64 lo[KMS_WRAPPERS];
 	__u32 len[KMS_WRAPPERS];

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "callsite.h"
+#include "kms_records.h"
 #include "ksyms.h"
 #include "util.h"
 
@@ -9,10 +10,17 @@
 
 /* Function name prefixes of the allocators themselves and of the tracing
  * path (tracepoint, BPF, kprobe and trampoline frames) across 5.10 - 6.18. */
-static const char *const alloc_prefixes[] = {
-	/* tracing */
-	"__traceiter_", "trace_", "perf_trace_", "bpf_", "__bpf_", "kretprobe_",
+/* Only the functions the tracing path itself runs through: "bpf_" or
+ * "trace_" alone would also skip real callers (bpf_prog_alloc from a seccomp
+ * filter, trace_array_create). */
+static const char *const tracing_prefixes[] = {
+	"__traceiter_", "perf_trace_", "trace_call_bpf", "trace_event_raw_event_",
+	"bpf_trace_run", "__bpf_trace_", "bpf_get_stack", "__bpf_get_stack", "bpf_prog_run",
+	"__bpf_prog_enter", "__bpf_prog_exit", "bpf_trampoline_", "kprobe_", "kretprobe_",
 	"__kretprobe_", "arch_rethook_", "rethook_", "ftrace_", "__ftrace_",
+};
+
+static const char *const alloc_prefixes[] = {
 	/* page allocator */
 	"__alloc_pages", "alloc_pages", "__alloc_frozen_pages", "alloc_frozen_pages",
 	"get_page_from_freelist", "rmqueue", "__rmqueue", "prep_new_page", "post_alloc_hook",
@@ -98,7 +106,45 @@ static bool any_prefix(const char *name, const char *const *list, size_t n)
 
 bool callsite__is_allocator(const char *name)
 {
-	return any_prefix(name, alloc_prefixes, ARRAY_SIZE(alloc_prefixes));
+	return any_prefix(name, alloc_prefixes, ARRAY_SIZE(alloc_prefixes)) ||
+	       any_prefix(name, tracing_prefixes, ARRAY_SIZE(tracing_prefixes));
+}
+
+#define ATEXT_MAX_FN	0x10000	/* a longer "function" is a gap in kallsyms */
+
+/* Mark the granules of [lo, end) in at[], kept sorted by key; false: full. */
+static bool atext_mark(struct kms_atext *at, size_t *nr, size_t max, uint64_t lo, uint64_t end)
+{
+	const uint64_t grain = 1ull << KMS_ATEXT_GRAIN;
+
+	for (uint64_t a = lo & ~(grain - 1); a < end; a += grain) {
+		uint64_t key = a >> KMS_ATEXT_SHIFT;
+
+		if (!*nr || at[*nr - 1].key != key) {
+			if (*nr == max)
+				return false;
+			at[(*nr)++] = (struct kms_atext){ .key = key };
+		}
+		at[*nr - 1].mask |= 1u << ((a >> KMS_ATEXT_GRAIN) & 15);
+	}
+	return true;
+}
+
+size_t callsite__alloc_text(const struct ksyms *ks, struct kms_atext *at, size_t max)
+{
+	size_t nr = 0;
+
+	for (size_t i = 0; i + 1 < ksyms__count_core(ks); i++) {
+		const struct ksym *k = ksyms__at(ks, i);
+		uint64_t end = ksyms__at(ks, i + 1)->addr;
+
+		if (k->module || end <= k->addr || end - k->addr > ATEXT_MAX_FN ||
+		    !any_prefix(k->name, alloc_prefixes, ARRAY_SIZE(alloc_prefixes)))
+			continue;
+		if (!atext_mark(at, &nr, max, k->addr, end))
+			break;
+	}
+	return nr;
 }
 
 /* The functions __do_kmalloc_node() is inlined into, 6.1 - 6.18. */

@@ -4,6 +4,7 @@
 #define KMS_CALLSITE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -18,6 +19,13 @@ struct callsite *callsite__new(struct ksyms *ks);
 void callsite__free(struct callsite *cs);
 /* Is the function named `name` part of an allocator or of the tracing path? */
 bool callsite__is_allocator(const char *name);
+/* Allocator text (not tracing) in 16-byte granules, for bpf/deeper.bpf.h:
+ * the 256-byte blocks that hold some, sorted, at most max. */
+struct kms_atext {
+	uint64_t key;		/* address >> KMS_ATEXT_SHIFT */
+	uint32_t mask;		/* granules that lie in an allocator function */
+};
+size_t callsite__alloc_text(const struct ksyms *ks, struct kms_atext *at, size_t max);
 /* Is addr inside kmalloc's own functions (a symbol is needed)? */
 bool callsite__in_kmalloc(const struct callsite *cs, uint64_t addr);
 /* First frame whose function is not an allocator's; 0 if none. *via says

@@ -250,6 +250,16 @@ size_t ksyms__count(const struct ksyms *ks)
 	return ks ? ks->nr + ks->nr_extra : 0;
 }
 
+size_t ksyms__count_core(const struct ksyms *ks)
+{
+	return ks ? ks->nr : 0;
+}
+
+const struct ksym *ksyms__at(const struct ksyms *ks, size_t i)
+{
+	return &ks->syms[i];
+}
+
 static const struct ksym *find_extra(const struct ksyms *ks, uint64_t addr)
 {
 	size_t i = extra_below(ks, addr);

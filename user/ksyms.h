@@ -31,6 +31,9 @@ int ksyms__reload(struct ksyms *ks, const char *path);
 int ksyms__add(struct ksyms *ks, uint64_t addr, uint32_t size, const char *name,
 	       const char *module);
 size_t ksyms__count(const struct ksyms *ks);
+/* The symbols read from kallsyms (not those added), by address: 0 .. count_core - 1. */
+size_t ksyms__count_core(const struct ksyms *ks);
+const struct ksym *ksyms__at(const struct ksyms *ks, size_t i);
 /* The text symbol containing addr, or NULL. */
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
 /* Address of a text symbol by exact name, 0 if absent. */

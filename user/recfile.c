@@ -233,7 +233,7 @@ static int recw__counters_x(struct recw *w, const struct rec_counters *c)
 {
 	const uint64_t v[] = {
 		c->recursion_misses, c->c.caller_hits, c->c.caller_misses, c->c.caller_uncached,
-		c->c.caller_mismatches,
+		c->c.caller_mismatches, c->c.caller_deeper,
 	};
 	uint8_t b[16 + sizeof(v)] = {};
 
@@ -521,6 +521,8 @@ static int add_counters_x(struct recr *r, const uint8_t *b, size_t n)
 		c->c.caller_uncached = get64(b + 40);
 		c->c.caller_mismatches = get64(b + 48);
 	}
+	if (nr >= 6)		/* page callers walked past an allocator */
+		c->c.caller_deeper = get64(b + 56);
 	return 0;
 }
 

@@ -114,6 +114,7 @@ void report__events_json(struct json *j, const struct session_totals *t)
 	json__u64(j, "misses", t->raw.caller_misses);
 	json__u64(j, "uncached", t->raw.caller_uncached);
 	json__u64(j, "mismatches", t->raw.caller_mismatches);
+	json__u64(j, "deeper", t->raw.caller_deeper);
 	json__end(j);
 	json__end(j);
 	if (!t->recording)

@@ -11,6 +11,7 @@
 #include "kms_records.h"
 #include "kmemscope.skel.h"
 #include "out.h"
+#include "callsite.h"
 #include "ksyms.h"
 #include "tracer.h"
 #include "util.h"
@@ -27,7 +28,10 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
 	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
+	uint64_t kret_tramp[2];		/* ... for bpf/kretprobe.bpf.h */
 	struct kms_wrappers wrappers;	/* for bpf/wrapper.bpf.h */
+	struct kms_atext atext[KMS_ATEXT_MAX];	/* for bpf/deeper.bpf.h */
+	size_t nr_atext;
 	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
 	struct bpf_link *mod_link;	/* module_load: symbols of modules loaded later */
 	char mod_why[96];		/* why it is not attached */
@@ -194,11 +198,31 @@ static void text_range(const struct ksyms *ks, const char *start, const char *en
 	range[1] = a && b > a ? b - a : 0;
 }
 
-/* Entry code ends the page-caller frames (bpf/caller.bpf.h); looked up once, not per attempt. */
-static void find_entry_text(struct tracer *t, const struct ksyms *ks)
+/* The return address a kretprobe puts in place of its function's (5.10:
+ * kretprobe_trampoline, 5.15: __kretprobe_trampoline, 6.0+: rethook's). */
+static void find_kret_tramp(struct tracer *t, const struct ksyms *ks)
+{
+	static const char *const names[] = {
+		"arch_rethook_trampoline", "__kretprobe_trampoline", "kretprobe_trampoline",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names) && !t->kret_tramp[1]; i++) {
+		uint64_t a = ksyms__addr(ks, names[i]), end = a ? ksyms__end(ks, a) : 0;
+
+		if (a && end > a && end - a < 4096) {
+			t->kret_tramp[0] = a;
+			t->kret_tramp[1] = end - a;
+		}
+	}
+}
+
+/* Entry code ends the page-caller frames (bpf/caller.bpf.h), a kretprobe
+ * trampoline stands for a hidden one; looked up once, not per attempt. */
+static void find_text_ranges(struct tracer *t, const struct ksyms *ks)
 {
 	text_range(ks, "__entry_text_start", "__entry_text_end", t->entry_text);
 	text_range(ks, "__noinstr_text_start", "__noinstr_text_end", t->noinstr_text);
+	find_kret_tramp(t, ks);
 }
 
 static void set_rodata(struct tracer *t)
@@ -217,6 +241,8 @@ static void set_rodata(struct tracer *t)
 	ro->entry_text_len = t->entry_text[1];
 	ro->noinstr_text_lo = t->noinstr_text[0];
 	ro->noinstr_text_len = t->noinstr_text[1];
+	ro->kret_tramp_lo = t->kret_tramp[0];
+	ro->kret_tramp_len = t->kret_tramp[1];
 	memcpy((void *)&ro->wrappers, &t->wrappers, sizeof(t->wrappers));
 	ro->self_tgid = getpid();
 }
@@ -533,6 +559,17 @@ static void attach_module_syms(struct tracer *t)
 		snprintf(t->mod_why, sizeof(t->mod_why), "attach failed: %s", strerror(errno));
 }
 
+/* Where page callers are walked further (bpf/deeper.bpf.h). */
+static int fill_alloc_text(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.alloc_text);
+
+	for (size_t i = 0; i < t->nr_atext; i++)
+		if (bpf_map_update_elem(fd, &t->atext[i].key, &t->atext[i].mask, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 /* One try: open, configure, load, attach. -EAGAIN: a candidate was blamed, retry. */
 static int attempt(struct tracer *t)
 {
@@ -560,7 +597,9 @@ static int attempt(struct tracer *t)
 	}
 	if (raw_pages(t) && learn_vmemmap(t))
 		return blame_pages(t);
-	err = attach_all(t);
+	err = fill_alloc_text(t);
+	if (!err)
+		err = attach_all(t);
 	if (!err)
 		attach_module_syms(t);
 	return err;
@@ -634,8 +673,9 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct 
 	if (!kfeat__tracepoint(&t->feat, "module/module_load"))
 		snprintf(t->mod_why, sizeof(t->mod_why),
 			 "no module/module_load tracepoint: a kernel without loadable modules");
-	find_entry_text(t, ks);
+	find_text_ranges(t, ks);
 	wrappers__fill(ks, &t->wrappers);
+	t->nr_atext = callsite__alloc_text(ks, t->atext, KMS_ATEXT_MAX);
 	for (int i = 0; i < kms_nr_hooks; i++)
 		t->res[i].hook = &kms_hooks[i];
 	for (int n = 0; n < MAX_ATTEMPTS && err == -EAGAIN; n++) {

@@ -173,6 +173,25 @@ def slab_refill_callers_are_followed_not_walked():
 
 
 @test
+def page_callers_past_nested_allocators_are_named():
+    # In leaks' own cgroup every new slab of an accounted cache allocates its
+    # objects' extension vector from a kmalloc cache, whose refill then sits
+    # under ten allocator frames, more than the page program takes: those
+    # pages were "[unknown]" until the walk went further (bpf/deeper.bpf.h).
+    rc, out, err = run("leaks", "--json", "--", sys.executable, "-c",
+                       "import socket; s = [socket.socketpair() for _ in range(5000)]",
+                       timeout=120)
+    assert rc in (0, 1), f"leaks exit {rc}: {err.strip()}"
+    doc = json.loads(out)
+    cc = doc["events"]["caller_cache"]
+    assert cc["deeper"] >= 10, f"no page caller past nested allocators: {cc}"
+    bad = [(r["function"], r["count"]) for r in doc["outstanding"]
+           if r["family"] == "page" and (r["function"] == "[unknown]" or
+                                         r["function"].startswith("0x"))]
+    assert not bad, f"page callers unnamed: {bad}; caller cache {cc}"
+
+
+@test
 def wrapper_callers_are_named():
     # setxattr copies each value with vmemdup_user(), whose kmalloc call site
     # is inside the wrapper: the row must name the syscall path instead

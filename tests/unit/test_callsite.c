@@ -27,6 +27,24 @@ static void test_unnamed(struct check_ctx *c, struct callsite *cs)
 	      "a module function below is not stretched over the next one");
 }
 
+/* The page program's map of allocator text: 16-byte granules of allocator
+ * functions (tracing left out), keyed by 256-byte block. */
+static void test_alloc_text(struct check_ctx *c, const struct ksyms *ks)
+{
+	struct kms_atext at[16];
+	size_t n = callsite__alloc_text(ks, at, 16);
+	bool blocks = n == 12;
+
+	/* get_page_from_freelist .. alloc_pages_mpol_noprof: 0x100-0x9ff, then
+	 * __kmalloc_large_node_noprof, allocate_slab, vm_area_alloc_pages */
+	for (size_t i = 0; blocks && i < n; i++)
+		blocks = at[i].mask == 0xffff && at[i].key != 0xffffffff81100aull &&
+			 at[i].key != 0xffffffff81100cull && at[i].key != 0xffffffff811000ull;
+	CHECK(c, blocks && at[0].key == 0xffffffff811001ull && at[11].key == 0xffffffff81100eull,
+	      "allocator text blocks: %zu, first %llx", n, n ? (unsigned long long)at[0].key : 0ull);
+	CHECK(c, callsite__alloc_text(ks, at, 4) == 4, "a full table stops at its size");
+}
+
 int main(void)
 {
 	struct check_ctx c = {};
@@ -62,6 +80,14 @@ int main(void)
 	CHECK(&c, callsite__is_allocator("__vmalloc_node_range_noprof") &&
 	      callsite__is_allocator("dma_alloc_attrs") && !callsite__is_allocator("kmst_dma_alloc"),
 	      "vmalloc and dma internals are allocators, callers are not");
+	CHECK(&c, callsite__is_allocator("bpf_trace_run4") &&
+	      callsite__is_allocator("__bpf_trace_mm_page_alloc") &&
+	      callsite__is_allocator("trace_call_bpf") &&
+	      !callsite__is_allocator("bpf_prog_create_from_user") &&
+	      !callsite__is_allocator("bpf_map_alloc_pages") &&
+	      !callsite__is_allocator("trace_array_create"),
+	      "the tracing path is skipped, the BPF and tracing subsystems' own callers are not");
+	test_alloc_text(&c, ks);
 	test_unnamed(&c, cs);
 	callsite__free(cs);
 	ksyms__free(ks);

@@ -523,6 +523,11 @@ def check_late_top(c, name, doc):
            for r in doc.get("callers", []) if r.get("function") in LOADER and
            r.get("family") in ("page", "vmalloc", "dma") and r.get("allocs", 0) >= 8]
     c.ok(not odd, name + ".not_the_loader", "charged to the module loader: " + ", ".join(odd))
+    unnamed = ["%s backs %s x%s" % (r.get("caller"), r.get("backs"), r.get("allocs"))
+               for r in doc.get("callers", []) if r.get("family") == "page" and
+               r.get("function") == "[unknown]"]
+    c.ok(not unnamed, name + ".page_callers_named", "page rows without a caller: " +
+         ", ".join(unnamed))
 
 
 def check_late(c, host_kms):
