@@ -4,7 +4,10 @@
 # Usage: tools/vm/run-vm.sh KERNEL
 #   env: VM_TIMEOUT (s, default 600), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
 #        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
-#        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh: for experiments)
+#        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh),
+#        VM_APPEND (more kernel command line, e.g. slub_debug=U),
+#        VM_RESULTS (results directory name under build/vm/<kernel>, default results;
+#        another name also gets its own console log, <name>.console.log)
 # Exit: the guest's status; 1 when the guest died, hung or printed no status.
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
@@ -16,8 +19,9 @@ dir=$(kdir_of "$k")
 rel=$(release_of "$k")
 timeout_s=${VM_TIMEOUT:-600}
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
-res=$dir/results
+res=$dir/${VM_RESULTS:-results}
 console=$dir/console.log
+[[ ${VM_RESULTS:-results} == results ]] || console=$dir/$VM_RESULTS.console.log
 
 # Build the initramfs: busybox, /init, the guest script, tracer and module.
 make_initramfs() {
@@ -42,7 +46,7 @@ boot_qemu() {
 	[[ $accel == kvm ]] && cpu=host   # -cpu max under KVM aborts here (MSR 0x10a)
 	timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
 		-m 1G -smp 2 -nographic -no-reboot -kernel "$dir/vmlinuz" \
-		-initrd "$dir/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 quiet" \
+		-initrd "$dir/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 quiet${VM_APPEND:+ $VM_APPEND}" \
 		</dev/null >"$console" 2>&1
 }
 
@@ -53,6 +57,7 @@ boot_vng() {
 	local t=$dir/initramfs kvm=()
 	[[ ${VM_ACCEL:-tcg} == kvm ]] || kvm=(--disable-kvm)
 	timeout --foreground -k 5 "$timeout_s" vng --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
+		${VM_APPEND:+--append "$VM_APPEND"} \
 		--user root --exec \
 		"mkdir -p /tmp/kms && cp -r $t/kms/. /tmp/kms/ && mount -t debugfs d /sys/kernel/debug 2>/dev/null; \
 		 sed 's|/kms/|/tmp/kms/|g' $t/kms/guest-test.sh > /tmp/kms/g.sh; echo '@@KMS UNAME '\$(uname -r); \

@@ -4,7 +4,8 @@
 # Usage: tools/vm/vm-test.sh [KERNEL...]     (default: 5.10 6.1 6.12 sid)
 #   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), KMEMSCOPE_HOST
 #        (the host's build, reads the guest's recording back; default: kmemscope
-#        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER
+#        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_ORACLE (kernels that also get the
+#        oracle boot, tests/vm/check_oracle.py; default 6.12, "" for none)
 # Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
@@ -25,8 +26,25 @@ count() {
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1})) skip=$((skip + ${s:-0}))
 }
 
+# oracle K ARGS...: a second boot of K with slub_debug=U (issue 21): the
+# kernel's alloc_traces and vmallocinfo against kmemscope (tests/vm/README.md)
+oracle() {
+	local k=$1 t0=$SECONDS out rc=0
+	shift
+	case " ${VM_ORACLE-6.12} " in *" $k "*) ;; *) return ;; esac
+	if ! printf '%s\n' 5.16 "$(release_of "$k")" | sort -V -C; then
+		echo "SKIP $k:oracle (no alloc_traces before 5.16)"; skip=$((skip + 1)); return
+	fi
+	VM_APPEND="slub_debug=U kfence.sample_interval=0" VM_RESULTS=oracle \
+		VM_GUEST_SCRIPT="$VM_ROOT/tests/vm/oracle-guest.sh" "$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
+	out=$(python3 "$VM_ROOT/tests/vm/check_oracle.py" --kernel "$k" "$@" "$(kdir_of "$k")/oracle" || true)
+	echo "$out"
+	count "$(tail -1 <<< "$out")"
+	summary+=("$k oracle: $(tail -1 <<< "$out" | cut -d: -f3- | sed 's/^ *//') [guest rc=$rc; $((SECONDS - t0))s]")
+}
+
 one_kernel() {
-	local k=$1 t0=$SECONDS dir mod args=() out rc=0
+	local k=$1 t0=$SECONDS dir mod args=() oargs out rc=0
 	dir=$(kdir_of "$k")
 	if ! "$VM_ROOT/tools/vm/fetch-kernel.sh" "$k"; then
 		echo "FAIL $k: fetch"; fail=$((fail + 1)); summary+=("$k: fetch failed"); return
@@ -41,6 +59,7 @@ one_kernel() {
 		rc=0
 	fi
 	[[ -f $tracer ]] || args+=(--no-tracer)
+	oargs=("${args[@]}")
 	[[ -x $host_kms ]] && args+=(--host-kmemscope "$host_kms")
 	"$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
 	out=$(python3 "$VM_ROOT/tests/vm/check_results.py" --kernel "$k" "${args[@]}" "$dir/results" || true)
@@ -49,6 +68,7 @@ one_kernel() {
 		echo "$(cat "$f") ${f%.time}"; done | sort -rn | head -4 | tr '\n' ' ')"
 	count "$(tail -1 <<< "$out")"
 	summary+=("$k: $(tail -1 <<< "$out" | cut -d: -f2- | sed 's/^ *//') [$mod; guest rc=$rc; $((SECONDS - t0))s]")
+	oracle "$k" "${oargs[@]}"
 }
 
 for k in "${kernels[@]}"; do kernel_apt "$k" >/dev/null; done

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Judge the oracle boot (issue 21): kmemscope's live counts against the kernel's own.
+
+Usage: check_oracle.py RESULTS_DIR [--kernel NAME] [--module-skip REASON]
+                       [--no-tracer]
+
+RESULTS_DIR holds what tools/vm/run-vm.sh extracted from the console of a boot
+with slub_debug=U kfence.sample_interval=0 running tests/vm/oracle-guest.sh:
+oracle_top.out (kmemscope top --json over the window), oracle_before.out and
+oracle_after.out (every cache's alloc_traces summed per call site, "cache count
+site [module]", at the window's start and end), oracle_vmallocinfo.out
+(/proc/vmallocinfo at the end), probes.out.
+
+Checks (tests/vm/README.md, "The oracle boot"):
+- oracle.module.slab.<site>: the module's slab call sites, exactly: kmemscope's
+  live objects at kmalloc and kmem_cache rows of that caller (function+offset)
+  equal the objects alloc_traces lists there at the window's end;
+- oracle.module.vmalloc.<site>: count and size of the module's vmalloc areas
+  in /proc/vmallocinfo (size includes the guard page) equal kmemscope's live
+  vmalloc rows there;
+- oracle.system.<site>: the 20 largest slab call sites of the whole system
+  (largest kmemscope live count or alloc_traces change) within the tolerance
+  below: live objects of the window against the change of alloc_traces.
+Every disagreement is a FAIL with both numbers. Last line:
+"<kernel>: oracle <uname -r>: N passed, N failed, N skipped".
+Exit: 0 no failure, 1 some failure, 2 usage.
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_results import PAGE, Checker, tracer_json, vmalloc_mechanism  # noqa: E402
+
+MODULE = "kmemscope_test"
+# The module's call sites the window must have filled (oracle-guest.sh HOLD).
+MODULE_SITES = ["kmst_kmalloc", "kmst_kzalloc", "kmst_cache_alloc", "kmst_pool_alloc"]
+MODULE_VMALLOC = {"kmst_vmalloc": 8, "kmst_vzalloc": 8}
+KMALLOC_MAX_CACHE_SIZE = 2 * PAGE   # larger kmallocs come from the page allocator
+SYSTEM_SITES = 20
+# Whole system: |live - change| <= TOL_ABS + TOL_REL * max(live, |change|).
+# Measured and explained in tests/vm/README.md.
+TOL_ABS = 8
+TOL_REL = 0.10
+MIN_KERNEL = (5, 16)                # alloc_traces in debugfs
+
+
+def site_key(caller, module=None):
+    """'func+0xoff [module]' from alloc_traces' 'func+0xoff/0xsize' or kmemscope's caller."""
+    s = re.sub(r"/0x[0-9a-f]+$", "", caller)
+    return "%s [%s]" % (s, module) if module else s
+
+
+def function_of(key):
+    return key.split("+")[0].split(" ")[0]
+
+
+def strip_noprof(fn):
+    return fn[:-7] if fn.endswith("_noprof") else fn
+
+
+def read_snapshot(text):
+    """{site key: objects} over every cache, and {site key: {cache: objects}}."""
+    total, caches = collections.Counter(), collections.defaultdict(collections.Counter)
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) < 3 or not w[1].isdigit():
+            continue
+        mod = w[3].strip("[]") if len(w) > 3 and w[3].startswith("[") else None
+        k = site_key(w[2], mod)
+        total[k] += int(w[1])
+        caches[k][w[0]] += int(w[1])
+    return total, caches
+
+
+def kms_slab(doc):
+    """kmemscope's slab rows per call site: {key: live}, {key: allocs}, wrappers seen.
+    A row charged past an allocator wrapper ('via') keys on the wrapper's
+    function: alloc_traces names the call site inside the wrapper. kmallocs
+    larger than KMALLOC_MAX_CACHE_SIZE are pages, not slab objects."""
+    live, allocs, vias = collections.Counter(), collections.Counter(), set()
+    for r in doc.get("callers", []):
+        if r.get("family") not in ("kmalloc", "kmem_cache"):
+            continue
+        n = r.get("allocs", 0)
+        if r.get("family") == "kmalloc" and n and r.get("bytes_req", 0) / n > KMALLOC_MAX_CACHE_SIZE:
+            continue
+        if r.get("via"):
+            k = "via " + r["via"]
+            vias.add(r["via"])
+        else:
+            k = site_key(r.get("caller") or "?", r.get("module"))
+        live[k] += r.get("live", 0)
+        allocs[k] += n
+    return live, allocs, vias
+
+
+def regroup(counts, vias):
+    """alloc_traces keys in a wrapper kmemscope named ('via') summed under it."""
+    out = collections.Counter()
+    for k, n in counts.items():
+        fn = strip_noprof(function_of(k))
+        out["via " + fn if fn in vias else k] += n
+    return out
+
+
+def check_module_slab(c, before, after, live):
+    mine = lambda counts: {k for k, n in counts.items() if k.endswith("[%s]" % MODULE) and n}
+    early = sorted(mine(before))
+    c.ok(not early, "oracle.module.clean_start",
+         "module objects live before the window (kmemscope cannot see them): %s"
+         % ", ".join("%s %d" % (k, before[k]) for k in early))
+    sites = sorted(mine(after) | mine(live))
+    for fn in MODULE_SITES:
+        c.ok(any(function_of(k) == fn for k in sites), "oracle.module.slab.%s.listed" % fn,
+             "no live object at %s in alloc_traces nor kmemscope" % fn)
+    for k in sites:
+        c.ok(live[k] == after[k], "oracle.module.slab.%s" % k.split(" ")[0],
+             "kmemscope live %d, alloc_traces %d (by function+offset)" % (live[k], after[k]))
+
+
+def vmalloc_area(mech, per_object):
+    """The vmallocinfo size of an area kmemscope counted per_object bytes for:
+    the alloc_vmap_area tracepoint reports the area itself (guard page
+    included), the hooks on __vmalloc_node_range the size asked for."""
+    if mech and "vmalloc_node_range" in mech[1]:
+        return (per_object + PAGE - 1) // PAGE * PAGE + PAGE
+    return per_object
+
+
+def check_module_vmalloc(c, doc, vmallocinfo):
+    areas = collections.defaultdict(lambda: [0, 0])
+    for line in vmallocinfo.splitlines():
+        w = line.split()
+        if len(w) > 3 and w[3] == "[%s]" % MODULE and w[1].isdigit():
+            a = areas[site_key(w[2], MODULE)]
+            a[0] += 1
+            a[1] += int(w[1])
+    mech = vmalloc_mechanism(c)
+    kms = collections.defaultdict(lambda: [0, 0])
+    for r in doc.get("callers", []):
+        if r.get("family") == "vmalloc" and r.get("module") == MODULE and r.get("live"):
+            k = kms[site_key(r.get("caller") or "?", MODULE)]
+            k[0] += r["live"]
+            k[1] += r["live"] * vmalloc_area(mech, r.get("live_bytes", 0) // r["live"])
+    for fn, n in MODULE_VMALLOC.items():
+        c.ok(sum(a[0] for k, a in areas.items() if function_of(k) == fn) == n,
+             "oracle.module.vmalloc.%s.listed" % fn, "vmallocinfo lists %s areas at %s, want %d"
+             % ([a[0] for k, a in areas.items() if function_of(k) == fn], fn, n))
+    for k in sorted(set(areas) | set(kms)):
+        (n, b), (kn, kb) = areas[k], kms[k]
+        c.ok((n, b) == (kn, kb), "oracle.module.vmalloc.%s" % k.split(" ")[0],
+             "vmallocinfo %d areas %d bytes (guard pages included), kmemscope %d live %d bytes"
+             " (vmalloc by %s)" % (n, b, kn, kb, "%s %s" % mech if mech else "?"))
+
+
+def check_system(c, before, after, live, allocs, vias):
+    """The 20 largest call sites: live objects of the window against the change."""
+    change = regroup(after, vias)
+    change.subtract(regroup(before, vias))
+    keys = {k for k in set(live) | set(change) if not k.endswith("[%s]" % MODULE)}
+    ranked = sorted(keys, key=lambda k: (-max(live[k], abs(change[k])), k))[:SYSTEM_SITES]
+    worst = 0.0
+    for k in ranked:
+        big = max(live[k], abs(change[k]))
+        diff = abs(live[k] - change[k])
+        tol = TOL_ABS + TOL_REL * big
+        worst = max(worst, diff / tol)
+        c.ok(diff <= tol, "oracle.system.%s" % k.replace(" ", ""),
+             "kmemscope live %d (of %d allocated in the window), alloc_traces change %+d: "
+             "differ by %d > %.0f" % (live[k], allocs[k], change[k], diff, tol))
+    c.info("oracle.system", "site: kmemscope live / alloc_traces change: " + ", ".join(
+        "%s %d/%+d" % (k, live[k], change[k]) for k in ranked))
+    c.info("oracle.system.worst", "largest |live - change| / tolerance: %.2f" % worst)
+
+
+def kernel_version(uname):
+    m = re.match(r"(\d+)\.(\d+)", uname)
+    return (int(m[1]), int(m[2])) if m else (0, 0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("--kernel", default=None, help="name printed with each check")
+    ap.add_argument("--module-skip", metavar="REASON", help="module not built: skip its checks")
+    ap.add_argument("--no-tracer", action="store_true", help="no kmemscope binary in the guest")
+    a = ap.parse_args()
+    c = Checker(a.results, a.kernel or os.path.basename(os.path.dirname(os.path.abspath(a.results))))
+    rc = c.read("exit")
+    c.ok(rc is not None and rc.strip() == "0", "oracle.guest.exit", "guest exit status %r" % rc)
+    uname = (c.read("uname") or "").strip()
+    traces = (c.read("slub_debug.out") or "").splitlines()
+    if kernel_version(uname) < MIN_KERNEL:
+        c.report("SKIP", "oracle", "no alloc_traces before 5.16 (%s)" % (uname or "no uname"))
+    elif a.no_tracer:
+        c.report("SKIP", "oracle", "no build/kmemscope.static")
+    elif len(traces) < 2 or not traces[1].strip().isdigit() or int(traces[1]) == 0 \
+            or "slub_debug=U" not in traces[0]:
+        c.report("FAIL", "oracle.alloc_traces", "booted without slub_debug=U, or no "
+                 "/sys/kernel/debug/slab: %r" % traces)
+    else:
+        doc = tracer_json(c, "oracle_top")
+        if doc is not None:
+            lost = doc.get("events", {}).get("lost")
+            c.ok(lost == 0, "oracle.lost", "kmemscope lost %s events: live counts are not exact"
+                 % lost)
+            before, _ = read_snapshot(c.read("oracle_before.out") or "")
+            after, _ = read_snapshot(c.read("oracle_after.out") or "")
+            c.ok(bool(before) and bool(after), "oracle.snapshots",
+                 "alloc_traces snapshots missing: before %d sites, after %d sites"
+                 % (len(before), len(after)))
+            live, allocs, vias = kms_slab(doc)
+            if a.module_skip:
+                c.report("SKIP", "oracle.module", a.module_skip)
+            else:
+                check_module_slab(c, before, after, live)
+                check_module_vmalloc(c, doc, c.read("oracle_vmallocinfo.out") or "")
+            check_system(c, before, after, live, allocs, vias)
+            c.info("oracle.times", " ".join((c.read("oracle_times.out") or "").split()))
+    n = c.counts
+    print("%s: oracle %s: %d passed, %d failed, %d skipped" % (c.kernel, uname or "?", n["PASS"],
+                                                              n["FAIL"], n["SKIP"]))
+    return 1 if n["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
