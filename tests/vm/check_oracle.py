@@ -107,8 +107,12 @@ def regroup(counts, vias):
     return out
 
 
+def module_sites(counts):
+    return {k for k, n in counts.items() if k.endswith("[%s]" % MODULE) and n}
+
+
 def check_module_slab(c, before, after, live):
-    mine = lambda counts: {k for k, n in counts.items() if k.endswith("[%s]" % MODULE) and n}
+    mine = module_sites
     early = sorted(mine(before))
     c.ok(not early, "oracle.module.clean_start",
          "module objects live before the window (kmemscope cannot see them): %s"
