@@ -20,15 +20,39 @@ kernel_cc() {
 	sed -n 's/^CC = .*\(gcc-[0-9][0-9]*\).*$/\1/p' "$kdir/.kernelvariables" 2>/dev/null | head -1
 }
 
+# suite_of KERNEL -> the Debian suite of a kernel from the private apt
+# configuration (empty for the host's own suite).
+suite_of() {
+	case $1 in 5.10) echo bullseye ;; sid) echo sid ;; esac
+}
+
+host_glibc() { dpkg-query -W -f='${Version}' libc6 | sed 's/-.*//'; }
+
+# cc_glibc WANT SUITE -> the newest "libc6 (>= V)" that WANT's compiler
+# packages in SUITE depend on (newer gcc packages moved the compiler proper
+# into gcc-N-<triplet> and cpp-N-<triplet>; show skips names that do not exist).
+cc_glibc() {
+	local v=${1#gcc-}
+	papt_cache show "$1/$2" "cpp-$v/$2" "gcc-$v-x86-64-linux-gnu/$2" "cpp-$v-x86-64-linux-gnu/$2" 2>/dev/null |
+		sed -n 's/^Depends: //p' | tr ',' '\n' | sed -n 's/^ *libc6 (>= \([^)]*\)).*/\1/p' | sort -V | tail -1
+}
+
 # private_cc WANT: fetch gcc-N from the kernel's own suite (private apt
 # configuration) and unpack it under build/vm/cc/; gcc finds its cc1 and
 # headers relative to its own path. Prints the compiler path, or nothing.
 private_cc() {
-	local want=$1 ver=${1#gcc-} suite dest=$VM_CACHE/cc/$1
-	case $k in 5.10) suite=bullseye ;; sid) suite=sid ;; *) return 0 ;; esac
+	local want=$1 ver=${1#gcc-} suite dest=$VM_CACHE/cc/$1 glibc
+	suite=$(suite_of "$k"); [[ -n $suite ]] || return 0
 	[[ -e $dest.unusable ]] && return 0
 	if [[ ! -x $dest/usr/bin/$want ]]; then
 		papt_init
+		glibc=$(cc_glibc "$want" "$suite")
+		if [[ -n $glibc ]] && ! dpkg --compare-versions "$(host_glibc)" ge "$glibc"; then
+			mkdir -p "${dest%/*}"
+			log "$k: $want from $suite needs glibc $glibc, the host has $(host_glibc)" 2>&1 |
+				tee "$dest.unusable" >&2
+			return 0
+		fi
 		log "$k: fetching $want from $suite"
 		local p pkgs=("$want" "cpp-$ver" "gcc-$ver-base" "libgcc-$ver-dev")
 		(cd "$VM_DEBS" && papt_get -o APT::Sandbox::User=root download "${pkgs[@]/%//$suite}" >/dev/null 2>&1) || true
@@ -58,25 +82,65 @@ find_cc() {
 	private_cc "$want"
 }
 
+# kbuild_deps: what the kernel's linux-kbuild package (objtool, modpost,
+# resolve_btfids; pahole for module BTF) needs to run, from its Depends in
+# the kernel's suite (first alternatives, names only).
+kbuild_deps() {
+	local kb
+	kb=$(cd "$dir/root/usr/lib" 2>/dev/null && compgen -G 'linux-kbuild-*' | head -1) || return 0
+	papt_cache show "$kb/$1" 2>/dev/null | sed -n 's/^Depends: //p' | head -1 |
+		tr ',' '\n' | sed 's/|.*//; s/(.*//; s/:any//; s/ //g' | grep . || true
+}
+
+# suite_root WANT: for a compiler that cannot run on the host, a minimal root
+# of the kernel's suite with WANT, make, libc6-dev and kbuild's needs, made
+# once and cached by make-root.sh. Prints its path, or nothing.
+suite_root() {
+	local suite
+	suite=$(suite_of "$k"); [[ -n $suite ]] || return 0
+	papt_init
+	# shellcheck disable=SC2046  # one package name a line
+	"$VM_ROOT/tools/vm/make-root.sh" "$suite" "$1" make libc6-dev $(kbuild_deps "$suite") || true
+}
+
+# kbuild ROOT MAKE-ARGS...: make on the host (ROOT empty) or chrooted into
+# ROOT, with the kernel's cache directory bound at the same path: the headers'
+# Makefiles and the module directory are named by absolute paths under it.
+# The mounts live in a private namespace and vanish with it.
+kbuild() {
+	local r=$1; shift
+	[[ -n $r ]] || { make "$@"; return; }
+	mkdir -p "$r$dir"
+	# shellcheck disable=SC2016  # expanded by the inner shell
+	unshare --mount -- sh -ec 'r=$1 d=$2; shift 2
+		mount --bind "$d" "$r$d"; mount -t proc proc "$r/proc"
+		exec chroot "$r" make "$@"' sh "$r" "$dir" "$@"
+}
+
 need make make
 need gcc gcc
 need pahole dwarves   # module BTF, for kernels whose headers carry vmlinux
 want=$(kernel_cc); want=${want:-gcc-12}
-cc=$(find_cc "$want")
+cc=$(find_cc "$want") root='' hostcc=gcc how=''
 if [[ -z $cc ]]; then
-	log "$k: kernel built with $want, which cannot be had here; trying gcc-12"
-	cc=gcc-12
+	root=$(suite_root "$want")
+	if [[ -n $root ]]; then
+		cc=$want hostcc=$want how=" in $(basename "$root")"
+	else
+		log "$k: kernel built with $want, which cannot be had here; trying gcc-12"
+		cc=gcc-12
+	fi
 fi
 rm -rf "$out"; mkdir -p "$out"
 cp "$VM_ROOT"/tests/module/{kmemscope_test.c,Kbuild} "$out/"
 # 6.1+ Makefiles honour this; older ones ignore it. It skips a check that
 # compares our compiler with the one in the kernel's config.
-if make -C "$kdir" M="$out" CC="$cc" HOSTCC=gcc DEBIAN_KERNEL_NO_CC_VERSION_CHECK=y \
+if kbuild "$root" -C "$kdir" M="$out" CC="$cc" HOSTCC="$hostcc" DEBIAN_KERNEL_NO_CC_VERSION_CHECK=y \
 	KERNELRELEASE="$rel" modules >"$log" 2>&1 && [[ -f $out/kmemscope_test.ko ]]; then
-	log "$k: module built with $cc ($rel)"
-	basename "$cc" > "$out/compiler"
+	log "$k: module built with $cc$how ($rel)"
+	echo "$(basename "$cc")$how" > "$out/compiler"
 	exit 0
 fi
-log "$k: module does NOT build with $cc (kernel wants $want); user-space tests only. First errors ($log):"
+log "$k: module does NOT build with $cc$how (kernel wants $want); user-space tests only. First errors ($log):"
 { grep -m3 -E 'error|Error [0-9]' "$log" || tail -3 "$log"; } | sed 's/^/    /' >&2
 exit 4
