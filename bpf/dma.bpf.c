@@ -187,7 +187,8 @@ int BPF_KPROBE(kp_dma_alloc, struct device *dev, size_t size, dma_addr_t *handle
 
 	/* at entry the stack top is the return address: the caller */
 	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)PT_REGS_SP(ctx));
-	bpf_map_update_elem(&dma_starts, &tid, &st, BPF_ANY);
+	if (bpf_map_update_elem(&dma_starts, &tid, &st, BPF_ANY))
+		kms_start_lost(KMS_EV_DMA_ALLOC);
 	kms_kret_enter(st.caller);
 	return 0;
 }

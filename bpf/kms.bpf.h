@@ -9,6 +9,13 @@
 #include <bpf/bpf_core_read.h>
 #include "kms_records.h"
 
+/* x86-64 only so far: the per-CPU rings rely on its store order (TSO, below),
+ * the page-caller walk on its stacks and text layout (caller.bpf.h), the
+ * kprobe paths on its calling convention (the return address on the stack). */
+#ifndef __TARGET_ARCH_x86
+#error "kmemscope's BPF programs assume x86-64 (ring store order, stack layout, kprobe return addresses): build with ARCH=x86"
+#endif
+
 /* Tunables, set by the loader between open and load (defined in common.bpf.c). */
 extern const volatile __u32 filter_tgid;	/* 0: every process */
 extern const volatile __u64 filter_cgid;	/* 0: every cgroup (v2 id) */
@@ -82,6 +89,18 @@ static __always_inline struct kms_counters *kms_counters(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+/* An entry probe could not keep what its return probe needs (map full): the
+ * event is lost, and counted as seen and dropped. */
+static __always_inline void kms_start_lost(__u32 ev)
+{
+	struct kms_counters *c = kms_counters();
+
+	if (c) {
+		c->seen[ev]++;
+		c->dropped[ev]++;
+	}
 }
 
 /* Allocations only: a free is wanted whoever does it. */

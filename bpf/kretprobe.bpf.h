@@ -22,12 +22,15 @@ struct kms_kret_map {
 extern struct kms_kret_map kret_callers SEC(".maps");
 extern const volatile __u64 kret_tramp_lo, kret_tramp_len;	/* set by the loader */
 
-/* At a kretprobed function's entry: ret is its real return address. */
+/* At a kretprobed function's entry: ret is its real return address. A full
+ * map loses callers of pages inside, counted as stack errors. */
 static __always_inline void kms_kret_enter(__u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kms_counters *c;
 
-	bpf_map_update_elem(&kret_callers, &tid, &ret, BPF_ANY);
+	if (bpf_map_update_elem(&kret_callers, &tid, &ret, BPF_ANY) && (c = kms_counters()))
+		c->stack_errors++;
 }
 
 static __always_inline void kms_kret_exit(void)

@@ -125,7 +125,8 @@ int BPF_KPROBE(kp_vmalloc, unsigned long size)
 	__u64 sp = PT_REGS_SP(ctx), ret = 0;
 
 	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)(sp + 3 * sizeof(__u64)));
-	bpf_map_update_elem(&vm_starts, &tid, &st, BPF_ANY);
+	if (bpf_map_update_elem(&vm_starts, &tid, &st, BPF_ANY))
+		kms_start_lost(KMS_EV_VMALLOC);
 	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)sp);
 	kms_kret_enter(ret);
 	return 0;
@@ -188,7 +189,8 @@ int BPF_KPROBE(kp_vm_area, unsigned long size)
 	st->size = size;
 	st->stack_id = kms_stack_id(ctx, c);
 	st->nr_frames = kms_frames(ctx, c, st->frames, KMS_CALLER_FRAMES);
-	bpf_map_update_elem(&vm_area_starts, &tid, st, BPF_ANY);
+	if (bpf_map_update_elem(&vm_area_starts, &tid, st, BPF_ANY))
+		kms_start_lost(KMS_EV_VMALLOC);
 	return 0;
 }
 

@@ -373,13 +373,6 @@ double agg__growth(const struct agg_row *r, bool *steady)
 	return slope;
 }
 
-double agg__bytes_per_live(const struct agg *a)
-{
-	size_t bytes = a->live_cap * sizeof(struct live);
-
-	return a->st.live ? (double)bytes / a->st.live : 0;
-}
-
 const struct agg_row *agg__rows(const struct agg *a, size_t *nr)
 {
 	*nr = a->nr_rows;

@@ -94,8 +94,6 @@ uint64_t agg__now(const struct agg *a);
 void agg__sample(struct agg *a);
 /* Bytes/s slope of a row's outstanding bytes; *steady: it kept rising. */
 double agg__growth(const struct agg_row *r, bool *steady);
-/* Bytes of memory per tracked allocation, tables included. */
-double agg__bytes_per_live(const struct agg *a);
 
 struct agg_live {	/* one outstanding allocation, for reports */
 	uint64_t key;		/* 0 for one freed after the window */

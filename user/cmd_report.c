@@ -13,22 +13,15 @@
  * (-p, --stacks, --ring-mb, -o were fixed when recording). */
 #define REPLAYABLE "dinmSBLTJozf"
 
-/* A view is ready once it asks the session, not the running kernel, for what
- * it prints (session__kernel_release, session__gfp, session__pageseed, no
- * tracer__* calls): see docs/recording-format.md. */
-static const struct { const struct cli_cmd *cmd; bool ready; } views[] = {
-	{ &cmd_top, true },
-	{ &cmd_leaks, true },
-	{ &cmd_frag, true },
-};
+/* The views: each asks the session, not the running kernel, for what it
+ * prints (see docs/recording-format.md). */
+static const struct cli_cmd *const views[] = { &cmd_top, &cmd_leaks, &cmd_frag };
 
-static const struct cli_cmd *find_view(const char *name, bool *ready)
+static const struct cli_cmd *find_view(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
-		if (!strcmp(views[i].cmd->name, name)) {
-			*ready = views[i].ready;
-			return views[i].cmd;
-		}
+		if (!strcmp(views[i]->name, name))
+			return views[i];
 	return NULL;
 }
 
@@ -115,7 +108,6 @@ static int run(struct cli_opts *o)
 {
 	char **a = o->command;
 	const struct cli_cmd *v = &cmd_top;
-	bool ready = true;
 	int n, rc;
 
 	if (!a || !a[0])
@@ -125,12 +117,9 @@ static int run(struct cli_opts *o)
 	o->command = NULL;
 	if (a[1] && !strcmp(a[1], "info"))
 		v = NULL;
-	else if (a[1] && a[1][0] != '-' && !(v = find_view(a[1], &ready)))
+	else if (a[1] && a[1][0] != '-' && !(v = find_view(a[1])))
 		return kms_err(KMS_EXIT_USAGE, "report: unknown view '%s' (top, leaks, frag, info)",
 			       a[1]);
-	if (!ready)
-		return kms_err(KMS_EXIT_FAIL, "report: '%s' cannot read recordings yet (it still "
-			       "asks the running kernel); 'top' and 'info' can", v->name);
 	a += a[1] && a[1][0] != '-';	/* a[0]: FILE or the view, getopt's argv[0] */
 	for (n = 0; a[n]; n++)
 		;

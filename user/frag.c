@@ -392,33 +392,6 @@ int frag__seed_end(struct frag *f, uint64_t managed, struct pageseed_stats *st)
 	return err;
 }
 
-int frag__seed_fd(struct frag *f, int zone, int fd, uint64_t managed, struct pageseed_stats *st)
-{
-	uint64_t *buf = malloc(SEED_CHUNK * sizeof(*buf));
-	int err = buf ? frag__seed_begin(f, zone) : -ENOMEM;
-
-	while (!err && f->seed_pfn < f->seed_end) {
-		uint64_t left = f->seed_end - f->seed_pfn;
-		size_t want = (left < SEED_CHUNK ? left : SEED_CHUNK) * sizeof(*buf);
-		ssize_t r = pread(fd, buf, want, (off_t)(f->seed_pfn * sizeof(*buf)));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : 0;
-			break;
-		}
-		err = frag__seed_feed(f, buf, (size_t)r / sizeof(*buf));
-	}
-	free(buf);
-	if (f->ps) {
-		int e2 = frag__seed_end(f, managed, st);
-
-		err = err ? err : e2;
-	}
-	return err;
-}
-
 /* ---- events ---- */
 
 static int check_block(struct frag *f, uint64_t pfn, unsigned int order)

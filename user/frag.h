@@ -132,9 +132,6 @@ int frag__add_zone(struct frag *f, uint64_t start_pfn, uint64_t spanned);
 int frag__seed_begin(struct frag *f, int zone);
 int frag__seed_feed(struct frag *f, const uint64_t *kpf, size_t n);
 int frag__seed_end(struct frag *f, uint64_t managed, struct pageseed_stats *st);
-/* All of it from an open /proc/kpageflags. */
-int frag__seed_fd(struct frag *f, int zone, int kpageflags_fd, uint64_t managed,
-		  struct pageseed_stats *st);
 
 /* Events (what the page sink calls).  0, or -errno for an event ignored. */
 void frag__set_now(struct frag *f, uint64_t ns);

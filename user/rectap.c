@@ -688,4 +688,3 @@ void rectap__free(struct rectap *t)
 
 uint64_t rectap__records(const struct rectap *t) { return recw__records(t->w); }
 uint64_t rectap__bytes(const struct rectap *t) { return recw__bytes(t->w); }
-const char *rectap__path(const struct rectap *t) { return recw__path(t->w); }

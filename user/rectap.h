@@ -66,6 +66,5 @@ void rectap__keep(struct rectap *t);
 void rectap__free(struct rectap *t);
 uint64_t rectap__records(const struct rectap *t);
 uint64_t rectap__bytes(const struct rectap *t);
-const char *rectap__path(const struct rectap *t);
 
 #endif

@@ -1124,11 +1124,6 @@ static int seed_words_run(void *ctx, unsigned int cls, uint64_t pages)
 	return err;
 }
 
-static int feed_pageseed(void *ctx, const uint64_t *kpf, size_t n)
-{
-	return pageseed__feed(ctx, kpf, n);
-}
-
 /* The recorded picture of zone @zi through @feed; -ENOENT: none recorded. */
 static int seed_zone_replay(struct session *s, size_t zi,
 			    int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
@@ -1140,45 +1135,6 @@ static int seed_zone_replay(struct session *s, size_t zi,
 	int err = recr__seed(s->rr, zi, &start, &spanned, managed, seed_words_run, &w);
 
 	return !err && (start != z->start_pfn || spanned != z->spanned) ? -EBADMSG : err;
-}
-
-/* Replay: the zones of the recorded layout, each seeded from its recorded runs. */
-static int replay_seed(struct session *s, struct buddy *b, int *zone_ids,
-		       struct pageseed_stats *st)
-{
-	int err = pageseed__build(b, s->zi, -1, zone_ids, st);
-
-	for (size_t i = 0; !err && i < zoneinfo__nr_zones(s->zi); i++) {
-		struct pageseed *ps = zone_ids[i] < 0 ? NULL : pageseed__new(b, zone_ids[i]);
-		uint64_t managed = PAGESEED_MANAGED_UNKNOWN;
-
-		if (!ps)
-			err = zone_ids[i] < 0 ? 0 : -ENOMEM;
-		else
-			err = seed_zone_replay(s, i, feed_pageseed, ps, &managed);
-		if (ps)
-			pageseed__set_managed(ps, managed, NULL, NULL);
-		if (ps && pageseed__finish(ps, st ? &st[i] : NULL) && !err)
-			err = -EBADMSG;
-	}
-	return err;
-}
-
-int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
-		      struct pageseed_stats *st)
-{
-	int fd, err;
-
-	if (!s->zi)
-		return -ENOENT;
-	if (s->rr)
-		return replay_seed(s, b, zone_ids, st);
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = pageseed__build(b, s->zi, fd, zone_ids, st);
-	close(fd);
-	return err;
 }
 
 /* The zone's "managed" in /proc/zoneinfo now: it grows where struct pages are

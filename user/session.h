@@ -75,12 +75,6 @@ struct gfp_table;
 void session__gfp(const struct session *s, struct gfp_table *t);
 /* -o: records and bytes written so far (zeros when not recording). */
 void session__recorded(const struct session *s, uint64_t *records, uint64_t *bytes);
-/* The initial page picture for the fragmentation model: /proc/kpageflags
- * live, the recording's seed in a replay (see pageseed__build). */
-struct buddy;
-struct pageseed_stats;
-int session__pageseed(struct session *s, struct buddy *b, int *zone_ids,
-		      struct pageseed_stats *st);
 /* Seed one zone (index @zi into session__zones()) through @feed: kpageflags
  * words for consecutive pfns from the zone start, in chunks, and in *managed
  * the zone's managed page count (PAGESEED_MANAGED_UNKNOWN: none). Live: read
