@@ -12,6 +12,7 @@ struct kms_window_map stack_window SEC(".maps");
 struct kms_step_map ret_steps SEC(".maps");
 struct kms_deep_map deep_frames SEC(".maps");
 struct kms_atext_map alloc_text SEC(".maps");
+const volatile __u64 alloc_text_bits[KMS_ATEXT_BITS / 64] = {};
 
 /* 1 if x is 0, else 0, without a branch (the barrier keeps clang from making one). */
 static __always_inline __u64 kms_is_zero(__u64 x)

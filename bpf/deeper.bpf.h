@@ -34,11 +34,17 @@ struct kms_atext_map {
 
 extern struct kms_deep_map deep_frames SEC(".maps");
 extern struct kms_atext_map alloc_text SEC(".maps");
+extern const volatile __u64 alloc_text_bits[KMS_ATEXT_BITS / 64];	/* set by the loader */
 
+/* A bit test first: most frames are no allocator's, and most pages never ask. */
 static __always_inline bool kms_alloc_text(__u64 a)
 {
-	__u64 key = a >> KMS_ATEXT_SHIFT;
-	__u32 *m = bpf_map_lookup_elem(&alloc_text, &key);
+	__u64 key = a >> KMS_ATEXT_SHIFT, b = key & (KMS_ATEXT_BITS - 1);
+	__u32 *m;
+
+	if (!((alloc_text_bits[b / 64] >> (b & 63)) & 1))
+		return false;
+	m = bpf_map_lookup_elem(&alloc_text, &key);
 
 	return m && ((*m >> ((a >> KMS_ATEXT_GRAIN) & 15)) & 1);
 }

@@ -305,6 +305,7 @@ struct kms_rec_ksym {
 #define KMS_ATEXT_SHIFT		8
 #define KMS_ATEXT_GRAIN		4	/* log2 of a granule */
 #define KMS_ATEXT_MAX		2048	/* keys: 6.18 has ~330 */
+#define KMS_ATEXT_BITS		16384	/* a bit per key, hashed: tested before the map */
 #define KMS_DEEP_FRAMES		32	/* the walk past them */
 
 struct kms_wrappers {

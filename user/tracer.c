@@ -198,21 +198,16 @@ static void text_range(const struct ksyms *ks, const char *start, const char *en
 	range[1] = a && b > a ? b - a : 0;
 }
 
-/* The return address a kretprobe puts in place of its function's (5.10:
- * kretprobe_trampoline, 5.15: __kretprobe_trampoline, 6.0+: rethook's). */
+/* The return address a kretprobe puts in place of its function's, where the
+ * unwinder stops at it: before 5.15, whose stack traces (and trampoline name,
+ * __kretprobe_trampoline) recover the real one. */
 static void find_kret_tramp(struct tracer *t, const struct ksyms *ks)
 {
-	static const char *const names[] = {
-		"arch_rethook_trampoline", "__kretprobe_trampoline", "kretprobe_trampoline",
-	};
+	uint64_t a = ksyms__addr(ks, "kretprobe_trampoline"), end = a ? ksyms__end(ks, a) : 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names) && !t->kret_tramp[1]; i++) {
-		uint64_t a = ksyms__addr(ks, names[i]), end = a ? ksyms__end(ks, a) : 0;
-
-		if (a && end > a && end - a < 4096) {
-			t->kret_tramp[0] = a;
-			t->kret_tramp[1] = end - a;
-		}
+	if (a && end > a && end - a < 4096) {
+		t->kret_tramp[0] = a;
+		t->kret_tramp[1] = end - a;
 	}
 }
 
@@ -244,6 +239,11 @@ static void set_rodata(struct tracer *t)
 	ro->kret_tramp_lo = t->kret_tramp[0];
 	ro->kret_tramp_len = t->kret_tramp[1];
 	memcpy((void *)&ro->wrappers, &t->wrappers, sizeof(t->wrappers));
+	for (size_t i = 0; i < t->nr_atext; i++) {
+		uint64_t b = t->atext[i].key & (KMS_ATEXT_BITS - 1);
+
+		((uint64_t *)ro->alloc_text_bits)[b / 64] |= 1ull << (b % 64);
+	}
 	ro->self_tgid = getpid();
 }
 
