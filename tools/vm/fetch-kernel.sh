@@ -64,6 +64,45 @@ fix_headers() {
 	true
 }
 
+# The modules virtme-ng needs to boot the kernel with the host's root file
+# system over virtiofs (built in from 6.12; modules on 5.10 and 6.1, where
+# fuse and virtiofs are modules) and to put its writable overlays on /etc,
+# /tmp, ... (overlay is a module everywhere), with what they depend on.
+VNG_MODULES="virtiofs overlay virtio_pci virtio_console virtio_mmio 9pnet_virtio 9p"
+
+# keep_vng_modules DIR REL ROOT: copy VNG_MODULES and their dependencies from
+# the packages extracted in ROOT to DIR/lib/modules/REL (where vng looks: a
+# lib/modules above the image) and index them with depmod. Everything else
+# of the stock modules is dropped: the guest needs no more.
+keep_vng_modules() {
+	local dir=$1 rel=$2 root=$3 m f dst=$1/lib/modules/$2
+	[[ -d $root/lib/modules/$rel ]] || { mkdir -p "$root/lib"; ln -sfn ../usr/lib/modules "$root/lib/modules"; }
+	[[ -d $root/lib/modules/$rel/kernel ]] || die "$k: the image package has no modules for $rel"
+	depmod -b "$root" "$rel" 2>/dev/null || die "$k: depmod of the stock modules failed"
+	rm -rf "${dir:?}/lib"; mkdir -p "$dst"
+	cp "$root/lib/modules/$rel"/modules.{order,builtin} "$dst/" 2>/dev/null || true
+	for m in $VNG_MODULES; do
+		# a module this kernel lacks (9p on cloud kernels) or has built in: nothing
+		{ modprobe -d "$root" -S "$rel" --show-depends "$m" 2>/dev/null || true; } |
+			sed -n 's/^insmod \([^ ]*\) *$/\1/p'
+	done | sort -u | while read -r f; do
+		f=${f#*/modules/"$rel"/}
+		mkdir -p "$dst/$(dirname "$f")"
+		cp "$root/lib/modules/$rel/$f" "$dst/$f"
+	done
+	depmod -b "$dir" "$rel" 2>/dev/null || die "$k: depmod of the kept modules failed"
+	log "$k: kept $(find "$dst" -name '*.ko*' | wc -l) modules for vng in $dst"
+}
+
+# Caches fetched before the modules were kept: extract the image package again.
+repair_vng_modules() {
+	local k=$1 dir=$2 rel=$3 tmp
+	tmp=$(mktemp -d "$dir/.img.XXXXXX")
+	dpkg-deb -x "$(compgen -G "$VM_DEBS/linux-image-${rel}_*.deb" | sort -V | tail -1)" "$tmp"
+	keep_vng_modules "$dir" "$rel" "$tmp"
+	rm -rf "$tmp"
+}
+
 fetch_one() {
 	local k=$1 dir rel
 	dir=$(kdir_of "$k")
@@ -74,6 +113,7 @@ fetch_one() {
 		[[ -n $rel ]] || die "$k: no cloud kernel package found in the archive"
 	fi
 	if [[ -f $dir/release && $(cat "$dir/release") == "$rel" && -f $dir/vmlinuz && -d $dir/kdir/ ]]; then
+		[[ -f $dir/lib/modules/$rel/modules.dep ]] || repair_vng_modules "$k" "$dir" "$rel"
 		log "$k: $rel (cached)"; return 0
 	fi
 	local pkgs=("linux-image-$rel" "linux-headers-$rel")
@@ -88,7 +128,8 @@ fetch_one() {
 	for img in "$dir/root/boot/vmlinuz-$rel" "$dir/root/usr/lib/modules/$rel/vmlinuz" ""; do
 		[[ -f $img ]] && { mv "$img" "$dir/vmlinuz"; break; }
 	done
-	rm -rf "$dir/root/lib/modules" "$dir/root/usr/lib/modules"   # guest needs no stock modules
+	keep_vng_modules "$dir" "$rel" "$dir/root"
+	rm -rf "$dir/root/lib/modules" "$dir/root/usr/lib/modules"   # the rest: the guest needs none
 	fix_headers "$dir/root"
 	ln -sfn "root/usr/src/linux-headers-$rel" "$dir/kdir"
 	[[ -f $dir/vmlinuz && -f $dir/kdir/Makefile ]] || die "$k: extracted packages lack vmlinuz or headers"
@@ -99,5 +140,6 @@ fetch_one() {
 (($#)) || usage "$0 KERNEL... (one of: $VM_KERNELS_ALL)"
 for k in "$@"; do kernel_apt "$k" >/dev/null; done
 need dpkg-deb dpkg
+need depmod kmod
 mkdir -p "$VM_DEBS"
 for k in "$@"; do fetch_one "$k"; done
