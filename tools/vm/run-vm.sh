@@ -7,8 +7,11 @@
 #        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh),
 #        VM_APPEND (more kernel command line, e.g. slub_debug=U),
 #        VM_RESULTS (results directory name under build/vm/<kernel>, default results;
-#        another name also gets its own console log, <name>.console.log)
-# Exit: the guest's status; 1 when the guest died, hung or printed no status.
+#        another name also gets its own console and vng logs, <name>.console.log),
+#        VM_VNG (the vng to run; default build/vm/vng/bin/vng from fetch-vng.sh, else PATH's)
+# Exit: the guest's status; 1 when the guest died, hung, printed no status or
+# could not be started. Results are per run: the previous run's are deleted
+# first, so a guest that did not run leaves none to read.
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -16,12 +19,13 @@ set -euo pipefail
 (($# == 1)) || usage "$0 KERNEL"
 k=$1
 dir=$(kdir_of "$k")
+res=$dir/${VM_RESULTS:-results}
+console=$dir/console.log vnglog=$dir/vng.log
+[[ ${VM_RESULTS:-results} == results ]] || console=$dir/$VM_RESULTS.console.log vnglog=$dir/$VM_RESULTS.vng.log
+rm -rf "$res" "$console" "$vnglog"
 rel=$(release_of "$k")
 timeout_s=${VM_TIMEOUT:-600}
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
-res=$dir/${VM_RESULTS:-results}
-console=$dir/console.log
-[[ ${VM_RESULTS:-results} == results ]] || console=$dir/$VM_RESULTS.console.log
 
 # Build the initramfs: busybox, /init, the guest script, tracer and module.
 make_initramfs() {
@@ -50,18 +54,40 @@ boot_qemu() {
 		</dev/null >"$console" 2>&1
 }
 
-# virtme-ng boots the kernel with the host's root file system (needs 9p or
-# virtiofs in the guest kernel) and runs the same guest script there.
+# find_vng: the vng to run, checked with --version, and the virtiofsd it will
+# pick (a vng beside it, then PATH, then Debian's path), checked the same way:
+# without one vng falls back to 9p, which Debian's cloud kernels lack, and
+# the guest dies with "cannot open root device". Either missing: one line, exit 1.
+find_vng() {
+	local vng=${VM_VNG:-} vfs p
+	if [[ -z $vng ]]; then
+		vng=$VM_CACHE/vng/bin/vng
+		[[ -x $vng ]] || vng=$(command -v vng) ||
+			die "VM_RUNNER=vng but vng is not installed (tools/deps vm, or tools/vm/fetch-vng.sh)"
+	fi
+	[[ -x $vng ]] || die "VM_RUNNER=vng but $vng is not an executable"
+	"$vng" --version >/dev/null 2>&1 || die "VM_RUNNER=vng but $vng --version fails"
+	for p in "$(dirname "$vng")/virtiofsd" "$(command -v virtiofsd)" /usr/libexec/virtiofsd \
+		 /usr/lib/virtiofsd /usr/lib/qemu/virtiofsd ""; do
+		[[ -n $p && -x $p ]] && { vfs=$p; break; }
+	done
+	[[ -n ${vfs:-} ]] || die "VM_RUNNER=vng but no virtiofsd (tools/deps vm, or tools/vm/fetch-vng.sh)"
+	"$vfs" --version >/dev/null 2>&1 || die "VM_RUNNER=vng but $vfs --version fails"
+	echo "$vng"
+}
+
+# virtme-ng boots the kernel with the host's root file system over virtiofs
+# (the modules it needs are kept by fetch-kernel.sh in <K>/lib/modules) and
+# runs tools/vm/vng-init.sh under busybox, which runs the same guest script.
+# The guest's stdout is the console log; vng's own messages go to vng.log.
 boot_vng() {
-	command -v vng >/dev/null || die "VM_RUNNER=vng but vng is not installed"
-	local t=$dir/initramfs kvm=()
+	local vng kvm=()
+	vng=$(find_vng) || exit 1
 	[[ ${VM_ACCEL:-tcg} == kvm ]] || kvm=(--disable-kvm)
-	timeout --foreground -k 5 "$timeout_s" vng --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
+	timeout --foreground -k 5 "$timeout_s" "$vng" --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
 		${VM_APPEND:+--append "$VM_APPEND"} \
-		--user root --exec \
-		"mkdir -p /tmp/kms && cp -r $t/kms/. /tmp/kms/ && mount -t debugfs d /sys/kernel/debug 2>/dev/null; \
-		 sed 's|/kms/|/tmp/kms/|g' $t/kms/guest-test.sh > /tmp/kms/g.sh; echo '@@KMS UNAME '\$(uname -r); \
-		 sh /tmp/kms/g.sh; echo \"@@KMS EXIT rc=\$?\"" </dev/null >"$console" 2>&1
+		--user root --exec "/bin/busybox sh $(printf %q "$VM_ROOT/tools/vm/vng-init.sh") $(printf %q "$dir/initramfs")" \
+		</dev/null >"$console" 2>"$vnglog"
 }
 
 # Split the console log into results/<step>.out, .rc and .time (seconds).
@@ -96,7 +122,7 @@ if [[ $rc == 124 || $rc == 137 ]]; then
 fi
 if [[ ! -f $res/exit ]]; then
 	log "$k: guest died without reporting a status (console: $console)"
-	tail -20 "$console" | tr -d '\r' | sed 's/^/    /' >&2
+	{ tail -20 "$console"; [[ -f $vnglog ]] && tail -20 "$vnglog"; } | tr -d '\r' | sed 's/^/    /' >&2
 	exit 1
 fi
 log "$k: guest $(cat "$res/uname" 2>/dev/null || echo '?') ran in ${secs}s, exit $(cat "$res/exit")"
