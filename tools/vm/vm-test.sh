@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Run the VM test matrix: for each kernel fetch it, build the test module,
 # boot it under QEMU, and check the results on the host.
-# Usage: tools/vm/vm-test.sh [KERNEL...]     (default: 5.10 6.1 6.12 sid)
+# Usage: tools/vm/vm-test.sh [KERNEL[:RUNNER]...]     (default: 5.10 6.1 6.12 sid)
+#   RUNNER: qemu or vng (default: $VM_RUNNER, else qemu); 6.12:vng boots 6.12
+#   under virtme-ng (fetched by tools/vm/fetch-vng.sh unless VM_VNG names one)
 #   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), KMEMSCOPE_HOST
 #        (the host's build, reads the guest's recording back; default: kmemscope
-#        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_ORACLE (kernels that also get the
-#        oracle boot, tests/vm/check_oracle.py; default 6.12, "" for none)
+#        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_VNG, VM_ORACLE (kernels that
+#        also get the oracle boot under QEMU, tests/vm/check_oracle.py; default 6.12,
+#        "" for none)
 # Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
+# A kernel whose run-vm.sh exits non-zero (the guest could not start, died,
+# hung, or its script's shell failed) fails, even where the checks it left
+# all passed: it has at least one FAIL line.
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +41,7 @@ oracle() {
 	if ! printf '%s\n' 5.16 "$(release_of "$k")" | sort -V -C; then
 		echo "SKIP $k:oracle (no alloc_traces before 5.16)"; skip=$((skip + 1)); return
 	fi
-	VM_APPEND="slub_debug=U kfence.sample_interval=0" VM_RESULTS=oracle \
+	VM_RUNNER=qemu VM_APPEND="slub_debug=U kfence.sample_interval=0" VM_RESULTS=oracle \
 		VM_GUEST_SCRIPT="$VM_ROOT/tests/vm/oracle-guest.sh" "$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
 	out=$(python3 "$VM_ROOT/tests/vm/check_oracle.py" --kernel "$k" "$@" "$(kdir_of "$k")/oracle" || true)
 	echo "$out"
@@ -44,7 +50,9 @@ oracle() {
 }
 
 one_kernel() {
-	local k=$1 t0=$SECONDS dir mod args=() oargs out rc=0
+	local spec=$1 k=${1%%:*} runner=${VM_RUNNER:-qemu} t0=$SECONDS dir mod args=() oargs out rc=0
+	local before=$fail
+	[[ $spec == *:* ]] && runner=${spec#*:}
 	dir=$(kdir_of "$k")
 	if ! "$VM_ROOT/tools/vm/fetch-kernel.sh" "$k"; then
 		echo "FAIL $k: fetch"; fail=$((fail + 1)); summary+=("$k: fetch failed"); return
@@ -61,17 +69,39 @@ one_kernel() {
 	[[ -f $tracer ]] || args+=(--no-tracer)
 	oargs=("${args[@]}")
 	[[ -x $host_kms ]] && args+=(--host-kmemscope "$host_kms")
-	"$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
-	out=$(python3 "$VM_ROOT/tests/vm/check_results.py" --kernel "$k" "${args[@]}" "$dir/results" || true)
-	echo "$out"
-	echo "$k: slowest guest steps (s): $(cd "$dir/results" 2>/dev/null && for f in *.time; do
-		echo "$(cat "$f") ${f%.time}"; done | sort -rn | head -4 | tr '\n' ' ')"
+	VM_RUNNER=$runner "$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?
+	if [[ -d $dir/results ]]; then     # run-vm.sh deleted the last run's first
+		out=$(python3 "$VM_ROOT/tests/vm/check_results.py" --kernel "$spec" "${args[@]}" "$dir/results" || true)
+		echo "$out"
+		echo "$spec: slowest guest steps (s): $(cd "$dir/results" && for f in *.time; do
+			[[ -f $f ]] && echo "$(cat "$f") ${f%.time}"; done | sort -rn | head -4 | tr '\n' ' ')"
+	else
+		out="$spec: 0 passed, 0 failed, 0 skipped"
+	fi
 	count "$(tail -1 <<< "$out")"
-	summary+=("$k: $(tail -1 <<< "$out" | cut -d: -f2- | sed 's/^ *//') [$mod; guest rc=$rc; $((SECONDS - t0))s]")
-	oracle "$k" "${oargs[@]}"
+	if ((rc != 0 && fail == before)); then
+		echo "FAIL $spec:guest.run (run-vm.sh exit $rc: see the lines above and $dir/console.log)"
+		fail=$((fail + 1)) out="$spec: guest did not run to the end"
+	fi
+	summary+=("$spec: $(tail -1 <<< "$out" | cut -d: -f2- | sed 's/^ *//') [$mod; $runner; guest rc=$rc; $((SECONDS - t0))s]")
+	[[ $runner == qemu ]] && oracle "$k" "${oargs[@]}"
 }
 
-for k in "${kernels[@]}"; do kernel_apt "$k" >/dev/null; done
+want_vng=
+for k in "${kernels[@]}"; do
+	kernel_apt "${k%%:*}" >/dev/null
+	case $k in
+	*:vng) want_vng=1 ;;
+	*:qemu) ;;
+	*:*) usage "$0 [KERNEL[:qemu|:vng]...]" ;;
+	*) [[ ${VM_RUNNER:-qemu} == vng ]] && want_vng=1 ;;
+	esac
+done
+# vng for the :vng kernels: unpacked into the cache unless VM_VNG names one.
+# When that fails, run-vm.sh says so for each of them, and they fail.
+if [[ -n $want_vng && -z ${VM_VNG:-} ]]; then
+	"$VM_ROOT/tools/vm/fetch-vng.sh" >/dev/null || log "fetch-vng.sh failed: the vng kernels will fail"
+fi
 start=$SECONDS
 for k in "${kernels[@]}"; do
 	echo "=== $k"
