@@ -82,6 +82,10 @@ need_py() {
 }
 
 need dpkg-deb dpkg
+# virtme-ng's guest init takes udevd from the host's root: without one no
+# /dev/virtio-ports links, and the guest powers off before the command runs
+[[ -x /lib/systemd/systemd-udevd || -x /usr/lib/systemd/systemd-udevd ]] || command -v udevd >/dev/null ||
+	need /lib/systemd/systemd-udevd udev
 need file file          # vng reads the kernel's version with file(1)
 need modprobe kmod      # vng resolves the guest's modules with modprobe/depmod
 [[ -x $py ]] || need "$py" python3
