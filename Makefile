@@ -107,16 +107,22 @@ valgrind: $(OUT)/kmemscope $(UNIT_BINS)
 live: $(OUT)/kmemscope
 	$(Q)tests/run live
 
-# Everything: unit tests, live tests on this kernel, the VM kernel matrix.
+# Everything: unit tests, live tests on this kernel, the VM kernel matrix
+# (each kernel once, one under virtme-ng). check-all: the matrix under both
+# runners, every kernel (tools/vm/README.md).
 check:
 	$(Q)tools/deps all
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
 	$(Q)tests/run all
 test: check
 
-# check, and the slower VM runs make check leaves out (the sid oracle boot).
+# check, and the slower VM runs make check leaves out: every kernel under both
+# runners, the sid oracle boot.
 check-all: export VM_ORACLE = 6.12 sid
-check-all: check
+check-all:
+	$(Q)tools/deps all
+	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
+	$(Q)tests/run unit live faults asan fuzz vm-runner vm-all
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
