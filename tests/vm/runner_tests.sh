@@ -98,6 +98,15 @@ stub virtiofsd 'exit 1'
 matrix vng.virtiofsd_broken fail vng VM_VNG="$tmp/bin/vng"
 stub virtiofsd 'echo virtiofsd 1.13'
 matrix vng.good_guest pass vng VM_VNG="$tmp/bin/vng"
+# a hung vng guest: vng's own children (virtme-run, qemu, virtiofsd) must go too
+stub vng "[ \"\$1\" = --version ] && exit 0
+sleep 300 & echo \$! > $tmp/child; wait"
+matrix vng.hangs fail vng VM_VNG="$tmp/bin/vng" VM_TIMEOUT=1
+if kill -0 "$(cat "$tmp/child")" 2>/dev/null; then
+	kill "$(cat "$tmp/child")"; bad vng.hang_leaves_no_child "vng's child outlived the timeout"
+else
+	ok vng.hang_leaves_no_child
+fi
 spec=6.12:vng    # the runner named per kernel, whatever VM_RUNNER says
 matrix vng.per_kernel_runner fail qemu VM_VNG="$tmp/nowhere/vng"
 

@@ -2,7 +2,7 @@
 # Boot a fetched kernel with a busybox initramfs, run tests/vm/guest-test.sh
 # in it and copy each step's output to build/vm/<kernel>/results/.
 # Usage: tools/vm/run-vm.sh KERNEL
-#   env: VM_TIMEOUT (s, default 600), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
+#   env: VM_TIMEOUT (s, default 600, 1200 under vng), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
 #        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
 #        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh),
 #        VM_APPEND (more kernel command line, e.g. slub_debug=U),
@@ -25,6 +25,8 @@ console=$dir/console.log vnglog=$dir/vng.log
 rm -rf "$res" "$console" "$vnglog"
 rel=$(release_of "$k")
 timeout_s=${VM_TIMEOUT:-600}
+# a vng guest takes about 1.5 times as long (virtme's init, files over virtiofs)
+[[ -z ${VM_TIMEOUT:-} && ${VM_RUNNER:-qemu} == vng ]] && timeout_s=1200
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
 
 # Build the initramfs: busybox, /init, the guest script, tracer and module.
@@ -84,7 +86,9 @@ boot_vng() {
 	local vng kvm=()
 	vng=$(find_vng) || exit 1
 	[[ ${VM_ACCEL:-tcg} == kvm ]] || kvm=(--disable-kvm)
-	timeout --foreground -k 5 "$timeout_s" "$vng" --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
+	# not --foreground: timeout then signals its whole process group, so a hung
+	# guest's virtme-run, qemu and virtiofsd (vng's children) die with vng
+	timeout -k 5 "$timeout_s" "$vng" --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
 		${VM_APPEND:+--append "$VM_APPEND"} \
 		--user root --exec "/bin/busybox sh $(printf %q "$VM_ROOT/tools/vm/vng-init.sh") $(printf %q "$dir/initramfs")" \
 		</dev/null >"$console" 2>"$vnglog"
