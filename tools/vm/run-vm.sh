@@ -81,14 +81,17 @@ find_vng() {
 # virtme-ng boots the kernel with the host's root file system over virtiofs
 # (the modules it needs are kept by fetch-kernel.sh in <K>/lib/modules) and
 # runs tools/vm/vng-init.sh under busybox, which runs the same guest script.
-# The guest's stdout is the console log; vng's own messages go to vng.log.
+# The guest's stdout is the console log; vng's messages and the kernel's go to vng.log.
 boot_vng() {
 	local vng kvm=()
 	vng=$(find_vng) || exit 1
 	[[ ${VM_ACCEL:-tcg} == kvm ]] || kvm=(--disable-kvm)
 	# not --foreground: timeout then signals its whole process group, so a hung
 	# guest's virtme-run, qemu and virtiofsd (vng's children) die with vng
-	timeout -k 5 "$timeout_s" "$vng" --run "$dir/vmlinuz" "${kvm[@]}" --memory 1G --cpus 2 \
+	# 2G: with 1G the 6.12 guest died in rss_churn (1 M kmallocs traced with
+	# 128 MiB of rings) under vng, whose init, udev and overlays take their share.
+	# --verbose: the kernel's log goes to vng.log (the guest died: read it there)
+	timeout -k 5 "$timeout_s" "$vng" --run "$dir/vmlinuz" "${kvm[@]}" --memory 2G --cpus 2 --verbose \
 		${VM_APPEND:+--append "$VM_APPEND"} \
 		--user root --exec "/bin/busybox sh $(printf %q "$VM_ROOT/tools/vm/vng-init.sh") $(printf %q "$dir/initramfs")" \
 		</dev/null >"$console" 2>"$vnglog"

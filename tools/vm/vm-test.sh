@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the VM test matrix: for each kernel fetch it, build the test module,
-# boot it under QEMU, and check the results on the host.
+# boot it under QEMU (or virtme-ng), and check the results on the host.
 # Usage: tools/vm/vm-test.sh [KERNEL[:RUNNER]...]     (default: 5.10 6.1 6.12 sid)
 #   RUNNER: qemu or vng (default: $VM_RUNNER, else qemu); 6.12:vng boots 6.12
 #   under virtme-ng (fetched by tools/vm/fetch-vng.sh unless VM_VNG names one)
