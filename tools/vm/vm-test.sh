@@ -83,8 +83,9 @@ one_kernel() {
 		echo "FAIL $spec:guest.run (run-vm.sh exit $rc: see the lines above and $dir/console.log)"
 		fail=$((fail + 1)) out="$spec: guest did not run to the end"
 	fi
-	summary+=("$spec: $(tail -1 <<< "$out" | cut -d: -f2- | sed 's/^ *//') [$mod; $runner; guest rc=$rc; $((SECONDS - t0))s]")
-	[[ $runner == qemu ]] && oracle "$k" "${oargs[@]}"
+	out=$(tail -1 <<< "$out")
+	summary+=("$spec: ${out#"$spec: "} [$mod; $runner; guest rc=$rc; $((SECONDS - t0))s]")
+	if [[ $runner == qemu ]]; then oracle "$k" "${oargs[@]}"; fi
 }
 
 want_vng=
