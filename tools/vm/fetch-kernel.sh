@@ -47,7 +47,7 @@ extra_deps() {
 	local cache=apt-cache
 	[[ $(kernel_apt "$1") == private ]] && cache=papt_cache
 	$cache depends "linux-headers-$2" "linux-image-$2" 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\|linux-binary-[^ ]*\)$/\1/p' | sort -u
+		sed -n 's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\|linux-binary-[^ ]*\|linux-modules-[^ ]*\)$/\1/p' | sort -u
 }
 
 # Point the extracted headers' absolute /usr/src and /usr/lib paths into the cache.
@@ -94,15 +94,6 @@ keep_vng_modules() {
 	log "$k: kept $(find "$dst" -name '*.ko*' | wc -l) modules for vng in $dst"
 }
 
-# Caches fetched before the modules were kept: extract the image package again.
-repair_vng_modules() {
-	local k=$1 dir=$2 rel=$3 tmp
-	tmp=$(mktemp -d "$dir/.img.XXXXXX")
-	dpkg-deb -x "$(compgen -G "$VM_DEBS/linux-image-${rel}_*.deb" | sort -V | tail -1)" "$tmp"
-	keep_vng_modules "$dir" "$rel" "$tmp"
-	rm -rf "$tmp"
-}
-
 fetch_one() {
 	local k=$1 dir rel
 	dir=$(kdir_of "$k")
@@ -112,8 +103,9 @@ fetch_one() {
 		[[ $(kernel_apt "$k") == host ]] && { log "updating apt lists"; apt-get update -qq >/dev/null || true; rel=$(resolve_release "$k"); }
 		[[ -n $rel ]] || die "$k: no cloud kernel package found in the archive"
 	fi
-	if [[ -f $dir/release && $(cat "$dir/release") == "$rel" && -f $dir/vmlinuz && -d $dir/kdir/ ]]; then
-		[[ -f $dir/lib/modules/$rel/modules.dep ]] || repair_vng_modules "$k" "$dir" "$rel"
+	# (a cache from before the modules vng needs were kept is fetched again)
+	if [[ -f $dir/release && $(cat "$dir/release") == "$rel" && -f $dir/vmlinuz && -d $dir/kdir/ &&
+	      -f $dir/lib/modules/$rel/modules.dep ]]; then
 		log "$k: $rel (cached)"; return 0
 	fi
 	local pkgs=("linux-image-$rel" "linux-headers-$rel")
