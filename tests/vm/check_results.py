@@ -573,7 +573,8 @@ def rss_step(c, step, n):
     FAIL (SKIP: the step did not run on this kernel)."""
     rc, out, err = c.step(step)
     if rc is None:
-        c.report("SKIP", "tracer." + step, "not run on this kernel (guest-test.sh RSS_KERNELS)")
+        c.report("SKIP", "tracer." + step, "not run on this kernel or runner (guest-test.sh RSS_KERNELS; "
+                 "not under vng)")
         return None
     head, _, body = out.partition("{")
     vals = dict((l.split() + [""])[:2] for l in head.splitlines() if l.strip())
