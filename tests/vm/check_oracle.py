@@ -225,10 +225,7 @@ def main():
                 check_module_vmalloc(c, doc, c.read("oracle_vmallocinfo.out") or "")
             check_system(c, before, after, live, allocs, vias)
             c.info("oracle.times", " ".join((c.read("oracle_times.out") or "").split()))
-    n = c.counts
-    print("%s: oracle %s: %d passed, %d failed, %d skipped" % (c.kernel, uname or "?", n["PASS"],
-                                                              n["FAIL"], n["SKIP"]))
-    return 1 if n["FAIL"] else 0
+    return c.summary("oracle " + (uname or "?"))
 
 
 if __name__ == "__main__":

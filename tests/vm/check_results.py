@@ -93,6 +93,14 @@ class Checker:
         except OSError:
             return None
 
+    def summary(self, what, more=""):
+        """The closing line vm-test.sh counts ("K: WHAT: N passed, ..."), then
+        MORE (", N known gaps"); the exit status."""
+        n = self.counts
+        print("%s: %s: %d passed, %d failed, %d skipped%s" % (self.kernel, what, n["PASS"],
+                                                             n["FAIL"], n["SKIP"], more))
+        return 1 if n["FAIL"] else 0
+
     def step(self, name):
         """(rc, stdout, stderr) of a guest step; rc None when it did not run."""
         rc = self.read(name + ".rc")
@@ -661,10 +669,7 @@ def main():
             check_record(c, a.host_kmemscope)
             check_rss(c)
             check_late(c, a.host_kmemscope)
-    n = c.counts
-    print("%s: %s: %d passed, %d failed, %d skipped" % (c.kernel, uname or "?", n["PASS"],
-                                                       n["FAIL"], n["SKIP"]))
-    return 1 if n["FAIL"] else 0
+    return c.summary(uname or "?")
 
 
 if __name__ == "__main__":

@@ -5,34 +5,15 @@
 #   @@KMS BEGIN <step>          stdout of the step
 #   @@KMS END <step> rc=<N> cs=<centiseconds it took>
 #   @@KMS BEGIN <step>.stderr   stderr, only when there was some
-# Inputs in /kms: kmemscope (the static tracer), kmemscope_test.ko (when it
-# could be built for this kernel). Steps that cannot run are simply absent.
+# Inputs in /kms: guest-lib.sh, kmemscope (the static tracer), kmemscope_test.ko
+# (when it could be built for this kernel). Steps that cannot run are simply absent.
 CTL=/sys/kernel/debug/kmemscope_test/ctl
 KMS=/kms/kmemscope
 KO=/kms/kmemscope_test.ko
 
-# block NAME FILE: print FILE between markers, ending in a newline
-block() {
-	echo "@@KMS BEGIN $1"
-	cat "$2"
-	[ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ] && echo
-}
-
-uptime_cs() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
-
-step() {
-	local s=$1 rc t0
-	shift
-	t0=$(uptime_cs)
-	"$@" > /tmp/out 2> /tmp/err
-	rc=$?
-	block "$s" /tmp/out
-	echo "@@KMS END $s rc=$rc cs=$(($(uptime_cs) - t0))"
-	if [ -s /tmp/err ]; then
-		block "$s.stderr" /tmp/err
-		echo "@@KMS END $s.stderr rc=0"
-	fi
-}
+# block, step, uptime_cs: the marker protocol (installed beside this script)
+# shellcheck source=tests/vm/guest-lib.sh
+. /kms/guest-lib.sh
 
 ctl() { echo "$*" > "$CTL"; }
 

@@ -24,28 +24,9 @@ SELF=/kms/guest-test.sh          # run-vm.sh installs this script under that nam
 HOLD='kmalloc 100 256 keep;kzalloc 50 1000 keep;cache 50 keep;vmalloc 8 65536 keep;vzalloc 8 12345 keep;mempool 10 512'
 CHURN='kmalloc 200 256;cache 64;vmalloc 4 8192;wrapped 20 300'
 
-# block NAME FILE, step NAME CMD...: as in guest-test.sh
-block() {
-	echo "@@KMS BEGIN $1"
-	cat "$2"
-	[ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ] && echo
-}
-
-uptime_cs() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
-
-step() {
-	local s=$1 rc t0
-	shift
-	t0=$(uptime_cs)
-	"$@" > /tmp/out 2> /tmp/err
-	rc=$?
-	block "$s" /tmp/out
-	echo "@@KMS END $s rc=$rc cs=$(($(uptime_cs) - t0))"
-	if [ -s /tmp/err ]; then
-		block "$s.stderr" /tmp/err
-		echo "@@KMS END $s.stderr rc=0"
-	fi
-}
+# block, step, uptime_cs: the marker protocol (installed beside this script)
+# shellcheck source=tests/vm/guest-lib.sh
+. /kms/guest-lib.sh
 
 # snapshot FILE: one line "cache count site [module]" per call site of every
 # cache, the counts of its stack variants summed. Header lines of

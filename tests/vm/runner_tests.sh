@@ -24,7 +24,7 @@ fi
 root=$tmp/root
 mkdir -p "$root/tools/vm" "$root/tests/vm" "$tmp/bin"
 for f in lib.sh run-vm.sh vm-test.sh init.sh vng-init.sh; do ln -s "$src/tools/vm/$f" "$root/tools/vm/$f"; done
-for f in check_results.py guest-test.sh; do ln -s "$src/tests/vm/$f" "$root/tests/vm/$f"; done
+for f in check_results.py guest-test.sh guest-lib.sh; do ln -s "$src/tests/vm/$f" "$root/tests/vm/$f"; done
 printf '#!/bin/sh\nexit 0\n' > "$root/tools/vm/fetch-kernel.sh"
 # shellcheck disable=SC2016  # $1 is the stub's own argument
 printf '#!/bin/sh\necho "stub: no module" > "%s/build/vm/$1/module.log"; exit 4\n' "$root" > "$root/tools/vm/build-module.sh"

@@ -38,6 +38,7 @@ make_initramfs() {
 		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || die "/bin/busybox is not static (install busybox-static)"
 	install -m 755 "$VM_ROOT/tools/vm/init.sh" "$t/init"
 	install -m 755 "${VM_GUEST_SCRIPT:-$VM_ROOT/tests/vm/guest-test.sh}" "$t/kms/guest-test.sh"
+	install -m 644 "$VM_ROOT/tests/vm/guest-lib.sh" "$t/kms/guest-lib.sh"
 	[[ -f $tracer ]] && install -m 755 "$tracer" "$t/kms/kmemscope"
 	[[ -f $dir/module/kmemscope_test.ko ]] && cp "$dir/module/kmemscope_test.ko" "$t/kms/"
 	(cd "$t" && find . | cpio -o -H newc --quiet) | gzip -1 > "$dir/initramfs.cpio.gz"
