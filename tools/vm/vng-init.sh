@@ -8,12 +8,17 @@
 # Usage (run-vm.sh passes it to vng --exec): busybox sh vng-init.sh DIR
 #   DIR: the initramfs tree run-vm.sh made on the host (its kms/ is copied)
 src=$1
+# first into /run (virtme's tmpfs): DIR may lie under /tmp (a checkout in
+# /tmp), which the tmpfs below hides
+stage=/run/kms-stage
+/bin/busybox mkdir -p "$stage" && /bin/busybox cp -r "$src/kms/." "$stage/" ||
+	{ echo "vng-init: cannot copy $src/kms"; exit 1; }
 /bin/busybox mount -t tmpfs tmpfs /tmp || { echo "vng-init: cannot mount a tmpfs on /tmp"; exit 1; }
 /bin/busybox mkdir -p /tmp/bin /tmp/kms
 /bin/busybox --install -s /tmp/bin
 export PATH=/tmp/bin:/tmp/kms:$PATH
-cp -r "$src/kms/." /tmp/kms/
-sed 's|/kms/|/tmp/kms/|g' "$src/kms/guest-test.sh" > /tmp/kms/guest-test.sh
+cp -r "$stage/." /tmp/kms/
+sed 's|/kms/|/tmp/kms/|g' "$stage/guest-test.sh" > /tmp/kms/guest-test.sh
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
