@@ -2,6 +2,7 @@
 /* kmalloc / kfree and kmem_cache_alloc / kmem_cache_free: the hottest hooks. */
 #include "kms.bpf.h"
 #include "wrapper.bpf.h"
+#include "kretprobe.bpf.h"
 
 #define CACHE_SLOTS 256
 
@@ -265,4 +266,169 @@ SEC("tracepoint/kmem/kmem_cache_free")
 int tp_cache_free(struct kms_tp_free *x)
 {
 	return slab_free(KMS_EV_CACHE_FREE, x->ptr, false, 0);	/* 6.1+: a name, no pointer */
+}
+
+/*
+ * Slab paths with no per-object tracepoint (tests/vm/README.md, "The oracle
+ * boot"; 7.2: mm/slub.c): kmem_cache_alloc_bulk() and kmem_cache_free_bulk()
+ * (kfree_bulk(), so every kfree_rcu() batch of kmalloc objects, and the maple
+ * tree's mt_free_bulk()), and the RCU sheaves (6.18+) that kfree_rcu() of a
+ * cache with sheaves fills and rcu_free_sheaf() or rcu_free_sheaf_nobarn()
+ * empty after the grace period. fentry or kprobes only: a kernel without
+ * either stays blind there, and `probes` says so. Each object makes the
+ * record its tracepoint would have made, counted under the hook's own event;
+ * objects past KMS_BULK_MAX in one call are counted in filtered[] instead.
+ * These are not on the common path: callers batch.
+ */
+#define KMS_BULK_MAX	512	/* kvfree_rcu's page of pointers holds 510 on x86 */
+
+/* 6.18's and 7.2's struct slab_sheaf: the rcu_head leads its first member, a
+ * union, so an RCU callback's head is the sheaf itself. */
+struct slab_sheaf___x {
+	struct kmem_cache *cache;
+	unsigned int size;
+	void *objects[0];
+} __attribute__((preserve_access_index));
+
+static __always_inline int bulk_free(__u32 ev, __u64 cache, __u64 size, void **p)
+{
+	struct kms_counters *c;
+
+	for (__u32 i = 0; i < KMS_BULK_MAX && i < size; i++) {
+		__u64 ptr = 0;
+
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), &p[i]);
+		slab_free(ev, ptr, cache != 0, cache);
+	}
+	if (size > KMS_BULK_MAX && (c = kms_counters()))
+		c->filtered[ev] += size - KMS_BULK_MAX;
+	return 0;
+}
+
+/* kmem_cache_free_bulk(s, size, p); s is NULL from kfree_bulk() */
+SEC("fentry")
+int BPF_PROG(fe_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
+{
+	return bulk_free(KMS_EV_CACHE_FREE_BULK, (__u64)s, size, p);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
+{
+	return bulk_free(KMS_EV_CACHE_FREE_BULK, (__u64)s, size, p);
+}
+
+static __always_inline int sheaf_free(void *head)
+{
+	struct slab_sheaf___x *sh = head;
+
+	return bulk_free(KMS_EV_CACHE_FREE_SHEAF, (__u64)BPF_CORE_READ(sh, cache),
+			 BPF_CORE_READ(sh, size), (void **)sh->objects);
+}
+
+/* rcu_free_sheaf(head) and rcu_free_sheaf_nobarn(head): at entry the sheaf
+ * still holds every object kfree_rcu() put there. */
+SEC("fentry")
+int BPF_PROG(fe_rcu_sheaf, void *head) { return sheaf_free(head); }
+SEC("kprobe")
+int BPF_KPROBE(kp_rcu_sheaf, void *head) { return sheaf_free(head); }
+SEC("fentry")
+int BPF_PROG(fe_rcu_sheaf_nobarn, void *head) { return sheaf_free(head); }
+SEC("kprobe")
+int BPF_KPROBE(kp_rcu_sheaf_nobarn, void *head) { return sheaf_free(head); }
+
+struct bulk_start {
+	__u64 cache;
+	__u64 gfp;
+	__u64 size;
+	__u64 p;		/* void ** */
+	__u64 caller;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct bulk_start);
+} bulk_starts SEC(".maps");
+
+/* kmem_cache_alloc_bulk(s, gfp, size, p): the entry keeps the arguments and
+ * the caller (the stack top); the return (bool from 6.x, the count before:
+ * 0 on failure either way) emits one allocation per object. No fexit: the
+ * caller's address is not an argument there. */
+SEC("kprobe")
+int BPF_KPROBE(kp_cache_alloc_bulk, struct kmem_cache *s, unsigned long gfp, size_t size,
+	       void **p)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct bulk_start st = { .cache = (__u64)s, .gfp = gfp, .size = size, .p = (__u64)p };
+
+	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)PT_REGS_SP(ctx));
+	bpf_map_update_elem(&bulk_starts, &tid, &st, BPF_ANY);
+	kms_kret_enter(st.caller);
+	return 0;
+}
+
+static __always_inline void bulk_alloc(void *ctx, const struct bulk_start *st)
+{
+	__u32 ev = KMS_EV_CACHE_ALLOC_BULK;
+	struct kms_counters *c = kms_counters();
+	void **p = (void **)st->p;
+	__s64 pid = kms_who();
+	__s32 stack_id;
+	__u64 site;
+	__s32 delta;
+
+	if (!c)
+		return;
+	if (pid < 0) {
+		c->filtered[ev] += st->size;
+		return;
+	}
+	note_cache(c, ev, st->cache);
+	site = kms_unwrap(ctx, c, st->caller, &delta);
+	stack_id = kms_stack_id(ctx, c);
+	for (__u32 i = 0; i < KMS_BULK_MAX && i < st->size; i++) {
+		struct kms_rec_slab_alloc *r;
+		__u64 ptr = 0;
+
+		c->seen[ev]++;
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), &p[i]);
+		if (!slab_ptr_ok(ptr)) {
+			c->filtered[ev]++;
+			continue;
+		}
+		r = kms_record(c, ev, KMS_REC_SLAB_ALLOC, sizeof(*r));
+		if (!r)
+			continue;
+		r->pid = pid;
+		r->gfp = st->gfp;
+		r->call_site = site;
+		r->via_delta = delta;
+		r->ptr = ptr;
+		r->cache = st->cache;
+		r->bytes_req = 0;	/* sizes come with the cache's name record */
+		r->bytes_alloc = 0;
+		r->stack_id = stack_id;
+		kms_submit(c, ev, r);
+	}
+	if (st->size > KMS_BULK_MAX)
+		c->filtered[ev] += st->size - KMS_BULK_MAX;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_cache_alloc_bulk, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct bulk_start *st = bpf_map_lookup_elem(&bulk_starts, &tid);
+
+	kms_kret_exit();
+	if (!st)
+		return 0;
+	/* 6.x returns bool (only the low byte is defined), older kernels the
+	 * count: size on success, 0 on failure */
+	if ((ret & 0xff) || (ret & 0xffffffff) == st->size)
+		bulk_alloc(ctx, st);
+	bpf_map_delete_elem(&bulk_starts, &tid);
+	return 0;
 }

@@ -51,6 +51,9 @@ enum kms_event {
 	KMS_EV_DMA_ALLOC_PAGES,
 	KMS_EV_DMA_FREE_PAGES,
 	KMS_EV_MODULE_LOAD,	/* not an allocation: a module's symbols (KMS_REC_KSYM) */
+	KMS_EV_CACHE_ALLOC_BULK,	/* kmem_cache_alloc_bulk(): no tracepoint, kprobe */
+	KMS_EV_CACHE_FREE_BULK,		/* kmem_cache_free_bulk(), kfree_bulk(): fentry/kprobe */
+	KMS_EV_CACHE_FREE_SHEAF,	/* 6.18+ kfree_rcu() through RCU sheaves: fentry/kprobe */
 	KMS_EV_NR,
 };
 

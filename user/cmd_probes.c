@@ -22,7 +22,10 @@ static void probe_json(struct json *j, const struct hook_result *r)
 	json__str(j, "program", c ? c->prog : NULL);
 	json__bool(j, "attached", r->attached);
 	json__str(j, "reason", r->reason[0] ? r->reason : NULL);
-	json__bool(j, "required", !r->hook->absent_note);
+	json__bool(j, "required", !r->hook->absent_note && !r->hook->blind_spot);
+	/* what this kernel's trace cannot see (also in the reason) */
+	json__str(j, "blind_spot", !r->attached && r->reason[0] && r->hook->blind_spot &&
+		  !strncmp(r->reason, "blind spot", 10) ? r->hook->blind_spot : NULL);
 	json__end(j);
 }
 

@@ -39,6 +39,30 @@ const struct kms_hook kms_hooks[] = {
 	  { TP3("cache_alloc_node", "kmem_cache_alloc_node", "kmem") } },
 	{ KMS_FAM_CACHE, "free", KMS_EV_CACHE_FREE, NULL,
 	  { TP3("cache_free", "kmem_cache_free", "kmem") } },
+	/* Slab paths without per-object tracepoints (bpf/slab.bpf.c): kprobes or
+	 * fentry only, so a production kernel without them stays blind there. */
+	{ KMS_FAM_CACHE, "alloc_bulk", KMS_EV_CACHE_ALLOC_BULK, NULL,
+	  { { KMS_MECH_KPROBE, "kp_cache_alloc_bulk", "krp_cache_alloc_bulk",
+	      { "kmem_cache_alloc_bulk_noprof", "kmem_cache_alloc_bulk" } } },
+	  "objects from kmem_cache_alloc_bulk() are not seen (no tracepoint): frees of them "
+	  "count as unmatched" },
+	{ KMS_FAM_CACHE, "free_bulk", KMS_EV_CACHE_FREE_BULK, NULL,
+	  { { KMS_MECH_FENTRY, "fe_cache_free_bulk", NULL, { "kmem_cache_free_bulk" } },
+	    { KMS_MECH_KPROBE, "kp_cache_free_bulk", NULL, { "kmem_cache_free_bulk" } } },
+	  "kmem_cache_free_bulk() and kfree_bulk() (kfree_rcu() batches, the maple tree's "
+	  "nodes) free with no tracepoint: such objects stay live, then count as missed frees" },
+	{ KMS_FAM_CACHE, "free_sheaf", KMS_EV_CACHE_FREE_SHEAF,
+	  "no RCU sheaves before 6.18",
+	  { { KMS_MECH_FENTRY, "fe_rcu_sheaf", NULL, { "rcu_free_sheaf" } },
+	    { KMS_MECH_KPROBE, "kp_rcu_sheaf", NULL, { "rcu_free_sheaf" } } },
+	  "kfree_rcu() of a cache with sheaves frees through rcu_free_sheaf() with no "
+	  "tracepoint: such objects stay live (leaks class rcu_deferred)" },
+	{ KMS_FAM_CACHE, "free_sheaf_nobarn", KMS_EV_CACHE_FREE_SHEAF,
+	  "no RCU sheaves before 6.18",
+	  { { KMS_MECH_FENTRY, "fe_rcu_sheaf_nobarn", NULL, { "rcu_free_sheaf_nobarn" } },
+	    { KMS_MECH_KPROBE, "kp_rcu_sheaf_nobarn", NULL, { "rcu_free_sheaf_nobarn" } } },
+	  "RCU sheaves flushed without a barn (CPU hotplug, cache shrink) free with no "
+	  "tracepoint" },
 	{ KMS_FAM_VMALLOC, "alloc", KMS_EV_VMALLOC, NULL,
 	  { TP3("vm_alloc", "alloc_vmap_area", "vmalloc"),
 	    { KMS_MECH_FEXIT, "fx_vmalloc", NULL, VMALLOC_FNS },
@@ -96,7 +120,7 @@ bool kms_event_allocates(enum kms_event ev)
 	switch (ev) {
 	case KMS_EV_PAGE_ALLOC: case KMS_EV_KMALLOC: case KMS_EV_KMALLOC_NODE:
 	case KMS_EV_CACHE_ALLOC: case KMS_EV_CACHE_ALLOC_NODE: case KMS_EV_VMALLOC:
-	case KMS_EV_DMA_ALLOC: case KMS_EV_DMA_ALLOC_PAGES:
+	case KMS_EV_DMA_ALLOC: case KMS_EV_DMA_ALLOC_PAGES: case KMS_EV_CACHE_ALLOC_BULK:
 		return true;
 	default:
 		return false;
@@ -111,7 +135,7 @@ const char *kms_event_name(enum kms_event ev)
 		"kmalloc", "kmalloc_node", "kfree", "kmem_cache_alloc",
 		"kmem_cache_alloc_node", "kmem_cache_free", "vmalloc", "vfree",
 		"dma_alloc", "dma_free", "dma_alloc_pages", "dma_free_pages",
-		"module_load",
+		"module_load", "kmem_cache_alloc_bulk", "kmem_cache_free_bulk", "rcu_free_sheaf",
 	};
 
 	return ev < KMS_EV_NR ? names[ev] : "?";

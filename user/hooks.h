@@ -33,6 +33,9 @@ struct kms_hook {
 	enum kms_event ev;
 	const char *absent_note;	/* why it may be missing; NULL: required */
 	struct kms_cand cands[KMS_MAX_CANDS];
+	/* Not required either, but what goes untraced without it: `probes` and
+	 * the trust output name it as a blind spot of this kernel. */
+	const char *blind_spot;
 };
 
 extern const struct kms_hook kms_hooks[];

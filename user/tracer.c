@@ -43,6 +43,34 @@ struct tracer {
 
 /* libbpf names the program whose load failed; the retry loop needs it. */
 static char failed_prog[64];
+/* While loading, libbpf's warnings wait here: a failed load that only costs an
+ * optional hook (a blind spot, an absent event) is said by `probes`, not as
+ * libbpf noise on every run of a kernel that forbids fentry. */
+static char *held_warn;
+static size_t held_len;
+static bool holding;
+
+static void hold_warn(const char *msg, size_t len)
+{
+	char *p = realloc(held_warn, held_len + len + 1);
+
+	if (!p)
+		return;
+	memcpy(p + held_len, msg, len + 1);
+	held_warn = p;
+	held_len += len;
+}
+
+/* Stop holding; print what was held when show. */
+static void release_warn(bool show)
+{
+	if (show && held_len)
+		fputs(held_warn, stderr);
+	free(held_warn);
+	held_warn = NULL;
+	held_len = 0;
+	holding = false;
+}
 
 /* A verifier log says why at its end: past twice this much, the first line
  * and the last this many bytes go to stderr (all of it with -v). */
@@ -74,8 +102,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		snprintf(failed_prog, sizeof(failed_prog), "%s", name);
 	if ((level != LIBBPF_DEBUG || out__verbose() >= 2) &&
 	    (level == LIBBPF_WARN || out__verbose()) &&
-	    (out__verbose() || !strstr(msg, "RLIMIT_MEMLOCK")))	/* harmless on 5.11+ */
-		print_clipped(msg, len);
+	    (out__verbose() || !strstr(msg, "RLIMIT_MEMLOCK"))) {	/* harmless on 5.11+ */
+		if (holding && !out__verbose())
+			hold_warn(msg, len);
+		else
+			print_clipped(msg, len);
+	}
 	free(msg);
 	return 0;
 }
@@ -368,6 +400,26 @@ static int configure(struct tracer *t)
 	return size_rings(t);
 }
 
+/* A trampoline program that the kernel refused (6.18 here: EPERM) says the
+ * same of every other: fail them all at once, not one load attempt each. */
+static void blame_trampolines(struct tracer *t, const char *why)
+{
+	if (!strstr(why, strerror(EPERM)))
+		return;
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		struct hook_result *r = &t->res[i];
+
+		for (int k = 0; k < KMS_MAX_CANDS && r->hook->cands[k].mech; k++) {
+			enum kms_mech m = r->hook->cands[k].mech;
+
+			if ((m != KMS_MECH_FENTRY && m != KMS_MECH_FEXIT) || r->failed[k])
+				continue;
+			r->failed[k] = true;
+			snprintf(r->why[k], sizeof(r->why[0]), "%s", why);
+		}
+	}
+}
+
 /* Mark the candidate that owns program name as failed. */
 static bool blame(struct tracer *t, const char *name, const char *why)
 {
@@ -382,7 +434,23 @@ static bool blame(struct tracer *t, const char *name, const char *why)
 			continue;
 		r->failed[r->chosen] = true;
 		snprintf(r->why[r->chosen], sizeof(r->why[0]), "%s", why);
+		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
+			blame_trampolines(t, why);
 		return true;
+	}
+	return false;
+}
+
+/* Did the last blame() fall on a hook kmemscope can do without? */
+static bool blamed_optional(const struct tracer *t, const char *name)
+{
+	for (int i = 0; i < kms_nr_hooks; i++) {
+		const struct kms_hook *h = t->res[i].hook;
+
+		for (int k = 0; k < KMS_MAX_CANDS && h->cands[k].mech; k++)
+			if (!strcmp(h->cands[k].prog, name) ||
+			    (h->cands[k].prog2 && !strcmp(h->cands[k].prog2, name)))
+				return h->absent_note || h->blind_spot;
 	}
 	return false;
 }
@@ -582,7 +650,9 @@ static int attempt(struct tracer *t)
 	if (err)
 		return err;
 	failed_prog[0] = 0;
+	holding = true;
 	err = kmemscope__load(t->skel);
+	release_warn(err && !(failed_prog[0] && blamed_optional(t, failed_prog)));
 	if (err) {
 		char why[96];
 
@@ -617,18 +687,33 @@ static void teardown(struct tracer *t)
 		t->res[i].attached = false;
 }
 
-/* What to say about a hook with nothing attached: each candidate's reason. */
-static void explain(struct hook_result *r)
+/* Is any target of the hook's candidates in this kernel at all? */
+static bool hook_targets_exist(const struct tracer *t, const struct kms_hook *h)
+{
+	for (int i = 0; i < KMS_MAX_CANDS && h->cands[i].mech; i++)
+		if (h->cands[i].mech >= KMS_MECH_FENTRY &&
+		    (func_target(t, &h->cands[i], true) || func_target(t, &h->cands[i], false)))
+			return true;
+	return false;
+}
+
+/* What to say about a hook with nothing attached: each candidate's reason;
+ * a blind spot first says what goes untraced. */
+static void explain(const struct tracer *t, struct hook_result *r)
 {
 	size_t pos = 0;
+	int n;
 
-	if (r->hook->absent_note) {
+	if (r->hook->absent_note && !(r->hook->blind_spot && hook_targets_exist(t, r->hook))) {
 		snprintf(r->reason, sizeof(r->reason), "not on this kernel: %s", r->hook->absent_note);
 		return;
 	}
+	if (r->hook->blind_spot) {
+		n = snprintf(r->reason, sizeof(r->reason), "blind spot: %s", r->hook->blind_spot);
+		pos = n < 0 ? 0 : (size_t)n < sizeof(r->reason) ? (size_t)n : sizeof(r->reason) - 1;
+	}
 	for (int i = 0; i < KMS_MAX_CANDS && r->hook->cands[i].mech; i++) {
 		char why[sizeof(r->why[0])];	/* gcc 12's -Wrestrict sees r->reason in r->why */
-		int n;
 
 		memcpy(why, r->why[i], sizeof(why));
 		n = snprintf(r->reason + pos, sizeof(r->reason) - pos, "%s%s: %s", pos ? "; " : "",
@@ -654,7 +739,7 @@ static void finish_results(struct tracer *t)
 		struct hook_result *r = &t->res[i];
 
 		if (r->chosen < 0)
-			explain(r);
+			explain(t, r);
 		else if (r->chosen > 0)	/* say why the better mechanisms were passed over */
 			passed_over(r);
 	}
@@ -851,7 +936,8 @@ bool tracer__complete(const struct tracer *t, const char **missing)
 	for (int i = 0; i < kms_nr_hooks; i++) {
 		const struct hook_result *r = &t->res[i];
 
-		if (r->attached || r->hook->absent_note || r->hook->family == KMS_FAM_PAGE ||
+		if (r->attached || r->hook->absent_note || r->hook->blind_spot ||
+		    r->hook->family == KMS_FAM_PAGE ||
 		    (t->opts.skip_families & (1u << r->hook->family)))
 			continue;
 		*missing = kms_family_name(r->hook->family);

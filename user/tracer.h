@@ -28,7 +28,7 @@ struct hook_result {
 	int chosen;			/* index into hook->cands, -1: none */
 	const char *target;
 	bool attached;
-	char reason[256];		/* why nothing attached, or notes */
+	char reason[512];		/* why nothing attached, or notes */
 	bool failed[KMS_MAX_CANDS];
 	char why[KMS_MAX_CANDS][112];	/* why each candidate was passed over */
 };
