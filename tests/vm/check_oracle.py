@@ -33,7 +33,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_results import PAGE, Checker, tracer_json, vmalloc_mechanism  # noqa: E402
+from check_results import PAGE, Checker, probes_doc, tracer_json, vmalloc_mechanism  # noqa: E402
 
 MODULE = "kmemscope_test"
 # The module's call sites the window must have filled (oracle-guest.sh HOLD).
@@ -46,6 +46,24 @@ SYSTEM_SITES = 20
 TOL_ABS = 8
 TOL_REL = 0.10
 MIN_KERNEL = (5, 16)                # alloc_traces in debugfs
+
+# Known gaps (tests/vm/README.md, "Known gaps"): a system site they cover is
+# reported KNOWN with both numbers, never PASS, and only while the reason holds.
+# alloc_traces charges the objects of a prefilled sheaf (slub_debug makes every
+# sheaf an oversize one, filled by __kmem_cache_alloc_bulk()) to the prefill,
+# also once kmem_cache_alloc_from_sheaf() hands them out; kmemscope charges them
+# to that call's caller, as the kmem_cache_alloc event does. By function.
+SHEAF_FILL = {
+    "kmem_cache_prefill_sheaf": "objects of prefilled sheaves: alloc_traces charges the "
+                                "prefill, kmemscope the caller of kmem_cache_alloc_from_sheaf()",
+    "kmem_cache_refill_sheaf": "objects of refilled sheaves: alloc_traces charges the refill, "
+                               "kmemscope the caller of kmem_cache_alloc_from_sheaf()",
+}
+# Frees with no tracepoint, by the kmemscope hook that sees them and the cache
+# whose objects (7.2) take that path: the maple tree frees its nodes with
+# kfree_rcu() (kfree_bulk(), or RCU sheaves where the cache has them) and
+# mt_free_bulk(). Known only where probes.out says the hook is not attached.
+BLIND_FREES = {"maple_node": ("free_bulk", "free_sheaf")}
 
 
 def site_key(caller, module=None):
@@ -161,21 +179,63 @@ def check_module_vmalloc(c, doc, vmallocinfo):
              " (vmalloc by %s)" % (n, b, kn, kb, "%s %s" % mech if mech else "?"))
 
 
-def check_system(c, before, after, live, allocs, vias):
-    """The 20 largest call sites: live objects of the window against the change."""
+def blind_hooks(c):
+    """{cache event: reason} of the kmem_cache hooks BLIND_FREES needs that
+    probes.out lists as not attached."""
+    out = {}
+    for p in probes_doc(c).get("probes", []):
+        if p.get("family") == "kmem_cache" and not p.get("attached"):
+            out[p.get("event")] = p.get("reason") or "not attached"
+    return out
+
+
+def known_gap(key, caches, blind):
+    """Why a system site's numbers may disagree by a documented gap, or None."""
+    fn = function_of(key)
+    if fn in SHEAF_FILL:
+        return SHEAF_FILL[fn]
+    for cache, events in BLIND_FREES.items():
+        missing = [e for e in events if e in blind]
+        if cache in caches and missing:
+            return "%s objects freed with no tracepoint; kmemscope hook %s not attached: %s" % (
+                cache, "/".join(missing), blind[missing[0]][:160])
+    return None
+
+
+def unmatched_by_cache(doc):
+    """kmemscope's unmatched slab frees per cache (trust_detail): objects born
+    before the window and freed in it, which lower the change, not live."""
+    out = collections.Counter()
+    src = doc.get("trust_detail", {}).get("unmatched_frees", {}).get("by_source", [])
+    for s in src:
+        if s.get("family") in ("kmalloc", "kmem_cache") and s.get("cache"):
+            out[s["cache"]] += s.get("count", 0)
+    return out
+
+
+def check_system(c, before, after, live, allocs, vias, caches=None, blind=None, early=None):
+    """The 20 largest call sites: live objects of the window against the change.
+    A site's tolerance grows by the unmatched frees of its caches (early), and
+    only where live exceeds the change, the direction such frees push it."""
     change = regroup(after, vias)
     change.subtract(regroup(before, vias))
     keys = {k for k in set(live) | set(change) if not k.endswith("[%s]" % MODULE)}
     ranked = sorted(keys, key=lambda k: (-max(live[k], abs(change[k])), k))[:SYSTEM_SITES]
+    caches, blind, early = caches or {}, blind or {}, early or collections.Counter()
     worst = 0.0
     for k in ranked:
         big = max(live[k], abs(change[k]))
         diff = abs(live[k] - change[k])
         tol = TOL_ABS + TOL_REL * big
-        worst = max(worst, diff / tol)
-        c.ok(diff <= tol, "oracle.system.%s" % k.replace(" ", ""),
-             "kmemscope live %d (of %d allocated in the window), alloc_traces change %+d: "
-             "differ by %d > %.0f" % (live[k], allocs[k], change[k], diff, tol))
+        born_before = sum(early[x] for x in caches.get(k, {})) if live[k] > change[k] else 0
+        detail = "kmemscope live %d (of %d allocated in the window), alloc_traces change %+d: " \
+                 "differ by %d > %.0f" % (live[k], allocs[k], change[k], diff, tol + born_before)
+        gap = known_gap(k, caches.get(k, {}), blind)
+        if gap and diff > tol + born_before:
+            c.report("KNOWN", "oracle.system.%s" % k.replace(" ", ""), "%s; %s" % (detail, gap))
+            continue
+        worst = max(worst, diff / (tol + born_before))
+        c.ok(diff <= tol + born_before, "oracle.system.%s" % k.replace(" ", ""), detail)
     c.info("oracle.system", "site: kmemscope live / alloc_traces change: " + ", ".join(
         "%s %d/%+d" % (k, live[k], change[k]) for k in ranked))
     c.info("oracle.system.worst", "largest |live - change| / tolerance: %.2f" % worst)
@@ -194,6 +254,7 @@ def main():
     ap.add_argument("--no-tracer", action="store_true", help="no kmemscope binary in the guest")
     a = ap.parse_args()
     c = Checker(a.results, a.kernel or os.path.basename(os.path.dirname(os.path.abspath(a.results))))
+    c.counts["KNOWN"] = 0       # a documented gap (known_gap()): neither passed nor failed
     rc = c.read("exit")
     c.ok(rc is not None and rc.strip() == "0", "oracle.guest.exit", "guest exit status %r" % rc)
     uname = (c.read("uname") or "").strip()
@@ -212,8 +273,10 @@ def main():
             lost = doc.get("events", {}).get("lost")
             c.ok(lost == 0, "oracle.lost", "kmemscope lost %s events: live counts are not exact"
                  % lost)
-            before, _ = read_snapshot(c.read("oracle_before.out") or "")
-            after, _ = read_snapshot(c.read("oracle_after.out") or "")
+            before, caches0 = read_snapshot(c.read("oracle_before.out") or "")
+            after, caches = read_snapshot(c.read("oracle_after.out") or "")
+            for k, v in caches0.items():
+                caches[k].update(v)
             c.ok(bool(before) and bool(after), "oracle.snapshots",
                  "alloc_traces snapshots missing: before %d sites, after %d sites"
                  % (len(before), len(after)))
@@ -223,9 +286,10 @@ def main():
             else:
                 check_module_slab(c, before, after, live)
                 check_module_vmalloc(c, doc, c.read("oracle_vmallocinfo.out") or "")
-            check_system(c, before, after, live, allocs, vias)
+            check_system(c, before, after, live, allocs, vias, caches, blind_hooks(c),
+                         unmatched_by_cache(doc))
             c.info("oracle.times", " ".join((c.read("oracle_times.out") or "").split()))
-    return c.summary("oracle " + (uname or "?"))
+    return c.summary("oracle " + (uname or "?"), ", %d known gaps" % c.counts["KNOWN"])
 
 
 if __name__ == "__main__":
