@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kms_records.h"
 #include "kmemscope.skel.h"
@@ -420,6 +421,34 @@ static void blame_trampolines(struct tracer *t, const char *why)
 	}
 }
 
+/*
+ * Can this kernel load a trampoline program at all? One empty fentry program
+ * on a function every kernel has says so in a millisecond, where a refused
+ * candidate costs a whole skeleton load (0.6 s on this project's 6.18 host,
+ * which refuses fentry with EPERM). Only a refusal counts: anything else
+ * leaves the candidates to the real load.
+ */
+static void probe_trampolines(struct tracer *t)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id, fd;
+
+	if (!t->feat.btf || (id = btf__find_by_name_kind(t->feat.btf, "kfree", BTF_KIND_FUNC)) < 0)
+		return;
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "kms_fentry", "GPL", prog, 2, &o);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno == EPERM)
+		blame_trampolines(t, "load failed: Operation not permitted");
+}
+
 /* Mark the candidate that owns program name as failed. */
 static bool blame(struct tracer *t, const char *name, const char *why)
 {
@@ -763,6 +792,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o, const struct 
 	t->nr_atext = callsite__alloc_text(ks, t->atext, KMS_ATEXT_MAX);
 	for (int i = 0; i < kms_nr_hooks; i++)
 		t->res[i].hook = &kms_hooks[i];
+	probe_trampolines(t);
 	for (int n = 0; n < MAX_ATTEMPTS && err == -EAGAIN; n++) {
 		if (t->skel)
 			teardown(t);
