@@ -142,6 +142,8 @@ void kfeat__init(struct kfeat *k, const struct ksyms *ks)
 	k->cache_free_layout = cache_free_layout(k->btf);
 	/* KMEMSCOPE_SHARED_RING=1: the pre-5.12 path on any kernel (tests) */
 	k->atomics = !getenv("KMEMSCOPE_SHARED_RING") && probe_atomics();
+	/* 1: the helper loads; 0: unknown to this kernel; <0: could not tell */
+	k->bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) == 1;
 }
 
 void kfeat__fini(struct kfeat *k)

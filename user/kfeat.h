@@ -20,6 +20,7 @@ struct kfeat {
 	enum kms_layout cache_alloc_layout;
 	enum kms_layout cache_free_layout;
 	bool atomics;			/* BPF atomic fetch ops (5.12+): per-CPU rings */
+	bool bpf_loop;			/* the bpf_loop() helper (5.17+): bulk/sheaf walks */
 };
 
 /* Never fails: missing features are recorded, the hooks explain. */

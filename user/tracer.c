@@ -158,6 +158,13 @@ static const char *func_target(const struct tracer *t, const struct kms_cand *c,
 	return NULL;
 }
 
+/* The bulk and RCU sheaf hooks walk an array with bpf_loop() (bpf/slab.bpf.c). */
+static bool walks_array(const struct kms_hook *h)
+{
+	return h->ev == KMS_EV_CACHE_ALLOC_BULK || h->ev == KMS_EV_CACHE_FREE_BULK ||
+	       h->ev == KMS_EV_CACHE_FREE_SHEAF;
+}
+
 /* Can this candidate work here? Sets *target, or writes why not. */
 static bool cand_usable(const struct tracer *t, const struct kms_hook *h,
 			const struct kms_cand *c, const char **target, char *why, size_t len)
@@ -167,6 +174,8 @@ static bool cand_usable(const struct tracer *t, const struct kms_hook *h,
 	*target = c->targets[0];
 	if (c->kfunc && !kfeat__btf_func(&t->feat, c->kfunc))
 		return snprintf(why, len, "needs kfunc %s (6.2+)", c->kfunc), false;
+	if (walks_array(h) && !t->feat.bpf_loop)
+		return snprintf(why, len, "needs the bpf_loop() helper (5.17+)"), false;
 	switch (c->mech) {
 	case KMS_MECH_TP_BTF:
 	case KMS_MECH_RAW_TP:
