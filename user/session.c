@@ -24,6 +24,7 @@
 #include "callsite.h"
 #include "decode.h"
 #include "gfp.h"
+#include "hooks.h"
 #include "ksyms.h"
 #include "signals.h"
 #include "out.h"
@@ -1022,6 +1023,49 @@ struct agg *session__agg(const struct session *s) { return s->agg; }
 struct decoder *session__decoder(const struct session *s) { return s->dec; }
 const struct ksyms *session__ksyms(const struct session *s) { return s->ks; }
 const struct tracer *session__tracer(const struct session *s) { return s->tracer; }
+
+/* A line of the recorded probes table: family, event, mechanism, target,
+ * attached (0/1), reason; tabs between. */
+static bool recorded_attached(const char *text, size_t len, const char *family,
+			      const char *event)
+{
+	size_t fl = strlen(family), el = strlen(event);
+
+	for (const char *l = text, *end = text + len; l < end; ) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		const char *e = nl ? nl : end, *f = l;
+		int field = 0;
+
+		if ((size_t)(e - l) > fl + el + 1 && !strncmp(l, family, fl) && l[fl] == '\t' &&
+		    !strncmp(l + fl + 1, event, el) && l[fl + 1 + el] == '\t') {
+			for (; f < e && field < 4; f++)
+				field += *f == '\t';
+			return field == 4 && f < e && *f == '1';
+		}
+		l = e + 1;
+	}
+	return false;
+}
+
+bool session__hook_attached(const struct session *s, const char *family, const char *event)
+{
+	const struct hook_result *res;
+	const char *text;
+	size_t len = 0;
+	int nr = 0;
+
+	if (s->rr)
+		return (text = recr__text(s->rr, REC_F_PROBES, &len)) &&
+		       recorded_attached(text, len, family, event);
+	if (!s->tracer)
+		return false;
+	res = tracer__results(s->tracer, &nr);
+	for (int i = 0; i < nr; i++)
+		if (!strcmp(kms_family_name(res[i].hook->family), family) &&
+		    !strcmp(res[i].hook->event, event))
+			return res[i].attached;
+	return false;
+}
 const struct zoneinfo *session__zones(const struct session *s) { return s->zi; }
 const struct slabalias *session__slab_aliases(const struct session *s) { return s->sa; }
 

@@ -61,6 +61,9 @@ struct agg *session__agg(const struct session *s);
 struct decoder *session__decoder(const struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
 const struct tracer *session__tracer(const struct session *s);
+/* Was the hook FAMILY/EVENT ("kmem_cache", "free_sheaf") attached? Live: the
+ * tracer's results; a replay: the recording's probes table (false if absent). */
+bool session__hook_attached(const struct session *s, const char *family, const char *event);
 const struct zoneinfo *session__zones(const struct session *s);	/* may be NULL */
 /* The merged slab caches (/sys/kernel/slab live, the recording's in a replay);
  * may be NULL. */
