@@ -363,6 +363,22 @@ int BPF_PROG(fe_rcu_sheaf_nobarn, void *head) { return sheaf_free(head); }
 SEC("kprobe")
 int BPF_KPROBE(kp_rcu_sheaf_nobarn, void *head) { return sheaf_free(head); }
 
+/* __kfree_rcu_sheaf(s, obj): kfree_rcu() queues obj in the CPU's RCU sheaf of
+ * s, where it waits until the sheaf is full (no timer), then a grace period.
+ * Not a free: the record names the cache, so that leaks knows whose live
+ * objects may be waiting there (user/leaks.c). */
+SEC("fentry")
+int BPF_PROG(fe_kfree_rcu_sheaf, struct kmem_cache *s, void *obj)
+{
+	return slab_free(KMS_EV_KFREE_RCU_SHEAF, (__u64)obj, true, (__u64)s);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_kfree_rcu_sheaf, struct kmem_cache *s, void *obj)
+{
+	return slab_free(KMS_EV_KFREE_RCU_SHEAF, (__u64)obj, true, (__u64)s);
+}
+
 struct bulk_start {
 	__u64 cache;
 	__u64 gfp;

@@ -54,6 +54,8 @@ enum kms_event {
 	KMS_EV_CACHE_ALLOC_BULK,	/* kmem_cache_alloc_bulk(): no tracepoint, kprobe */
 	KMS_EV_CACHE_FREE_BULK,		/* kmem_cache_free_bulk(), kfree_bulk(): fentry/kprobe */
 	KMS_EV_CACHE_FREE_SHEAF,	/* 6.18+ kfree_rcu() through RCU sheaves: fentry/kprobe */
+	KMS_EV_KFREE_RCU_SHEAF,		/* 6.18+ kfree_rcu() queues an object in an RCU sheaf:
+					 * not a free yet (KMS_REC_SLAB_FREE naming the cache) */
 	KMS_EV_NR,
 };
 

@@ -258,6 +258,16 @@ static int on_slab_free(struct decoder *d, const struct kms_rec_cache_free *r, s
 	uint32_t ev = r->f.hdr.event;
 	bool named = ev == KMS_EV_CACHE_FREE && size >= sizeof(*r);
 
+	if (ev == KMS_EV_KFREE_RCU_SHEAF) {	/* queued, not freed: rcu_free_sheaf frees */
+		struct cache_info *c = size >= sizeof(*r) && r->cache ? cache_slot(d, r->cache) : NULL;
+
+		if (c) {
+			c->cache = r->cache;
+			c->rcu_queued++;
+		}
+		return 0;
+	}
+
 	return release(d, &r->f.hdr, ev == KMS_EV_KFREE ? KMS_FAM_KMALLOC : KMS_FAM_CACHE,
 		       r->f.ptr, 0, named ? r->cache : 0);
 }

@@ -20,6 +20,7 @@ struct cache_info {
 	uint32_t object_size, size;
 	bool reclaimable;
 	uint32_t sheaf_capacity;
+	uint64_t rcu_queued;	/* objects kfree_rcu() put in its RCU sheaves */
 	char name[KMS_NAME_LEN];
 };
 

@@ -63,6 +63,12 @@ const struct kms_hook kms_hooks[] = {
 	    { KMS_MECH_KPROBE, "kp_rcu_sheaf_nobarn", NULL, { "rcu_free_sheaf_nobarn" } } },
 	  "RCU sheaves flushed without a barn (CPU hotplug, cache shrink) free with no "
 	  "tracepoint" },
+	{ KMS_FAM_CACHE, "kfree_rcu_sheaf", KMS_EV_KFREE_RCU_SHEAF,
+	  "no RCU sheaves before 6.18",
+	  { { KMS_MECH_FENTRY, "fe_kfree_rcu_sheaf", NULL, { "__kfree_rcu_sheaf" } },
+	    { KMS_MECH_KPROBE, "kp_kfree_rcu_sheaf", NULL, { "__kfree_rcu_sheaf" } } },
+	  "which caches kfree_rcu() puts in RCU sheaves is not known: every cache with "
+	  "sheaves counts as rcu_deferred in leaks" },
 	{ KMS_FAM_VMALLOC, "alloc", KMS_EV_VMALLOC, NULL,
 	  { TP3("vm_alloc", "alloc_vmap_area", "vmalloc"),
 	    { KMS_MECH_FEXIT, "fx_vmalloc", NULL, VMALLOC_FNS },
@@ -136,6 +142,7 @@ const char *kms_event_name(enum kms_event ev)
 		"kmem_cache_alloc_node", "kmem_cache_free", "vmalloc", "vfree",
 		"dma_alloc", "dma_free", "dma_alloc_pages", "dma_free_pages",
 		"module_load", "kmem_cache_alloc_bulk", "kmem_cache_free_bulk", "rcu_free_sheaf",
+		"kfree_rcu_sheaf",
 	};
 
 	return ev < KMS_EV_NR ? names[ev] : "?";

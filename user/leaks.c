@@ -62,16 +62,18 @@ static bool matches(const char *fn, const char *const *list, size_t n)
 	return false;
 }
 
-/* kfree_rcu() of a cache with sheaves (6.18+) frees through rcu_free_sheaf(),
- * or through kfree_bulk() where the cache has none to spare: no tracepoint
- * either way. Unless both hooks (bpf/slab.bpf.c) saw those frees, a live
- * object of such a cache may have been freed: rcu_deferred, not a leak. On
- * 7.2 every cache has sheaves, so without this check no slab row could be a
- * leak at all. */
+/* kfree_rcu() of a cache with sheaves (6.18+) puts the object in the CPU's
+ * RCU sheaf, which is freed by rcu_free_sheaf() once full, or through
+ * kfree_bulk() where the cache has no sheaf to spare: no tracepoint either
+ * way. Unless the hooks (bpf/slab.bpf.c) saw those frees and the caches that
+ * kfree_rcu() queued objects for (cache_info.rcu_queued), a live object of
+ * such a cache may have been freed: rcu_deferred, not a leak. On 7.2 every
+ * cache has sheaves, so without the hooks no slab row could be a leak. */
 static bool sheaf_frees_seen(struct session *s)
 {
 	return session__hook_attached(s, "kmem_cache", "free_sheaf") &&
-	       session__hook_attached(s, "kmem_cache", "free_bulk");
+	       session__hook_attached(s, "kmem_cache", "free_bulk") &&
+	       session__hook_attached(s, "kmem_cache", "kfree_rcu_sheaf");
 }
 
 enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
@@ -81,7 +83,7 @@ enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
 
 	if (r->fam == KMS_FAM_CACHE && c && c->reclaimable)
 		return LEAK_RECLAIMABLE;
-	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity && !sheaf_frees_seen(s))
+	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity && (c->rcu_queued || !sheaf_frees_seen(s)))
 		return LEAK_RCU;
 	report__caller(session__ksyms(s), r->caller, &cn);
 	if (r->via != VIA_NONE || callsite__is_allocator(cn.function) ||
