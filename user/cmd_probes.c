@@ -73,12 +73,12 @@ static void print_text(const struct tracer *t)
 		printf("modules loaded while tracing: not named (%s)\n", tracer__module_syms(t));
 	else
 		printf("modules loaded while tracing: named (raw_tp module_load)\n");
-	printf("%-11s %-13s %-10s %-30s %s\n", "FAMILY", "EVENT", "MECHANISM", "TARGET", "NOTE");
+	printf("%-11s %-17s %-10s %-30s %s\n", "FAMILY", "EVENT", "MECHANISM", "TARGET", "NOTE");
 	for (int i = 0; i < nr; i++) {
 		const struct hook_result *r = &res[i];
 		const struct kms_cand *c = r->chosen >= 0 ? &r->hook->cands[r->chosen] : NULL;
 
-		printf("%-11s %-13s %-10s %-30s %s\n", kms_family_name(r->hook->family),
+		printf("%-11s %-17s %-10s %-30s %s\n", kms_family_name(r->hook->family),
 		       r->hook->event, c ? kms_mech_name(c->mech) : "none", c ? r->target : "-",
 		       r->attached ? (r->reason[0] ? r->reason : "") : r->reason);
 	}
