@@ -8,7 +8,7 @@
 #        (the host's build, reads the guest's recording back; default: kmemscope
 #        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_VNG, VM_ORACLE (kernels that
 #        also get the oracle boot under QEMU, tests/vm/check_oracle.py; default 6.12,
-#        "" for none)
+#        "" for none), VM_JOBS (kernels booted at once; default: the CPU count)
 # Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
 # A kernel whose run-vm.sh exits non-zero (the guest could not start, died,
 # hung, or its script's shell failed) fails, even where the checks it left
@@ -104,12 +104,49 @@ done
 if [[ -n $want_vng && -z ${VM_VNG:-} ]]; then
 	"$VM_ROOT/tools/vm/fetch-vng.sh" >/dev/null || log "fetch-vng.sh failed: the vng kernels will fail"
 fi
-start=$SECONDS
-for k in "${kernels[@]}"; do
-	echo "=== $k"
-	one_kernel "$k"
+# One job per kernel: its specs (6.12 and 6.12:vng) run one after the other,
+# as they share build/vm/<K>; up to VM_JOBS kernels at once (default: the CPU
+# count: each TCG guest is one host thread). The fetches come first, one at a
+# time (they share the private apt lists); each job's output is shown whole,
+# in the order of the kernels.
+run_job() {	# run_job OUT SPEC...: OUT.counts, OUT.summary
+	local o=$1 spec
+	shift
+	pass=0 fail=0 skip=0 summary=()
+	for spec; do
+		echo "=== $spec"
+		one_kernel "$spec"
+	done
+	echo "$pass $fail $skip" > "$o.counts"
+	printf '%s\n' "${summary[@]}" > "$o.summary"
+}
+
+order=()
+declare -A group=()
+for spec in "${kernels[@]}"; do
+	k=${spec%%:*}
+	[[ -v "group[$k]" ]] || order+=("$k")
+	group[$k]+="$spec "
 done
-echo "=== matrix (${#kernels[@]} kernels, $((SECONDS - start))s)"
+for k in "${order[@]}"; do "$VM_ROOT/tools/vm/fetch-kernel.sh" "$k" || true; done
+jobs_max=${VM_JOBS:-$(nproc)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS pids=()
+for i in "${!order[@]}"; do
+	while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n || true; done
+	# shellcheck disable=SC2086  # the group's specs, one word each
+	run_job "$tmp/$i" ${group[${order[$i]}]} > "$tmp/$i.log" 2>&1 &
+	pids[i]=$!
+done
+for i in "${!order[@]}"; do
+	wait "${pids[i]}" 2>/dev/null || true
+	cat "$tmp/$i.log"
+	read -r p f s < "$tmp/$i.counts" 2>/dev/null || { p=0 f=1 s=0; echo "FAIL ${order[$i]}: its job died"; }
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	[[ -f $tmp/$i.summary ]] && mapfile -t -O "${#summary[@]}" summary < "$tmp/$i.summary"
+done
+echo "=== matrix (${#kernels[@]} boots of ${#order[@]} kernels, up to $jobs_max at once, $((SECONDS - start))s)"
 printf '  %s\n' "${summary[@]}"
 echo "$pass passed, $fail failed, $skip skipped"
 ((fail == 0)) || exit 1
