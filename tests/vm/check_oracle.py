@@ -25,7 +25,6 @@ Every disagreement is a FAIL with both numbers. Last line:
 "<kernel>: oracle <uname -r>: N passed, N failed, N skipped".
 Exit: 0 no failure, 1 some failure, 2 usage.
 """
-import argparse
 import collections
 import json
 import os
@@ -33,7 +32,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_results import PAGE, Checker, probes_doc, tracer_json, vmalloc_mechanism  # noqa: E402
+from check_results import (PAGE, Checker, guest_args, probes_doc, tracer_json,  # noqa: E402
+                           vmalloc_mechanism)
 
 MODULE = "kmemscope_test"
 # The module's call sites the window must have filled (oracle-guest.sh HOLD).
@@ -247,12 +247,7 @@ def kernel_version(uname):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("--kernel", default=None, help="name printed with each check")
-    ap.add_argument("--module-skip", metavar="REASON", help="module not built: skip its checks")
-    ap.add_argument("--no-tracer", action="store_true", help="no kmemscope binary in the guest")
-    a = ap.parse_args()
+    a = guest_args(__doc__).parse_args()
     c = Checker(a.results, a.kernel or os.path.basename(os.path.dirname(os.path.abspath(a.results))))
     c.counts["KNOWN"] = 0       # a documented gap (known_gap()): neither passed nor failed
     rc = c.read("exit")

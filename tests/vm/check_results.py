@@ -629,12 +629,18 @@ def check_rss(c):
          "%.1f bytes of RssAnon per outstanding allocation > %d" % (a, RSS_MAX_PER_ALLOC))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def guest_args(doc):
+    """The arguments of both judges (this one, check_oracle.py): a guest's results."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("results")
     ap.add_argument("--kernel", default=None, help="name printed with each check")
     ap.add_argument("--module-skip", metavar="REASON", help="module not built: skip its checks")
     ap.add_argument("--no-tracer", action="store_true", help="no kmemscope binary in the guest")
+    return ap
+
+
+def main():
+    ap = guest_args(__doc__)
     ap.add_argument("--host-kmemscope", metavar="PATH",
                     help="host build of kmemscope: reads back the guest's recording")
     a = ap.parse_args()
