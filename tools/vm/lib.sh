@@ -38,11 +38,10 @@ papt_get()   { apt-get -q $(papt_opts) "$@"; }
 
 # Create the private apt configuration and fetch its lists (once a day at most,
 # and at once when the sources changed: a suite added since the last update).
-papt_init() {
-	mkdir -p "$VM_APT/sources" "$VM_APT/lists/partial" "$VM_APT/cache/archives/partial"
-	touch "$VM_APT/status"
-	local src=$VM_APT/sources/kmemscope-vm.sources stamp=$VM_APT/lists/.updated
-	cat > "$src.new" <<-SRC
+papt_init_locked() {
+	local src=$VM_APT/sources/kmemscope-vm.sources stamp=$VM_APT/lists/.updated new
+	new=$(mktemp "$VM_APT/sources/.new.XXXXXX") && chmod 644 "$new"
+	cat > "$new" <<-SRC
 	Types: deb
 	URIs: http://deb.debian.org/debian
 	Suites: bullseye trixie sid
@@ -57,13 +56,28 @@ papt_init() {
 	Architectures: amd64
 	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	SRC
-	cmp -s "$src.new" "$src" || rm -f "$stamp"
-	mv "$src.new" "$src"
+	if cmp -s "$new" "$src"; then
+		rm -f "$new"
+	else
+		rm -f "$stamp"
+		mv "$new" "$src"
+	fi
 	if [[ -z $(find "$stamp" -mmin -1440 2>/dev/null) ]]; then
 		log "updating private apt lists (bullseye, trixie, sid)"
 		papt_get update >/dev/null || die "apt-get update (private bullseye/trixie/sid config) failed"
 		touch "$stamp"
 	fi
+}
+
+# The same, one caller at a time: vm-test.sh boots kernels in parallel, and
+# each job's fetch passes here (one sources file, one set of lists).
+papt_init() {
+	mkdir -p "$VM_APT/sources" "$VM_APT/lists/partial" "$VM_APT/cache/archives/partial"
+	touch "$VM_APT/status"
+	{
+		flock 9
+		papt_init_locked
+	} 9>"$VM_APT/.lock"
 }
 
 # kernel short name -> "host" or "private": which apt configuration finds it.
