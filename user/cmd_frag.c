@@ -13,6 +13,7 @@
 #include "decode.h"
 #include "frag.h"
 #include "fragindex.h"
+#include "fragseed.h"
 #include "json.h"
 #include "out.h"
 #include "report.h"
@@ -20,16 +21,12 @@
 #include "util.h"
 #include "zoneinfo.h"
 
-#define SEED_TRIES	4
-#define SEED_GOOD	0.0	/* divergence accepted at once */
-#define SEED_BUDGET_S	1.5	/* no new try after this long */
 #define RING_MB_DEFAULT	64	/* the CLI's 32 MiB overflows while seeding a busy zone */
 #define DEFAULT_PAGEBLOCK_ORDER 9
 #define SNAP_INTERVAL	0.25	/* model vs buddyinfo snapshots, seconds */
 
 struct fzone {			/* one modelled zone */
 	const struct zone_desc *d;	/* from the session's layout */
-	size_t zi;			/* its index there (the recorded seed's zone) */
 	int id;				/* buddy zone id */
 	bool snap;			/* model and buddyinfo below taken together */
 	uint64_t model[BUDDY_NR_ORDERS], bi[BUDDY_NR_ORDERS];
@@ -43,141 +40,22 @@ struct fcmd {
 	struct page_sink sink;
 	struct fzone *z;		/* the zones shown (--zone) */
 	int *ids;			/* their buddy ids, for frag__attribute */
+	size_t *zis;			/* their indices in the session's layout */
 	size_t nz;
 	unsigned int nr_orders;
 	int pageblock_order;
-	int seed_tries;
-	double seed_divergence;
+	struct session_seed_result seeded;
 	double *tl;			/* timeline: per tick t, then divergence per zone */
 	size_t tl_n, tl_cap;
 	double next_print;		/* -i: next timeline entry, seconds */
 	bool tty;
 };
 
-/* /proc/buddyinfo now; NULL on error (reported). */
-static struct zoneinfo *buddyinfo_now(void)
-{
-	struct zoneinfo *bi = zoneinfo__new();
-	FILE *f = fopen("/proc/buddyinfo", "r");
-	int err = bi && f ? zoneinfo__parse_file(bi, ZONEINFO_SRC_BUDDYINFO, f) : -ENOMEM;
-
-	if (f)
-		fclose(f);
-	if (err) {
-		kms_warn("cannot read /proc/buddyinfo: %s", strerror(-err));
-		zoneinfo__free(bi);
-		return NULL;
-	}
-	return bi;
-}
-
 static const uint64_t *bi_counts(const struct zoneinfo *bi, const struct zone_desc *d)
 {
 	const struct zone_desc *z = bi ? zoneinfo__find(bi, d->node, d->name) : NULL;
 
 	return z && (z->flags & ZD_BUDDYINFO) ? z->nr_free : NULL;
-}
-
-static double zone_div(const struct fcmd *c, const struct fzone *z, const struct zoneinfo *bi)
-{
-	const uint64_t *ref = bi_counts(bi, z->d);
-
-	return ref ? buddy__divergence(frag__buddy(c->f), z->id, ref, c->nr_orders, NULL) : 1.0;
-}
-
-static int feed_model(void *ctx, const uint64_t *kpf, size_t n)
-{
-	return frag__seed_feed(ctx, kpf, n);
-}
-
-/* One zone from /proc/kpageflags (kept in the recording, with -o), or in a
- * replay from the recorded page picture. */
-static int seed_zone(struct fcmd *c, const struct fzone *z)
-{
-	uint64_t managed;
-	int err = frag__seed_begin(c->f, z->id), e2;
-
-	if (err)
-		return err;
-	err = session__seed_zone(c->s, z->zi, feed_model, c->f, &managed);
-	e2 = frag__seed_end(c->f, managed, NULL);
-	return err ? err : e2;
-}
-
-/* Seed the zones marked in @redo; clear the marks of those that came out exact. */
-static int seed_round(struct fcmd *c, bool *redo, double *worst)
-{
-	struct zoneinfo *before = buddyinfo_now(), *after;
-	int err = 0;
-
-	for (size_t i = 0; i < c->nz && !err; i++)
-		if (redo[i])
-			err = seed_zone(c, &c->z[i]);
-	after = buddyinfo_now();
-	*worst = 0;
-	for (size_t i = 0; i < c->nz && !err; i++) {
-		double d = zone_div(c, &c->z[i], before), d2 = zone_div(c, &c->z[i], after);
-
-		d = d > d2 ? d : d2;
-		redo[i] = d > 0;
-		*worst = d > *worst ? d : *worst;
-	}
-	zoneinfo__free(before);
-	zoneinfo__free(after);
-	return err;
-}
-
-/*
- * Seed the zones from /proc/kpageflags, then again (the zones that moved)
- * while /proc/buddyinfo read before or after disagrees with the model, at
- * most SEED_TRIES times and not past SEED_BUDGET_S: events pile up in the
- * ring buffer meanwhile (they are applied afterwards, which converges).
- */
-static int seed(struct fcmd *c)
-{
-	uint64_t t0 = now_ns();
-	bool *redo = calloc(c->nz, sizeof(*redo));
-	char v[32];
-	int err = 0;
-
-	if (!redo)
-		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	for (size_t i = 0; i < c->nz; i++)
-		redo[i] = true;
-	for (c->seed_tries = 1; !err; c->seed_tries++) {
-		err = seed_round(c, redo, &c->seed_divergence);
-		if (c->seed_divergence <= SEED_GOOD || c->seed_tries == SEED_TRIES ||
-		    now_ns() - t0 > SEED_BUDGET_S * 1e9)
-			break;
-	}
-	free(redo);
-	if (err)
-		return kms_err(KMS_EXIT_FAIL, "reading /proc/kpageflags: %s", strerror(-err));
-	snprintf(v, sizeof(v), "%d", c->seed_tries);	/* for 'report FILE frag' */
-	session__note(c->s, "frag_seed_tries", v);
-	snprintf(v, sizeof(v), "%.17g", c->seed_divergence);
-	session__note(c->s, "frag_seed_divergence", v);
-	return 0;
-}
-
-/* Replay: the page picture the live frag seeded from (or, in a recording made
- * by 'record' or 'top -o', the one taken when tracing started). */
-static int seed_replay(struct fcmd *c)
-{
-	const char *tries = session__meta(c->s, "frag_seed_tries");
-	const char *div = session__meta(c->s, "frag_seed_divergence");
-	int err = 0;
-
-	for (size_t i = 0; i < c->nz && !err; i++)
-		if ((err = seed_zone(c, &c->z[i])) == -ENOENT)
-			return kms_err(KMS_EXIT_FAIL, "the recording has no initial page picture for "
-				       "zone %s (/proc/kpageflags was unreadable when recording)",
-				       c->z[i].d->name);
-	if (err)
-		return kms_err(KMS_EXIT_FAIL, "the recording's page picture: %s", strerror(-err));
-	c->seed_tries = tries ? atoi(tries) : 0;	/* 0: not seeded by a live frag */
-	c->seed_divergence = div ? strtod(div, NULL) : NAN;
-	return 0;
 }
 
 /* Every zone with pages goes into the model; --zone picks those shown. */
@@ -187,7 +65,8 @@ static int add_zones(struct fcmd *c)
 
 	c->z = calloc(n + 1, sizeof(*c->z));
 	c->ids = calloc(n + 1, sizeof(*c->ids));
-	if (!c->z || !c->ids)
+	c->zis = calloc(n + 1, sizeof(*c->zis));
+	if (!c->z || !c->ids || !c->zis)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const struct zone_desc *zd = zoneinfo__zone(c->zi, i);
@@ -200,7 +79,8 @@ static int add_zones(struct fcmd *c)
 			return kms_err(KMS_EXIT_FAIL, "zone %s: %s", zd->name, strerror(-id));
 		if (c->o->zone && strcasecmp(c->o->zone, zd->name))
 			continue;
-		c->z[c->nz] = (struct fzone){ .d = zd, .zi = i, .id = id };
+		c->z[c->nz] = (struct fzone){ .d = zd, .id = id };
+		c->zis[c->nz] = i;
 		c->ids[c->nz++] = id;
 	}
 	if (!c->nz)
@@ -219,13 +99,11 @@ static uint64_t session_clock(void *ctx)
 static int setup_model(struct fcmd *c)
 {
 	struct frag_config fc = { 0 };
-	const char *thp = session__meta(c->s, "thp");
 
 	c->zi = session__zones(c->s);
 	if (!c->zi)
-		return kms_err(KMS_EXIT_FAIL, session__replaying(c->s) ?
-			       "the recording has no usable zone layout" :
-			       "cannot read the zone layout from /proc/zoneinfo and /proc/buddyinfo");
+		return kms_err(KMS_EXIT_FAIL, "frag: no usable zone layout (/proc/zoneinfo and "
+			       "/proc/buddyinfo, or the recording's)");
 	c->nr_orders = zoneinfo__nr_orders(c->zi);
 	c->pageblock_order = zoneinfo__pageblock_order(c->zi);
 	if (c->nr_orders < 1 || c->nr_orders > BUDDY_NR_ORDERS)
@@ -242,9 +120,7 @@ static int setup_model(struct fcmd *c)
 	if (fc.target_order > fc.max_order)
 		return kms_err(KMS_EXIT_USAGE, "frag: --order %u is above this kernel's largest "
 			       "order %u", fc.target_order, fc.max_order);
-	frag__config_for_kernel(&fc, session__kernel_release(c->s), session__replaying(c->s) ?
-				!thp || strcmp(thp, "0") :
-				!access("/sys/kernel/mm/transparent_hugepage", F_OK));
+	frag__config_for_kernel(&fc, session__kernel_release(c->s), session__thp(c->s));
 	c->f = frag__new(&fc);
 	if (!c->f)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
@@ -288,8 +164,6 @@ static void snapshot(struct fcmd *c)
 {
 	struct zoneinfo *bi = session__buddyinfo(c->s);
 
-	if (!bi && !session__replaying(c->s))
-		kms_warn("cannot read /proc/buddyinfo");
 	for (size_t i = 0; i < c->nz; i++) {
 		struct fzone *z = &c->z[i];
 		const uint64_t *ref = bi_counts(bi, z->d);
@@ -472,8 +346,8 @@ static void model_json(struct json *j, const struct fcmd *c, const struct frag_b
 
 	frag__stats(c->f, &st);
 	json__obj(j, "seed");
-	json__i64(j, "tries", c->seed_tries);
-	json__dbl(j, "divergence", c->seed_divergence);
+	json__i64(j, "tries", c->seeded.tries);
+	json__dbl(j, "divergence", c->seeded.divergence);
 	json__end(j);
 	json__obj(j, "model");
 	json__u64(j, "allocs", st.allocs);
@@ -551,9 +425,9 @@ static int report(struct session *s, struct fcmd *c)
 
 	if (!c->z[0].snap)
 		snapshot(c);		/* no tick came (or none read buddyinfo): now */
-	if (session__replaying(s) && !c->z[0].snap)
-		kms_warn("no /proc/buddyinfo in the recording for this moment (-d, or a "
-			 "truncated file): the model is shown without the comparison");
+	if (!c->z[0].snap)
+		kms_warn("no /proc/buddyinfo for this moment (in a replay: -d, or a truncated "
+			 "file): the model is shown without the comparison");
 	if (frag__attribute(c->f, c->ids, c->nz, &rows, &nr, &fb))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	if (!c->o->json) {
@@ -611,13 +485,26 @@ static void fcmd_free(struct fcmd *c)
 	frag__free(c->f);
 	free(c->z);
 	free(c->ids);
+	free(c->zis);
 	free(c->tl);
+}
+
+/* Live tracing starts: what the seed came to. */
+static void started(struct session *s, void *ctx)
+{
+	const struct fcmd *c = ctx;
+
+	(void)s;
+	if (!c->o->json && !c->o->interval)
+		fprintf(stderr, "kmemscope: model seeded (%d %s, divergence %.4f%%); "
+			"tracing%s... (Ctrl-C to stop)\n", c->seeded.tries,
+			c->seeded.tries == 1 ? "try" : "tries", c->seeded.divergence * 100,
+			c->o->command ? " the command" : "");
 }
 
 static int run(struct cli_opts *o)
 {
 	struct fcmd c = { .o = o, .tty = isatty(STDOUT_FILENO) };
-	bool replay = o->replay != NULL;
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -628,19 +515,16 @@ static int run(struct cli_opts *o)
 	so.interval = o->interval > 0 && o->interval < SNAP_INTERVAL ? o->interval : SNAP_INTERVAL;
 	so.tick = tick;
 	so.tick_ctx = &c;
+	so.started = started;
 	so.tracer.skip_families = ~(1u << KMS_FAM_PAGE);	/* page events only */
 	c.next_print = o->interval;
 	if ((rc = session__open(&s, &so)))
 		return rc;
 	c.s = s;
-	if (!(rc = setup_model(&c)) && !(rc = replay ? seed_replay(&c) : seed(&c))) {
+	if (!(rc = setup_model(&c)) &&
+	    !(rc = fragseed__seed(c.f, s, c.zis, c.ids, c.nz, c.nr_orders, &c.seeded))) {
 		frag__page_sink(c.f, &c.sink);
 		decoder__set_page_sink(session__decoder(s), &c.sink);
-		if (!o->json && !o->interval && !replay)
-			fprintf(stderr, "kmemscope: model seeded (%d %s, divergence %.4f%%); "
-				"tracing%s... (Ctrl-C to stop)\n", c.seed_tries,
-				c.seed_tries == 1 ? "try" : "tries", c.seed_divergence * 100,
-				o->command ? " the command" : "");
 		rc = session__run(s);
 		if (!rc)
 			rc = report(s, &c);

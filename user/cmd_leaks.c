@@ -78,6 +78,16 @@ static int report(struct session *s, const struct cli_opts *o)
 	return rc;
 }
 
+/* Live tracing starts: without -d or a command only Ctrl-C ends it. */
+static void started(struct session *s, void *ctx)
+{
+	const struct cli_opts *o = ctx;
+
+	(void)s;
+	if (!o->duration && !o->command)
+		fprintf(stderr, "kmemscope: tracing until Ctrl-C...\n");
+}
+
 static int run(struct cli_opts *o)
 {
 	struct session_opts so;
@@ -89,8 +99,8 @@ static int run(struct cli_opts *o)
 	so.max_live = o->max_tracked;
 	so.isolate = o->command != NULL;	/* the command's allocations, not the system's */
 	so.tick = tick;
-	if (!o->duration && !o->command && !o->replay)
-		fprintf(stderr, "kmemscope: tracing until Ctrl-C...\n");
+	so.started = started;
+	so.tick_ctx = o;
 	if ((rc = session__open(&s, &so)))
 		return rc;
 	rc = session__run(s);

@@ -6,7 +6,7 @@
 #include "json.h"
 #include "ksyms.h"
 #include "out.h"
-#include "session.h"
+#include "preflight.h"
 #include "tracer.h"
 #include "util.h"
 
@@ -92,8 +92,8 @@ static int run(struct cli_opts *o)
 	const char *missing;
 	int rc, err;
 
-	if ((rc = session__check_privileges()) || (rc = session__check_btf()) ||
-	    (rc = session__load_ksyms(&ks)))
+	if ((rc = preflight__privileges()) || (rc = preflight__btf()) ||
+	    (rc = preflight__ksyms(&ks)))
 		return rc;
 	err = tracer__open(&t, &to, ks);
 	if (err) {

@@ -101,21 +101,18 @@ static size_t row_limit(const struct top *t, size_t nr)
 	return nr < max ? nr : max;
 }
 
-/* "hooks: page=tracepoint kmalloc=tp_btf ...": the alloc hook of each family. */
+/* "hooks: page=tracepoint kmalloc=tp_btf ...": the alloc hook of each family
+ * (in a replay, as recorded; none in recordings without a probes table). */
 static void print_hooks(const struct session *s)
 {
-	const struct tracer *t = session__tracer(s);
-	const struct hook_result *r;
-	int nr;
-
-	if (!t)
-		return;		/* a replay: 'report FILE info' lists the probes */
-	r = tracer__results(t, &nr);
+	if (!session__hook_mech(s, kms_family_name(0), "alloc"))
+		return;
 	fputs("hooks:", stdout);
-	for (int i = 0; i < nr; i++)
-		if (!strcmp(r[i].hook->event, "alloc"))
-			printf(" %s=%s", kms_family_name(r[i].hook->family), r[i].chosen < 0 ? "none" :
-			       kms_mech_name(r[i].hook->cands[r[i].chosen].mech));
+	for (int f = 0; f < KMS_FAM_NR; f++) {
+		const char *m = session__hook_mech(s, kms_family_name(f), "alloc");
+
+		printf(" %s=%s", kms_family_name(f), m ? m : "?");
+	}
 	fputs(" (details: kmemscope probes)\n", stdout);
 }
 
@@ -243,6 +240,17 @@ static int tick(struct session *s, void *ctx)
 	return print_table(s, ctx);
 }
 
+/* Live tracing starts (no tick prints meanwhile): say so. */
+static void started(struct session *s, void *ctx)
+{
+	const struct top *t = ctx;
+
+	(void)s;
+	if (!t->o->json && !t->o->folded && !t->o->interval)
+		fprintf(stderr, "kmemscope: tracing%s... (Ctrl-C to stop)\n",
+			t->o->command ? " the command" : "");
+}
+
 static int run(struct cli_opts *o)
 {
 	struct top t = { .o = o, .tty = isatty(STDOUT_FILENO) };
@@ -257,12 +265,10 @@ static int run(struct cli_opts *o)
 	cmds__session_opts(o, &so);
 	so.tick = o->json || o->folded ? NULL : tick;
 	so.tick_ctx = &t;
+	so.started = started;
 	if ((rc = session__open(&s, &so)))
 		return rc;
 	session__gfp(s, &t.gfp);
-	if (!o->json && !o->folded && !o->interval && !o->replay)
-		fprintf(stderr, "kmemscope: tracing%s... (Ctrl-C to stop)\n",
-			o->command ? " the command" : "");
 	rc = session__run(s);
 	if (!rc)
 		rc = print(s, &t);

@@ -12,7 +12,6 @@
 #define CHUNK_SHIFT	16		/* owner map: 64 Ki pfns (256 KiB) per chunk */
 #define CHUNK_PFNS	(1ULL << CHUNK_SHIFT)
 #define PEND_SLOTS	4096		/* pending extfrag records, direct-mapped */
-#define SEED_CHUNK	65536
 #define TRIM_WINDOW_NS	1000000000ULL
 
 struct frow {

@@ -3,12 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pageseed.h"
 #include "util.h"
 
-#define CHUNK_PFNS 65536
 #define BIT(b) (1ULL << (b))
 
 enum run_kind { RUN_NONE, RUN_FREE, RUN_HOLE, RUN_NOFLAGS };
@@ -260,87 +258,4 @@ int pageseed__finish(struct pageseed *ps, struct pageseed_stats *st)
 	free(ps->cand);
 	free(ps);
 	return err;
-}
-
-/* Read up to @n words at @pfn; returns words read (0 at EOF) or -errno. */
-static ssize_t read_kpf(int fd, uint64_t pfn, uint64_t *buf, size_t n)
-{
-	size_t want = n * sizeof(*buf), got = 0;
-
-	if (pfn > (uint64_t)INT64_MAX / sizeof(*buf))
-		return 0;
-	while (got < want) {
-		ssize_t r = pread(fd, (char *)buf + got, want - got,
-				  (off_t)(pfn * sizeof(*buf) + got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)(got / sizeof(*buf));
-}
-
-int pageseed__zone_fd(struct buddy *b, int zone, int kpageflags_fd, uint64_t managed,
-		      struct pageseed_stats *st)
-{
-	uint64_t start, spanned, pfn;
-	struct pageseed *ps;
-	uint64_t *buf;
-	ssize_t got = 1;
-	int err = 0;
-
-	if (buddy__zone_span(b, zone, &start, &spanned))
-		return -EINVAL;
-	buf = malloc(CHUNK_PFNS * sizeof(*buf));
-	ps = buf ? pageseed__new(b, zone) : NULL;
-	if (!ps) {
-		free(buf);
-		return -ENOMEM;
-	}
-	pageseed__set_managed(ps, managed, NULL, NULL);
-	for (pfn = start; pfn < start + spanned && got > 0; pfn += (uint64_t)got) {
-		uint64_t left = start + spanned - pfn;
-
-		got = read_kpf(kpageflags_fd, pfn, buf, left < CHUNK_PFNS ? left : CHUNK_PFNS);
-		if (got < 0)
-			err = (int)got;
-		else
-			pageseed__feed(ps, buf, (size_t)got);
-	}
-	free(buf);
-	got = pageseed__finish(ps, st);
-	return err ? err : (int)got;
-}
-
-int pageseed__build(struct buddy *b, const struct zoneinfo *zi, int kpageflags_fd,
-		    int *zone_ids, struct pageseed_stats *st)
-{
-	size_t i, n = zoneinfo__nr_zones(zi);
-	int id, err = 0;
-
-	if (!b || !zi || !zone_ids)
-		return -EINVAL;
-	if (st)
-		memset(st, 0, n * sizeof(*st));
-	for (i = 0; i < n; i++) {
-		const struct zone_desc *z = zoneinfo__zone(zi, i);
-
-		zone_ids[i] = -1;
-		if (!z->spanned || !(z->flags & ZD_START_PFN))
-			continue;
-		id = buddy__add_zone(b, z->start_pfn, z->spanned);
-		if (id < 0)
-			return id;
-		zone_ids[i] = id;
-		if (kpageflags_fd >= 0 &&
-		    (err = pageseed__zone_fd(b, id, kpageflags_fd, z->flags & ZD_ZONEINFO ?
-					     z->managed : PAGESEED_MANAGED_UNKNOWN,
-					     st ? &st[i] : NULL)))
-			return err;
-	}
-	return 0;
 }

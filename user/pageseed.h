@@ -130,16 +130,4 @@ int pageseed__feed(struct pageseed *ps, const uint64_t *kpf, size_t n);
  */
 int pageseed__finish(struct pageseed *ps, struct pageseed_stats *st);
 
-/* Seed @zone of @b from an open /proc/kpageflags (pread, in chunks). */
-int pageseed__zone_fd(struct buddy *b, int zone, int kpageflags_fd, uint64_t managed,
-		      struct pageseed_stats *st);
-/*
- * Add every zone of @zi with spanned > 0 to @b (zone_ids[i] = buddy zone
- * id for zoneinfo zone i, -1 if skipped) and seed each from @kpageflags_fd
- * (skipped when < 0), with the zone's managed count from @zi.  @st
- * (optional) has one entry per zoneinfo zone.
- */
-int pageseed__build(struct buddy *b, const struct zoneinfo *zi, int kpageflags_fd,
-		    int *zone_ids, struct pageseed_stats *st);
-
 #endif /* KMS_PAGESEED_H */

@@ -13,14 +13,13 @@
 #include "gfp.h"
 #include "hooks.h"
 #include "ksyms.h"
+#include "memfacts.h"
 #include "out.h"
 #include "pageseed.h"
 #include "rectap.h"
 #include "tracer.h"
 #include "util.h"
 #include "zoneinfo.h"
-
-#define SEED_CHUNK 65536	/* kpageflags words per pread */
 
 /* A set of non-zero 64-bit values (ksym pointers, stack ids + 1). */
 struct set {
@@ -159,25 +158,15 @@ static int before_chunk(void *ctx, const uint8_t *p, size_t n)
 	return t->err ? t->err : text_flush(t, REC_F_KSYMS);
 }
 
-/* A whole /proc file as a frame; missing files are skipped. */
+/* A whole /proc file as a frame; files that cannot be read are skipped. */
 static int proc_frame(struct rectap *t, const char *path, enum rec_frame type)
 {
-	FILE *f = fopen(path, "re");
-	size_t n = 1;
+	size_t len;
+	char *text = memfacts__read(path, &len);
+	int err = text && len ? recw__frame(t->w, type, text, len) : 0;
 
-	if (!f)
-		return 0;
-	t->text_len = 0;
-	while (n && t->text_len < ZONEINFO_FILE_MAX) {
-		if (reserve(t, 4096)) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		n = fread(t->text + t->text_len, 1, t->text_cap - t->text_len, f);
-		t->text_len += n;
-	}
-	fclose(f);
-	return text_flush(t, type);
+	free(text);
+	return err;
 }
 
 static void boot_id(char *buf, size_t len)
@@ -204,7 +193,7 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 			"records=kms_records.h/1\ntick_interval=%.17g\nthp=%d\n",
 			sysconf(_SC_NPROCESSORS_CONF), in->stacks, in->filter_tgid, in->self_tgid,
 			in->ring_bytes,
-			in->interval, !access("/sys/kernel/mm/transparent_hugepage", F_OK));
+			in->interval, memfacts__thp());
 	if (in->command) {
 		size_t from = t->text_len;
 
@@ -264,7 +253,7 @@ int rectap__open(struct rectap **out, const struct rectap_info *in)
 	if ((err = recw__create(&t->w, in->path, in->force)))
 		goto fail;
 	recw__on_flush(t->w, before_chunk, t);
-	zoneinfo__load(zi, "/proc");
+	memfacts__zones(zi, MEMFACTS_PROC);
 	if ((err = meta(t, in, zi)) || (err = proc_frame(t, "/proc/zoneinfo", REC_F_ZONEINFO)) ||
 	    (err = proc_frame(t, "/proc/buddyinfo", REC_F_BUDDYINFO)) ||
 	    (err = proc_frame(t, "/proc/pagetypeinfo", REC_F_PAGETYPEINFO)) ||
@@ -326,23 +315,23 @@ static int seed_words(struct seed_out *s, const uint64_t *kpf, size_t n)
 	return 0;
 }
 
-static int seed_zone(struct seed_out *s, int fd, uint64_t start, uint64_t spanned, uint64_t *buf)
+static int seed_chunk(void *ctx, const uint64_t *kpf, size_t n)
 {
-	int err;
+	struct seed_out *s = ctx;
 
-	for (uint64_t pfn = start; pfn < start + spanned;) {
-		size_t want = start + spanned - pfn < SEED_CHUNK ? start + spanned - pfn : SEED_CHUNK;
-		ssize_t got = pread(fd, buf, want * 8, pfn * 8);
+	if (seed_words(s, kpf, n))
+		return -ENOMEM;
+	return s->pump ? s->pump(s->ctx) : 0;
+}
 
-		if (got <= 0)	/* past the end: the rest are holes */
-			break;
-		if (seed_words(s, buf, got / 8))
-			return -ENOMEM;
-		pfn += got / 8;
-		if (s->pump && (err = s->pump(s->ctx)))
-			return err;
-	}
-	return run_push(s);
+/* One zone from /proc/kpageflags; -ENODATA: it cannot be read here. */
+static int seed_zone(struct seed_out *s, uint64_t start, uint64_t spanned)
+{
+	int err = memfacts__kpageflags(start, spanned, seed_chunk, s);
+
+	if (err == -EACCES || err == -EPERM || err == -ENOENT)
+		return -ENODATA;
+	return err ? err : run_push(s);
 }
 
 /* The seed is built in buffers of their own (PAGESEED, PAGESEED_KINDS): the
@@ -446,11 +435,10 @@ static int seed_frames(struct rectap *t, const struct seed_buf *out)
 static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 {
 	struct zoneinfo *zi = zoneinfo__new();
-	uint64_t *buf = malloc(SEED_CHUNK * 8);
-	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), err = 0;
 	struct seed_buf out[2] = {};
+	int err = 0;
 
-	if (zi && buf && !zoneinfo__load(zi, "/proc") && (fd >= 0 || t->nr_zseed)) {
+	if (zi && !memfacts__zones(zi, MEMFACTS_PROC)) {
 		for (size_t i = 0; i < zoneinfo__nr_zones(zi) && !err; i++) {
 			const struct zone_desc *z = zoneinfo__zone(zi, i);
 			struct seed_out s = { .cls = PAGE_CLASS_NR, .pump = pump, .ctx = ctx,
@@ -463,17 +451,14 @@ static int page_seed(struct rectap *t, int (*pump)(void *ctx), void *ctx)
 				err = seed_append(out, i, z, &t->zseed[i]);	/* as the caller saw it */
 				continue;
 			}
-			if (fd < 0)
-				continue;
-			err = seed_zone(&s, fd, z->start_pfn, z->spanned, buf);
+			err = seed_zone(&s, z->start_pfn, z->spanned);
 			if (!err)
 				err = seed_append(out, i, z, &s);
+			else if (err == -ENODATA)	/* unreadable: no picture of it */
+				err = 0;
 			free(s.runs);
 		}
 	}
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	zoneinfo__free(zi);
 	if (!err && !t->err && out[0].len)
 		err = seed_frames(t, out);

@@ -7,9 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kms_records.h"
-#include "tracer.h"
+#include "tracer.h"	/* struct tracer_opts */
 
 struct session;
+struct zoneinfo;
 typedef int (*session_tick_fn)(struct session *s, void *ctx);
 
 struct session_opts {
@@ -22,6 +23,8 @@ struct session_opts {
 	struct tracer_opts tracer;
 	session_tick_fn tick;
 	void *tick_ctx;
+	/* live tracing starts now (never in a replay); gets tick_ctx */
+	void (*started)(struct session *s, void *ctx);
 	const char *record;		/* -o FILE: also write a recording (rectap.h) */
 	bool force;			/* the recording may replace FILE */
 	bool record_only;		/* the recording is the run's job: a write error ends it */
@@ -60,10 +63,11 @@ int session__totals(struct session *s, struct session_totals *t);
 struct agg *session__agg(const struct session *s);
 struct decoder *session__decoder(const struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
-const struct tracer *session__tracer(const struct session *s);
 /* Was the hook FAMILY/EVENT ("kmem_cache", "free_sheaf") attached? Live: the
  * tracer's results; a replay: the recording's probes table (false if absent). */
 bool session__hook_attached(const struct session *s, const char *family, const char *event);
+/* Its mechanism ("tracepoint", ..., "none"); NULL: unknown (an older recording). */
+const char *session__hook_mech(const struct session *s, const char *family, const char *event);
 const struct zoneinfo *session__zones(const struct session *s);	/* may be NULL */
 /* The merged slab caches (/sys/kernel/slab live, the recording's in a replay);
  * may be NULL. */
@@ -71,42 +75,48 @@ struct slabalias;
 const struct slabalias *session__slab_aliases(const struct session *s);
 /* Recording and replay (docs/recording-format.md): what a command should
  * ask the session rather than the running kernel. */
-bool session__replaying(const struct session *s);
 const char *session__kernel_release(const struct session *s);
 bool session__has_command(const struct session *s);	/* traced a COMMAND */
 struct gfp_table;
 void session__gfp(const struct session *s, struct gfp_table *t);
 /* -o: records and bytes written so far (zeros when not recording). */
 void session__recorded(const struct session *s, uint64_t *records, uint64_t *bytes);
-/* Seed one zone (index @zi into session__zones()) through @feed: kpageflags
- * words for consecutive pfns from the zone start, in chunks, and in *managed
- * the zone's managed page count (PAGESEED_MANAGED_UNKNOWN: none). Live: read
- * from /proc/kpageflags, managed from /proc/zoneinfo just before, and when
- * recording, this is the page picture the file keeps for the zone (the last
- * seed of a zone wins); replay: the recorded picture, one representative
- * word per page class, and the recorded count. -ENOENT: none recorded. */
-int session__seed_zone(struct session *s, size_t zi,
-		       int (*feed)(void *ctx, const uint64_t *kpf, size_t n), void *ctx,
-		       uint64_t *managed);
+/*
+ * A model seeded from the page picture (frag): @nr zones, zones[i] an index
+ * into session__zones(); begin, the zone's kpageflags words from its start
+ * pfn through feed, end with the zone's managed page count
+ * (PAGESEED_MANAGED_UNKNOWN: none); divergence: how far model zone i is
+ * from @buddyinfo (0: the same, 1: unknown).
+ */
+struct session_seed_model {
+	const size_t *zones;
+	size_t nr;
+	int (*begin)(void *ctx, size_t i);
+	int (*feed)(void *ctx, const uint64_t *kpf, size_t n);
+	int (*end)(void *ctx, size_t i, uint64_t managed);
+	double (*divergence)(void *ctx, size_t i, const struct zoneinfo *buddyinfo);
+	void *ctx;
+};
+struct session_seed_result {
+	int tries;		/* 0: a replay of a file no live frag seeded */
+	double divergence;	/* the worst zone's after the last try; NAN: unknown */
+};
+/*
+ * Seed @m. Live: from /proc/kpageflags, then again (the zones that moved)
+ * while /proc/buddyinfo read before or after disagrees, a few times within
+ * a time budget; events wait meanwhile and follow the seed; a recording
+ * keeps the picture and the result. Replay: the recorded picture, once.
+ * Error printed, exit code returned.
+ */
+int session__seed(struct session *s, const struct session_seed_model *m,
+		  struct session_seed_result *r);
 /* /proc/buddyinfo now (zoneinfo__free it), or NULL. Live: read, and when
  * recording, kept in the event stream at this point. Replay: what the live
  * command read in the recorded tick being replayed; NULL outside one. */
 struct zoneinfo *session__buddyinfo(struct session *s);
-/* Facts a command finds out live and needs again in a replay (frag's seed
- * tries): live, recorded as META lines (when recording) and NULL returned;
- * replay, the recorded value or NULL. */
-void session__note(struct session *s, const char *key, const char *value);
-const char *session__meta(const struct session *s, const char *key);
+/* Does the kernel have transparent huge pages (live: now; replay: then)? */
+bool session__thp(const struct session *s);
 /* Events the kernel skipped because a BPF program was already running on the
  * CPU (bpf_prog_info.recursion_misses): live, or the recorded value. */
 uint64_t session__recursion_misses(const struct session *s);
-/* Does the kernel describe itself in BTF? Error printed, exit code (4) returned. */
-int session__check_btf(void);
-/* Load kallsyms with a clear error: the exit code, 0 on success. */
-int session__load_ksyms(struct ksyms **out);
-/* Is argv[0] something we can execute? Error printed, exit code returned. */
-int session__check_command(char **argv);
-/* Root, or CAP_BPF + CAP_PERFMON? Error printed, exit code returned. */
-int session__check_privileges(void);
-
 #endif

@@ -259,63 +259,6 @@ int zoneinfo__parse(struct zoneinfo *zi, enum zoneinfo_src src,
 	return -EINVAL;
 }
 
-int zoneinfo__parse_file(struct zoneinfo *zi, enum zoneinfo_src src, FILE *f)
-{
-	size_t cap = 1 << 16, len = 0, n;
-	char *buf = malloc(cap), *p;
-	int err;
-
-	if (!buf)
-		return -ENOMEM;
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len < cap)
-			continue;
-		if (cap >= ZONEINFO_FILE_MAX || !(p = realloc(buf, cap * 2))) {
-			free(buf);
-			return cap >= ZONEINFO_FILE_MAX ? -EFBIG : -ENOMEM;
-		}
-		buf = p;
-		cap *= 2;
-	}
-	err = ferror(f) ? -EIO : zoneinfo__parse(zi, src, buf, len);
-	free(buf);
-	return err;
-}
-
-int zoneinfo__load_file(struct zoneinfo *zi, enum zoneinfo_src src, const char *dir,
-			const char *file)
-{
-	char path[4096];
-	FILE *f;
-	int err;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	err = zoneinfo__parse_file(zi, src, f);
-	fclose(f);
-	return err;
-}
-
-int zoneinfo__load(struct zoneinfo *zi, const char *dir)
-{
-	int err;
-
-	err = zoneinfo__load_file(zi, ZONEINFO_SRC_ZONEINFO, dir, "zoneinfo");
-	if (!err)
-		err = zoneinfo__load_file(zi, ZONEINFO_SRC_BUDDYINFO, dir, "buddyinfo");
-	if (!err) {
-		int e = zoneinfo__load_file(zi, ZONEINFO_SRC_PAGETYPEINFO, dir, "pagetypeinfo");
-
-		if (e && e != -EACCES && e != -ENOENT && e != -EPERM)
-			err = e;
-	}
-	return err;
-}
-
 size_t zoneinfo__nr_zones(const struct zoneinfo *zi)
 {
 	return zi ? zi->nr : 0;

@@ -56,16 +56,6 @@ void zoneinfo__free(struct zoneinfo *zi);
 /* Parse one file's text into @zi.  0 or -EINVAL/-E2BIG/-ENOMEM. */
 int zoneinfo__parse(struct zoneinfo *zi, enum zoneinfo_src src,
 		    const char *buf, size_t len);
-/* Read @f to EOF (at most ZONEINFO_FILE_MAX bytes) and parse it. */
-int zoneinfo__parse_file(struct zoneinfo *zi, enum zoneinfo_src src, FILE *f);
-/*
- * Load @dir/zoneinfo and @dir/buddyinfo (required) and @dir/pagetypeinfo
- * (optional: root only, 0400).  @dir is normally "/proc".
- */
-int zoneinfo__load(struct zoneinfo *zi, const char *dir);
-/* One file, dir/file, as src. */
-int zoneinfo__load_file(struct zoneinfo *zi, enum zoneinfo_src src, const char *dir,
-			const char *file);
 
 size_t zoneinfo__nr_zones(const struct zoneinfo *zi);
 const struct zone_desc *zoneinfo__zone(const struct zoneinfo *zi, size_t i);

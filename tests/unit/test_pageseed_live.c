@@ -19,6 +19,7 @@
 #include "buddy.h"
 #include "check.h"
 #include "fragindex.h"
+#include "memfacts.h"
 #include "pageseed.h"
 #include "zoneinfo.h"
 
@@ -165,6 +166,39 @@ static void report_zone(struct check_ctx *c, const struct buddy *b, int id,
 	      d < d2 ? d : d2, max_div);
 }
 
+static int feed(void *ctx, const uint64_t *kpf, size_t n)
+{
+	return pageseed__feed(ctx, kpf, n);
+}
+
+/* Every zone of @zi with pages into @b (ids[i]: its buddy zone, -1 if none),
+ * seeded from /proc/kpageflags with the zone's managed count. */
+static int seed_all(struct buddy *b, const struct zoneinfo *zi, int *ids,
+		    struct pageseed_stats *st)
+{
+	for (size_t i = 0; i < zoneinfo__nr_zones(zi); i++) {
+		const struct zone_desc *z = zoneinfo__zone(zi, i);
+		struct pageseed *ps;
+		int err, e2;
+
+		memset(&st[i], 0, sizeof(st[i]));
+		ids[i] = -1;
+		if (!z->spanned || !(z->flags & ZD_START_PFN))
+			continue;
+		if ((ids[i] = buddy__add_zone(b, z->start_pfn, z->spanned)) < 0)
+			return ids[i];
+		if (!(ps = pageseed__new(b, ids[i])))
+			return -ENOMEM;
+		pageseed__set_managed(ps, z->flags & ZD_ZONEINFO ? z->managed :
+				      PAGESEED_MANAGED_UNKNOWN, NULL, NULL);
+		err = memfacts__kpageflags(z->start_pfn, z->spanned, feed, ps);
+		e2 = pageseed__finish(ps, &st[i]);
+		if (err || e2)
+			return err ? err : e2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct check_ctx c = { 0 };
@@ -175,22 +209,22 @@ int main(int argc, char **argv)
 	struct buddy *b = buddy__new(MAX_ORDER_X86);
 	size_t i;
 
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);	/* readable at all? */
 	if (fd < 0) {
 		printf("skip: /proc/kpageflags: %s\n", strerror(errno));
 		return 4;
 	}
-	err = zoneinfo__load(zi, "/proc");
+	err = memfacts__zones(zi, MEMFACTS_PROC);
 	CHECK(&c, !err, "load /proc zoneinfo+buddyinfo (%d)", err);
 	CHECK(&c, zoneinfo__nr_zones(zi) <= 64, "at most 64 zones");
 	if (err || zoneinfo__nr_zones(zi) > 64 || !b)
 		return check_summary(&c) | 1;
 	t0 = now_s();
-	err = pageseed__build(b, zi, fd, ids, st);
+	err = seed_all(b, zi, ids, st);
 	printf("seeded in %.3f s, page block order %d\n", now_s() - t0,
 	       zoneinfo__pageblock_order(zi));
 	CHECK(&c, !err, "seed from /proc/kpageflags (%d)", err);
-	zoneinfo__load(zi2, "/proc");
+	memfacts__zones(zi2, MEMFACTS_PROC);
 	for (i = 0; i < zoneinfo__nr_zones(zi); i++) {
 		const struct zone_desc *z = zoneinfo__zone(zi, i);
 

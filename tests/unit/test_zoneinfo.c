@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "memfacts.h"
 #include "zoneinfo.h"
 
 static const char *fixdir = "tests/unit/fixtures";
 
 static int load_fixture(struct zoneinfo *zi, enum zoneinfo_src src, const char *name)
 {
-	return zoneinfo__load_file(zi, src, fixdir, name);
+	return memfacts__zone_file(zi, src, fixdir, name);
 }
 
 /* Parse @s (without its NUL, from an exact-size copy) as @src. */
