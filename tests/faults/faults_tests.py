@@ -262,8 +262,10 @@ def a_recording_is_never_put_over_a_dangling_symlink_or_a_cut_one():
 @test
 def a_full_disk_keeps_the_recording_made_so_far():
     sockets = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
+    # 1 MiB: the start of a recording (the page picture) takes 0.3 MB on a busy machine,
+    # the whole run about 2.2 MB
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", d], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d], check=True)
         try:
             rec = os.path.join(d, "r.kms")
             rc, _, err = run("record", "-o", rec, "--", sys.executable, sockets, "20000",
