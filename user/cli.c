@@ -7,12 +7,14 @@
 #include "cli.h"
 #include "kms_records.h"
 #include "out.h"
+#include "report.h"
 #include "util.h"
 
 enum {
 	OPT_JSON = 256, OPT_PRETTY, OPT_RING, OPT_STACKS, OPT_MIN_AGE, OPT_SETTLE,
 	OPT_MAX_BYTES, OPT_MAX_LEAKS, OPT_MAX_TRACKED, OPT_JUNIT, OPT_ORDER, OPT_ZONE,
 	OPT_FORCE, OPT_FOLDED, OPT_CALLER_CACHE,
+	OPT_SORT,	/* issue 17 live screen */
 };
 
 /* Every option, and the key a command lists in cli_cmd.allowed to accept it. */
@@ -35,6 +37,9 @@ static const struct { struct option o; char key; } defs[] = {
 	{ { "force", no_argument, NULL, OPT_FORCE }, 'F' },
 	{ { "folded", no_argument, NULL, OPT_FOLDED }, 'f' },
 	{ { "caller-cache", required_argument, NULL, OPT_CALLER_CACHE }, 'C' },
+	{ { "sort", required_argument, NULL, OPT_SORT }, 'k' },		/* issue 17 */
+	{ { "wide", no_argument, NULL, 'w' }, 'w' },			/* issue 17 */
+	{ { "noclear", no_argument, NULL, 'C' }, 'N' },			/* issue 17 */
 	{ { "json", no_argument, NULL, OPT_JSON }, 0 },
 	{ { "pretty", no_argument, NULL, OPT_PRETTY }, 0 },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
@@ -52,6 +57,7 @@ void cli__defaults(struct cli_opts *o)
 	o->settle = -1;		/* the command's default */
 	o->max_tracked = 8u << 20;
 	o->caller_cache = KMS_CC_ON;
+	o->sort = -1;		/* issue 17: the command's default */
 }
 
 static int bad(const struct cli_cmd *cmd, const char *what, const char *arg)
@@ -127,6 +133,12 @@ static int one(const struct cli_cmd *cmd, int c, const char *arg, struct cli_opt
 				return 0;
 			}
 		return bad(cmd, "caller cache mode (on, off, verify)", arg);
+	case OPT_SORT:		/* issue 17 live screen: --sort, -w, -C */
+		if ((o->sort = report__sort_parse(arg)) < 0)
+			return bad(cmd, "sort key (allocs, bytes, live, live-bytes, rate)", arg);
+		return 0;
+	case 'w': o->wide = true; return 0;
+	case 'C': o->noclear = true; return 0;
 	case OPT_JSON: o->json = true; out__set_json(true); return 0;
 	case OPT_PRETTY: o->pretty = o->json = true; out__set_json(true); return 0;
 	case 'v': out__set_verbose(out__verbose() + 1); return 0;
@@ -144,7 +156,7 @@ int cli__parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts
 		long_opts[i] = defs[i].o;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:d:i:n:p:o:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:i:n:p:o:vhwC", long_opts, NULL)) != -1) {
 		if (c == '?')
 			return kms_err(KMS_EXIT_USAGE, "%s: unknown option '%s' (see 'kmemscope %s "
 				       "--help')", cmd->name, argv[optind - 1], cmd->name);

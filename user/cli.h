@@ -29,6 +29,10 @@ struct cli_opts {
 	bool folded;		/* --folded: flame graph lines */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
+	/* issue 17 live screen (keys k, w, N): */
+	int sort;		/* --sort KEY: an enum report_sort; -1: the command's default */
+	bool wide;		/* -w, --wide: rows not cut to the terminal's width */
+	bool noclear;		/* -C, --noclear: tables scroll, no screen */
 	bool json, pretty;
 	bool help;
 	char **command;		/* after "--" (or the first non-option) */
@@ -40,7 +44,8 @@ struct cli_cmd {
 	const char *usage;	/* full help text, EXAMPLES included */
 	/* option keys: d i n p (short options), r ring-mb, s stacks, c command,
 	 * m min-age, S settle, B max-leak-bytes, L max-leaks, T max-tracked, J junit,
-	 * o order, z zone, O -o/--output, F force, f folded, C caller-cache */
+	 * o order, z zone, O -o/--output, F force, f folded, C caller-cache,
+	 * k sort, w -w/--wide, N -C/--noclear */
 	const char *allowed;
 	int (*run)(struct cli_opts *o);
 };

@@ -11,7 +11,7 @@
 
 /* What a replay can take: options of the analysis, not of the tracing
  * (-p, --stacks, --ring-mb, -o were fixed when recording). */
-#define REPLAYABLE "dinmSBLTJozf"
+#define REPLAYABLE "dinmSBLTJozfkwN"	/* issue 17: k w N */
 
 /* The views: each asks the session, not the running kernel, for what it
  * prints (see docs/recording-format.md). */

@@ -14,7 +14,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_summary = {
 	.name = "summary",
 	.summary = "a short live report of this kernel (the default)",
-	.allowed = "dnpr",
+	.allowed = "dnprkw",	/* issue 17: k w */
 	.run = run,
 	.usage =
 	"Usage: kmemscope [summary] [-d SECONDS] [-n ROWS] [--json]\n"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope top: allocations per call site, live. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,68 @@
 #include "json.h"
 #include "out.h"
 #include "report.h"
+#include "screen.h"
 #include "session.h"
+#include "signals.h"
 #include "trust.h"
 #include "util.h"
 
 struct top {
 	struct cli_opts *o;
 	struct gfp_table gfp;
-	bool tty;
+	bool tty;		/* stdout a terminal: rows fit its width, rates shown */
+	bool alt;		/* the live screen: alternate screen, redrawn in place */
+	bool utf8;		/* a cut line ends in "…", else "+" */
+	enum report_sort sort;
+	struct report_rates *rates;
+	int height, width;	/* the terminal's */
+	int line;		/* lines of the live screen drawn in this frame */
 };
+
+enum table_mode {
+	TABLE_FINAL,		/* the report at the end, on the normal screen */
+	TABLE_TICK,		/* an interval's table: the rates move on */
+	TABLE_REDRAW,		/* a key or a resize: the same numbers again */
+};
+
+/* One line of a table: cut to the terminal's width unless -w, in place on the
+ * live screen (and dropped past its height). */
+static void __attribute__((format(printf, 2, 3))) emit(struct top *t, const char *fmt, ...)
+{
+	char line[2048], fit[2048];
+	int cols = t->tty && !t->o->wide ? t->width : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	screen__fit(fit, sizeof(fit), line, cols, t->utf8);
+	if (!t->alt) {
+		puts(fit);
+		return;
+	}
+	if (t->line >= t->height)
+		return;
+	printf("\033[%d;1H\033[K%s", t->line + 1, fit);
+	/* -w: a long line wraps onto the rows below */
+	t->line += t->o->wide && t->width > 0 ? 1 + (int)(strlen(fit) - !!*fit) / t->width : 1;
+}
+
+/* v in at most @width characters: as it is, or scaled (k, M, G: by 1000;
+ * bytes K, M, G: by 1024). */
+static const char *human(char *buf, size_t len, double v, int width, bool bytes)
+{
+	const char *units = bytes ? "KMGTP" : "kMGTP";
+
+	snprintf(buf, len, "%.0f", v);
+	for (int u = 0; (int)strlen(buf) > width && units[u]; u++) {
+		v /= bytes ? 1024 : 1000;
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+		if ((int)strlen(buf) > width)
+			snprintf(buf, len, "%.0f%c", v, units[u]);
+	}
+	return buf;
+}
 
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 {
@@ -67,10 +121,11 @@ static void zones_text(const struct session *s, const struct agg_row *r, char *b
 					(unsigned long long)r->zones[z]);
 }
 
-static void row_text(struct session *s, struct top *t, const struct agg_row *r)
+static void row_text(struct session *s, struct top *t, const struct report_row *x)
 {
+	const struct agg_row *r = x->r;
 	struct caller_name cn;
-	char extra[256] = "", gfp[160];
+	char extra[256] = "", gfp[160], n[6][24];
 
 	report__row_caller(session__ksyms(s), r, &cn);
 	if (r->fam == KMS_FAM_CACHE)
@@ -86,12 +141,40 @@ static void row_text(struct session *s, struct top *t, const struct agg_row *r)
 	if (r->fam == KMS_FAM_PAGE)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " %s",
 			 gfp__format(&t->gfp, r->gfp_any, gfp, sizeof(gfp)));
-	printf("%-10s %9llu %9llu %9llu %12llu %12llu %5.1f%%  %s%s%s%s%s%s\n",
-	       kms_family_name(r->fam), (unsigned long long)r->allocs,
-	       (unsigned long long)r->frees, (unsigned long long)r->live,
-	       (unsigned long long)r->bytes_req, (unsigned long long)r->bytes_alloc, waste(r),
-	       cn.caller, cn.module[0] ? " [" : "", cn.module, cn.module[0] ? "]" : "", cn.via,
-	       extra);
+	if (t->tty && !t->o->wide)	/* a terminal: what fits beside the caller */
+		emit(t, "%-10s %6s %7s %6s %6s %7s %5.1f  %s%s%s%s%s%s", kms_family_name(r->fam),
+		     human(n[0], 24, r->allocs, 6, false), human(n[1], 24, x->allocs_s, 7, false),
+		     human(n[2], 24, r->live, 6, false), human(n[3], 24, r->bytes_alloc, 6, true),
+		     human(n[4], 24, x->bytes_s, 7, true), waste(r), cn.caller,
+		     cn.module[0] ? " [" : "", cn.module, cn.module[0] ? "]" : "", cn.via, extra);
+	else if (t->tty)		/* -w: every column, the rates too */
+		emit(t, "%-10s %9llu %9.0f %9llu %9llu %12llu %12llu %12.0f %5.1f%%  %s%s%s%s%s%s",
+		     kms_family_name(r->fam), (unsigned long long)r->allocs, x->allocs_s,
+		     (unsigned long long)r->frees, (unsigned long long)r->live,
+		     (unsigned long long)r->bytes_req, (unsigned long long)r->bytes_alloc,
+		     x->bytes_s, waste(r), cn.caller, cn.module[0] ? " [" : "", cn.module,
+		     cn.module[0] ? "]" : "", cn.via, extra);
+	else				/* a pipe: as it always was */
+		emit(t, "%-10s %9llu %9llu %9llu %12llu %12llu %5.1f%%  %s%s%s%s%s%s",
+		     kms_family_name(r->fam), (unsigned long long)r->allocs,
+		     (unsigned long long)r->frees, (unsigned long long)r->live,
+		     (unsigned long long)r->bytes_req, (unsigned long long)r->bytes_alloc,
+		     waste(r), cn.caller, cn.module[0] ? " [" : "", cn.module,
+		     cn.module[0] ? "]" : "", cn.via, extra);
+}
+
+static void header_text(struct top *t)
+{
+	if (t->tty && !t->o->wide)
+		emit(t, "%-10s %6s %7s %6s %6s %7s %5s  %s", "FAMILY", "ALLOCS", "ALLOC/s", "LIVE",
+		     "BYTES", "BYTES/s", "WASTE", "CALLER");
+	else if (t->tty)
+		emit(t, "%-10s %9s %9s %9s %9s %12s %12s %12s %6s  %s", "FAMILY", "ALLOCS",
+		     "ALLOC/s", "FREES", "LIVE", "BYTES_REQ", "BYTES_ALLOC", "BYTES/s", "WASTE",
+		     "CALLER");
+	else
+		emit(t, "%-10s %9s %9s %9s %12s %12s %6s  %s", "FAMILY", "ALLOCS", "FREES", "LIVE",
+		     "BYTES_REQ", "BYTES_ALLOC", "WASTE", "CALLER");
 }
 
 static size_t row_limit(const struct top *t, size_t nr)
@@ -103,40 +186,93 @@ static size_t row_limit(const struct top *t, size_t nr)
 
 /* "hooks: page=tracepoint kmalloc=tp_btf ...": the alloc hook of each family
  * (in a replay, as recorded; none in recordings without a probes table). */
-static void print_hooks(const struct session *s)
+static void print_hooks(const struct session *s, struct top *t)
 {
+	char line[512];
+	size_t pos;
+
 	if (!session__hook_mech(s, kms_family_name(0), "alloc"))
 		return;
-	fputs("hooks:", stdout);
-	for (int f = 0; f < KMS_FAM_NR; f++) {
+	pos = snprintf(line, sizeof(line), "hooks:");
+	for (int f = 0; f < KMS_FAM_NR && pos < sizeof(line); f++) {
 		const char *m = session__hook_mech(s, kms_family_name(f), "alloc");
 
-		printf(" %s=%s", kms_family_name(f), m ? m : "?");
+		pos += snprintf(line + pos, sizeof(line) - pos, " %s=%s", kms_family_name(f),
+				m ? m : "?");
 	}
-	fputs(" (details: kmemscope probes)\n", stdout);
+	emit(t, "%s (details: kmemscope probes)", line);
 }
 
-static int print_table(struct session *s, struct top *t)
+/* The first line. Interim, records emitted but not read yet are in flight
+ * ("pending"); only those dropped are lost. At the end every one not read is. */
+static void title_text(struct session *s, struct top *t, const struct session_totals *tot,
+		       enum table_mode mode)
+{
+	uint64_t pending = tot->emitted > tot->received ? tot->emitted - tot->received : 0;
+	char more[48] = "";
+	unsigned long long lost = mode == TABLE_FINAL ? tot->lost : tot->dropped;
+
+	if (mode != TABLE_FINAL)
+		snprintf(more, sizeof(more), ", %llu pending", (unsigned long long)pending);
+	if (!t->tty) {		/* a pipe: the line it always was */
+		emit(t, "kmemscope top: %.1f s on %s, %llu events seen, %llu lost%s",
+		     session__elapsed(s), session__kernel_release(s),
+		     (unsigned long long)tot->seen, lost, more);
+		return;
+	}
+	/* a terminal: what changes first, the kernel last (a narrow one cuts it) */
+	emit(t, "kmemscope top: %.1f s, sort: %s, %llu events seen, %llu lost%s, on %s%s",
+	     session__elapsed(s), report__sort_name(t->sort), (unsigned long long)tot->seen,
+	     lost, more, session__kernel_release(s),
+	     t->alt && screen__active() ? "  (s: sort, q: quit)" : "");
+}
+
+/* The frame of the live screen, or a table after the other ones. */
+static size_t frame_start(struct top *t, enum table_mode mode, size_t nr)
+{
+	size_t max = t->o->rows ? t->o->rows : 20;
+
+	if (mode == TABLE_FINAL && screen__active()) {
+		screen__leave();	/* the report stays on the normal screen */
+		t->alt = false;
+	}
+	if (t->tty)
+		screen__size(&t->height, &t->width);
+	if (t->alt) {
+		t->line = 0;
+		if (t->o->wide)
+			fputs("\033[2J", stdout);	/* wrapped rows leave pieces */
+		max = t->o->rows ? t->o->rows : SIZE_MAX;
+		if (t->height > 3 && max > (size_t)t->height - 3)
+			max = t->height - 3;	/* the title, hooks and column header stay */
+	} else if (t->tty && t->o->interval > 0 && mode != TABLE_FINAL && !t->o->noclear) {
+		fputs("\033[H\033[2J", stdout);	/* a replay's ticks: no live screen */
+	}
+	return nr < max ? nr : max;
+}
+
+static int print_table(struct session *s, struct top *t, enum table_mode mode)
 {
 	struct session_totals tot;
-	struct agg_row *rows;
-	size_t nr;
+	struct report_row *rows;
+	size_t nr, shown;
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
-	rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+	if (mode != TABLE_REDRAW &&
+	    report__rates_sample(t->rates, session__agg(s), session__elapsed(s)))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	rows = report__rows(session__agg(s), t->sort, t->rates, &nr);
 	if (!rows)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	if (t->tty && t->o->interval > 0)
-		fputs("\033[H\033[2J", stdout);
-	printf("kmemscope top: %.1f s on %s, %llu events seen, %llu lost\n",
-	       session__elapsed(s), session__kernel_release(s), (unsigned long long)tot.seen,
-	       (unsigned long long)tot.lost);
-	print_hooks(s);
-	printf("%-10s %9s %9s %9s %12s %12s %6s  %s\n", "FAMILY", "ALLOCS", "FREES", "LIVE",
-	       "BYTES_REQ", "BYTES_ALLOC", "WASTE", "CALLER");
-	for (size_t i = 0; i < row_limit(t, nr); i++)
+	shown = frame_start(t, mode, nr);
+	title_text(s, t, &tot, mode);
+	print_hooks(s, t);
+	header_text(t);
+	for (size_t i = 0; i < shown; i++)
 		row_text(s, t, &rows[i]);
+	if (t->alt && t->line < t->height)
+		printf("\033[%d;1H\033[J", t->line + 1);	/* rows of the last frame */
 	fflush(stdout);
 	free(rows);
 	return 0;
@@ -184,14 +320,14 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 static int print_json(struct session *s, struct top *t)
 {
 	struct session_totals tot;
-	struct agg_row *rows;
+	struct report_row *rows;
 	struct json *j;
 	size_t nr;
 	int err;
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
-	rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+	rows = report__rows(session__agg(s), t->sort, NULL, &nr);
 	j = rows ? json__new(stdout, t->o->pretty) : NULL;
 	if (!j) {
 		free(rows);
@@ -208,7 +344,7 @@ static int print_json(struct session *s, struct top *t)
 	err = trust__json(j, s);
 	json__arr(j, "callers");
 	for (size_t i = 0; !err && i < row_limit(t, nr); i++)
-		row_json(j, s, &rows[i]);
+		row_json(j, s, rows[i].r);
 	json__free(j);
 	free(rows);
 	report__warn_losses(&tot);
@@ -219,12 +355,12 @@ static int print_json(struct session *s, struct top *t)
 static int print_folded(struct session *s, struct top *t)
 {
 	size_t nr;
-	struct agg_row *rows = report__rows(session__agg(s), SORT_BYTES, &nr);
+	struct report_row *rows = report__rows(session__agg(s), t->sort, NULL, &nr);
 
 	if (!rows)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < (t->o->rows ? row_limit(t, nr) : nr); i++)
-		folded__row(stdout, s, &rows[i], rows[i].bytes_alloc);
+		folded__row(stdout, s, rows[i].r, rows[i].r->bytes_alloc);
 	free(rows);
 	return 0;
 }
@@ -232,12 +368,50 @@ static int print_folded(struct session *s, struct top *t)
 static int print(struct session *s, struct top *t)
 {
 	return t->o->folded ? print_folded(s, t) : t->o->json ? print_json(s, t) :
-	       print_table(s, t);
+	       print_table(s, t, TABLE_FINAL);
 }
 
 static int tick(struct session *s, void *ctx)
 {
-	return print_table(s, ctx);
+	return print_table(s, ctx, TABLE_TICK);
+}
+
+/* Between ticks: q quits as Ctrl-C does, s sorts by the next key, a resized
+ * window is drawn again at its new size. */
+static int idle(struct session *s, void *ctx)
+{
+	struct top *t = ctx;
+	bool redraw = screen__resized() && t->alt;
+	int c;
+
+	while ((c = screen__key()) >= 0) {
+		if (c == 'q' || c == 'Q') {
+			signals__stop();
+			return 0;
+		}
+		if (c == 's') {
+			t->sort = (t->sort + 1) % SORT_NR;
+			redraw = true;
+		}
+	}
+	return redraw ? print_table(s, t, TABLE_REDRAW) : 0;
+}
+
+/* A terminal and a refresh period: the live screen (the alternate one unless
+ * -C), keys unless a command shares the terminal. */
+static void screen_start(struct top *t, struct session_opts *so)
+{
+	const struct cli_opts *o = t->o;
+
+	if (!t->tty || o->interval <= 0 || o->replay || o->json || o->folded)
+		return;
+	if (screen__enter(!o->noclear, !o->command))
+		return;		/* as before: tables one after the other */
+	t->alt = !o->noclear;
+	so->idle = idle;
+	if (t->alt)		/* the BPF programs load for a second or so */
+		printf("\033[H\033[2Jkmemscope top: starting...");
+	fflush(stdout);
 }
 
 /* Live tracing starts (no tick prints meanwhile): say so. */
@@ -253,7 +427,8 @@ static void started(struct session *s, void *ctx)
 
 static int run(struct cli_opts *o)
 {
-	struct top t = { .o = o, .tty = isatty(STDOUT_FILENO) };
+	struct top t = { .o = o, .tty = screen__tty() && !o->json && !o->folded,
+			 .utf8 = screen__utf8(), .sort = o->sort >= 0 ? o->sort : SORT_BYTES };
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -261,17 +436,24 @@ static int run(struct cli_opts *o)
 	if (o->folded && o->json)
 		return kms_err(KMS_EXIT_USAGE, "top: --folded and --json exclude each other");
 	if (!o->duration && !o->command && !o->interval && !o->replay)
-		o->interval = t.tty && !o->json && !o->folded ? 1 : 0;
+		o->interval = t.tty ? 1 : 0;
+	if (!(t.rates = report__rates_new()))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	cmds__session_opts(o, &so);
 	so.tick = o->json || o->folded ? NULL : tick;
 	so.tick_ctx = &t;
 	so.started = started;
-	if ((rc = session__open(&s, &so)))
+	screen_start(&t, &so);
+	if ((rc = session__open(&s, &so))) {
+		screen__leave();
+		report__rates_free(t.rates);
 		return rc;
+	}
 	session__gfp(s, &t.gfp);
 	rc = session__run(s);
 	if (!rc)
 		rc = print(s, &t);
+	screen__leave();	/* an error ended it: the terminal as it was */
 	if (!rc && !o->json && !o->folded) {
 		struct session_totals tot;
 
@@ -280,13 +462,14 @@ static int run(struct cli_opts *o)
 		rc = trust__print_verbose(s);
 	}
 	session__close(s);
+	report__rates_free(t.rates);
 	return rc;
 }
 
 const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
-	.allowed = "dinprscOFfC",
+	.allowed = "dinprscOFfCkwN",	/* issue 17: k w N */
 	.run = run,
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"

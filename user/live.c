@@ -259,6 +259,8 @@ static int loop(struct session *s, uint64_t end, bool settling)
 			if ((n = tick(s)))
 				return n;
 		}
+		if (!settling && s->o.idle && (n = s->o.idle(s, s->o.tick_ctx)))
+			return n;
 	}
 	return 0;
 }

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "json.h"
 #include "out.h"
 
 static bool json_mode;
 static bool failed;	/* an error was reported, the run went on: exit 1 */
 static int verbose;
+static void (*error_hook)(void);
+static FILE *held;		/* warnings while a live screen is up */
+static char *held_text;
+static size_t held_len;
 
 void out__set_json(bool json) { json_mode = json; }
 bool out__json(void) { return json_mode; }
@@ -15,10 +20,34 @@ bool out__failed(void) { return failed; }
 void out__set_verbose(int level) { verbose = level; }
 int out__verbose(void) { return verbose; }
 
+void out__set_error_hook(void (*fn)(void)) { error_hook = fn; }
+
+void out__hold_warnings(bool hold)
+{
+	if (hold && !held)
+		held = open_memstream(&held_text, &held_len);
+	if (hold || !held)
+		return;
+	fclose(held);
+	held = NULL;
+	fwrite(held_text, 1, held_len, stderr);
+	free(held_text);
+	held_text = NULL;
+}
+
+/* stderr, or the buffer of warnings held while a live screen is up */
+static FILE *warn_file(void)
+{
+	return held ? held : stderr;
+}
+
 int kms_err(int code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
+
+	if (error_hook)
+		error_hook();
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -37,11 +66,11 @@ void kms_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("kmemscope: warning: ", stderr);
+	fputs("kmemscope: warning: ", warn_file());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(warn_file(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', warn_file());
 }
 
 void kms_info(const char *fmt, ...)
@@ -50,9 +79,9 @@ void kms_info(const char *fmt, ...)
 
 	if (!verbose)
 		return;
-	fputs("kmemscope: ", stderr);
+	fputs("kmemscope: ", warn_file());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(warn_file(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', warn_file());
 }

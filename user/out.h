@@ -12,6 +12,10 @@ void out__fail(void);
 bool out__failed(void);
 void out__set_verbose(int level);
 int out__verbose(void);
+/* Run before an error is printed (a live screen gives the terminal back). */
+void out__set_error_hook(void (*fn)(void));
+/* Hold warnings and -v lines (a live screen is up), or print those held. */
+void out__hold_warnings(bool hold);
 /* Print an error and return code, so callers can `return kms_err(2, ...)`. */
 int kms_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -22,6 +22,10 @@ struct session_opts {
 	uint64_t max_live;		/* outstanding allocations tracked at most (0: no limit) */
 	struct tracer_opts tracer;
 	session_tick_fn tick;
+	/* Live only, every pass of the poll loop (at most 50 ms apart) in the
+	 * window, with tick_ctx: a live screen's keys and resizes (not recorded).
+	 * Non-zero ends the run with that exit code. */
+	session_tick_fn idle;
 	void *tick_ctx;
 	/* live tracing starts now (never in a replay); gets tick_ctx */
 	void (*started)(struct session *s, void *ctx);

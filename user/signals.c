@@ -7,12 +7,25 @@
 #include "util.h"
 
 static volatile sig_atomic_t caught;
+static void (*volatile last_words)(void);
+
+/* A second one kills: after the last words (the terminal put back). */
+static void die(int sig)
+{
+	if (last_words)
+		last_words();
+	signal(sig, SIG_DFL);
+	raise(sig);		/* delivered when this handler returns */
+}
 
 static void on_signal(int sig)
 {
+	struct sigaction sa = { .sa_handler = die };
+
 	if (!caught)
 		caught = sig;
-	signal(sig, SIG_DFL);	/* a second one kills */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);	/* both async-signal-safe */
 }
 
 void signals__install(void)
@@ -28,6 +41,17 @@ void signals__install(void)
 int signals__caught(void)
 {
 	return caught;
+}
+
+void signals__stop(void)
+{
+	if (!caught)
+		caught = SIGINT;
+}
+
+void signals__set_last_words(void (*fn)(void))
+{
+	last_words = fn;
 }
 
 const char *signals__name(int sig)

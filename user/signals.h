@@ -10,6 +10,11 @@
 void signals__install(void);
 /* The signal that asked the run to stop, 0 if none. */
 int signals__caught(void);
+/* Stop the run as Ctrl-C does (the 'q' key of a live screen). */
+void signals__stop(void);
+/* What a killing second signal runs first, async-signal-safe only (write,
+ * tcsetattr): the live screen gives the terminal back. NULL: nothing. */
+void signals__set_last_words(void (*fn)(void));
 /* "SIGINT" (not thread-safe: a static buffer). */
 const char *signals__name(int sig);
 
