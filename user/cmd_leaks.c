@@ -67,6 +67,8 @@ static int report(struct session *s, const struct cli_opts *o)
 
 	if (leaks__build(s, o->min_age, &r) || leaks__trust(s, &t))
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
+	if (o->sort >= 0)
+		leaks__sort(&r, o->sort);
 	if (o->json)
 		rc = print_json(s, o, &r, &t);
 	else
@@ -113,7 +115,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.allowed = "dinpsrcmSTOFC",
+	.allowed = "dinpsrcmSTOFCk",	/* issue 17: k */
 	.run = run,
 	.usage =
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
@@ -140,7 +142,10 @@ const struct cli_cmd cmd_leaks = {
 	"that kept rising are marked: the leak signature.\n"
 	"\n"
 	"  -d SECONDS          window length (default: until Ctrl-C or COMMAND exits)\n"
-	"  -i SECONDS          sample outstanding bytes (growth), print progress\n"
+	"  --sort KEY          rows within a class by live-bytes (default), live, allocs,\n"
+	"                      bytes (outstanding), or rate (growth, -i)\n"
+	"  -i SECONDS          sample outstanding bytes (growth), print progress;\n"
+	"                      without it GROWTH is not measured: - (JSON null)\n"
 	"  --min-age SECONDS   only allocations at least this old at the end\n"
 	"  --stacks            group by full kernel stack, and print it\n"
 	"  -p PID              only allocations made by this process\n"

@@ -23,10 +23,12 @@ static int progress(struct session *s, void *ctx)
 
 	session__recorded(s, &records, &bytes);
 	if (session__totals(s, &t))
-		t.lost = 0;
-	fprintf(stderr, "\r\033[Kkmemscope: recording %s: %.0f s, %llu events, %.1f MiB, %llu lost",
-		r->path, session__elapsed(s), (unsigned long long)records, bytes / 1048576.0,
-		(unsigned long long)t.lost);
+		t.dropped = t.emitted = t.received = 0;
+	/* records emitted but not read yet are in flight, not lost */
+	fprintf(stderr, "\r\033[Kkmemscope: recording %s: %.0f s, %llu events, %.1f MiB, %llu lost, "
+		"%llu pending", r->path, session__elapsed(s), (unsigned long long)records,
+		bytes / 1048576.0, (unsigned long long)t.dropped,
+		(unsigned long long)(t.emitted > t.received ? t.emitted - t.received : 0));
 	r->progress_shown = true;
 	return 0;
 }

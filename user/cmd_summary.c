@@ -17,7 +17,7 @@ const struct cli_cmd cmd_summary = {
 	.allowed = "dnprkw",	/* issue 17: k w */
 	.run = run,
 	.usage =
-	"Usage: kmemscope [summary] [-d SECONDS] [-n ROWS] [--json]\n"
+	"Usage: kmemscope [summary] [-d SECONDS] [-n ROWS] [--sort KEY] [-w] [--json]\n"
 	"\n"
 	"Traces every allocator family for a few seconds (default 5) and shows the\n"
 	"hooks in use and the busiest call sites. The same as 'top -d 5 -n 15'.\n"

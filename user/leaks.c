@@ -139,13 +139,35 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	return 0;
 }
 
+static enum report_sort leak_sort = SORT_LIVE_BYTES;
+
+/* Within a class: outstanding bytes (live-bytes, bytes), count (live),
+ * allocations, growth (rate; not measured last). */
+static double leak_key(const struct leak_row *x)
+{
+	switch (leak_sort) {
+	case SORT_ALLOCS: return x->row->allocs;
+	case SORT_LIVE: return x->count;
+	case SORT_RATE: return x->growth_known ? x->growth : -1e300;
+	default: return x->bytes;
+	}
+}
+
 static int cmp_leak(const void *a, const void *b)
 {
 	const struct leak_row *x = a, *y = b;
+	double kx = leak_key(x), ky = leak_key(y);
 
 	if (x->cls != y->cls)
 		return x->cls < y->cls ? -1 : 1;
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+	return kx < ky ? 1 : kx > ky ? -1 : 0;
+}
+
+void leaks__sort(struct leak_report *r, enum report_sort by)
+{
+	leak_sort = by;
+	qsort(r->rows, r->nr, sizeof(*r->rows), cmp_leak);
+	leak_sort = SORT_LIVE_BYTES;
 }
 
 /* Keep the rows with something outstanding, classified and sorted. */
@@ -161,6 +183,7 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 		/* what processes still running hold is theirs, whatever the row */
 		lr->cls = lr->running == lr->count ? LEAK_PROCESS : leaks__classify(s, lr->row);
 		lr->growth = agg__growth(lr->row, &lr->growing);
+		lr->growth_known = lr->row->growth.samples >= 2;
 		out->count[LEAK_PROCESS] += lr->running;
 		out->bytes[LEAK_PROCESS] += lr->running_bytes;
 		out->count[lr->cls] += lr->count - lr->running;
@@ -267,7 +290,10 @@ static void row_json(struct json *j, struct session *s, const struct leak_row *l
 	json__u64(j, "freed_after_window", lr->after);
 	json__u64(j, "still_running", lr->running);
 	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
-	json__dbl(j, "growth_bytes_per_s", lr->growth);
+	if (lr->growth_known)
+		json__dbl(j, "growth_bytes_per_s", lr->growth);
+	else
+		json__null(j, "growth_bytes_per_s");	/* not measured (no -i) */
 	json__bool(j, "growing", lr->growing);
 	if (r->stack_id >= 0)
 		stack_json(j, s, r->stack_id);
@@ -286,16 +312,18 @@ void leaks__rows_json(struct json *j, struct session *s, const struct leak_repor
 static void row_text(struct session *s, const struct leak_row *lr)
 {
 	const struct agg_row *r = lr->row;
-	char cache[REPORT_CACHE_COLS + 1] = "";
+	char cache[REPORT_CACHE_COLS + 1] = "", growth[24] = "-";	/* not measured */
 	struct caller_name cn;
 
 	report__row_caller(session__ksyms(s), r, &cn);
 	if (r->fam == KMS_FAM_CACHE)
 		report__cache_text(s, r, cache, sizeof(cache));
-	printf("%-11s %-10s %8llu %11llu %8.1fs %10.0f%s  %s%s%s%s%s%s",
+	if (lr->growth_known)
+		snprintf(growth, sizeof(growth), "%.0f", lr->growth);
+	printf("%-12s %-10s %8llu %11llu %8.1fs %10s%s  %s%s%s%s%s%s",
 	       leaks__class_name(lr->cls), kms_family_name(r->fam),
 	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
-	       lr->growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
+	       growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
 	       cn.module, cn.module[0] ? "]" : "", cn.via, cache);
 	if (lr->after)
 		printf("  (%llu freed after the window)", (unsigned long long)lr->after);
@@ -310,7 +338,7 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 	printf("kmemscope leaks: %.1f s window + %.1f s settle on %s\n", r->window_s, r->settle_s,
 	       session__kernel_release(s));
 	for (int c = 0; c < LEAK_NR; c++) {
-		printf("  %-11s %8llu allocations %12llu bytes", leaks__class_name(c),
+		printf("  %-12s %8llu allocations %12llu bytes", leaks__class_name(c),
 		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);
 		if (r->after[c])
 			printf("  (%llu freed after the window)", (unsigned long long)r->after[c]);
@@ -321,7 +349,7 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->missed_frees,
 	       (unsigned long long)t->recursion_misses, (unsigned long long)t->stack_errors,
 	       (unsigned long long)t->table_full);
-	printf("%-11s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
+	printf("%-12s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
 	       "OLDEST", "GROWTH B/s", "CALLER");
 	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
 		row_text(s, &r->rows[i]);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "agg.h"
+#include "report.h"
 
 struct session;
 struct json;
@@ -27,6 +28,7 @@ struct leak_row {
 					  * running: class process, whatever the row's */
 	double oldest_age_s;
 	double growth;		/* bytes/s of outstanding, over the interval samples */
+	bool growth_known;	/* two samples or more (-i): else growth is not measured */
 	bool growing;		/* the leak signature: it kept rising */
 };
 
@@ -49,6 +51,8 @@ struct leak_trust {
  * in the settle (an RCU callback, a kworker) retires an allocation. */
 int leaks__build(struct session *s, double min_age, struct leak_report *out);
 void leaks__free(struct leak_report *r);
+/* --sort: the rows by class, then by @by (built: SORT_LIVE_BYTES). */
+void leaks__sort(struct leak_report *r, enum report_sort by);
 enum leak_class leaks__classify(struct session *s, const struct agg_row *r);
 const char *leaks__class_name(enum leak_class c);
 int leaks__trust(struct session *s, struct leak_trust *t);
