@@ -25,9 +25,11 @@ if shutil.which("tmux") is None:	# exit 4: tests/run counts the suite skipped
 
 class Tmux:
     """A tmux server of its own (no user configuration), one window."""
+    made = 0
 
     def __init__(self, width, height, command):
-        self.sock = f"kms-screen-{os.getpid()}-{width}x{height}"
+        Tmux.made += 1		# a server being killed keeps its socket a while
+        self.sock = f"kms-screen-{os.getpid()}-{Tmux.made}"
         self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
                  "sh", "-c", command)
 
