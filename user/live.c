@@ -301,6 +301,14 @@ static void end_window(struct session *s, bool settling)
 	agg__set_window_end(s->agg, s->window_end_ns);
 }
 
+/* While the page picture is read: keep the ring drained (receive time 0). */
+static int pump(void *ctx)
+{
+	int n = live__consume(ctx);
+
+	return n < 0 ? n : 0;
+}
+
 /* Up to the command's start: tracing is on, the held records in. */
 static int start(struct session *s)
 {
@@ -309,7 +317,7 @@ static int start(struct session *s)
 
 	if (s->o.command && (rc = command__spawn(&l->cmd, s->o.command, &l->cg)))
 		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(-rc));
-	if ((rc = livetap__start(s)))
+	if ((rc = livetap__start(s, pump)))
 		return rc;
 	if ((rc = release_held(s)))
 		return kms_err(KMS_EXIT_FAIL, "decoding the events held during the seed: %s",

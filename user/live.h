@@ -39,7 +39,8 @@ int live__consume(struct session *s);
 
 /* livetap.c: the recording of a live run (-o FILE), through rectap.h. */
 int livetap__open(struct session *s, const char *slab_aliases, size_t len);
-int livetap__start(struct session *s);			/* the initial page picture */
+/* The initial page picture, with @pump(s) keeping the rings drained. */
+int livetap__start(struct session *s, int (*pump)(void *ctx));
 int livetap__record(struct session *s, const void *data, size_t size);	/* -EIO: fatal */
 /* The counters: once a second, or @now. */
 int livetap__snapshot(struct session *s, bool now);

@@ -39,15 +39,7 @@ int livetap__open(struct session *s, const char *slab_aliases, size_t len)
 	return err ? livetap__error(s, err) : 0;
 }
 
-/* While the page picture is read: keep the ring drained (receive time 0). */
-static int pump(void *ctx)
-{
-	int n = live__consume(ctx);
-
-	return n < 0 ? n : 0;
-}
-
-int livetap__start(struct session *s)
+int livetap__start(struct session *s, int (*pump)(void *ctx))
 {
 	struct live *l = live_of(s);
 	int err = l->tap ? rectap__start(l->tap, pump, s) : 0;
