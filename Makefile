@@ -14,9 +14,18 @@ PYTHON   ?= python3
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
-CPPFLAGS := -I$(OUT) -Iinclude -Iuser -D_GNU_SOURCE
+PKG_CONFIG ?= pkg-config
+# Libraries through their .pc files (libbpf, libelf and zlib all ship one); the
+# bare -l flags where pkg-config is missing. CPPFLAGS and LDFLAGS from the
+# environment or the command line (dpkg-buildflags' hardening) come after ours.
+PKGS     := libbpf libelf zlib
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(or $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null),-lbpf -lelf -lz)
+PKG_STATIC_LIBS := $(or $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null),-lbpf -lelf -lz)
+override CPPFLAGS := -I$(OUT) -Iinclude -Iuser -D_GNU_SOURCE $(PKG_CFLAGS) $(CPPFLAGS)
 DEPFLAGS  = -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -pthread
+LDLIBS   := $(PKG_LIBS) -pthread
+STATIC_LDLIBS := $(PKG_STATIC_LIBS) -pthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) \
 	      -Wall -Werror -Wno-unused-function
 
@@ -39,7 +48,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all static run check check-all unit unit-bins asan valgrind live test clean deps bench
+.PHONY: FORCE all static run check check-all unit unit-bins asan valgrind live test clean deps bench
 
 all: $(OUT)/kmemscope
 
@@ -58,6 +67,14 @@ $(SKEL): $(OUT)/kmemscope.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name kmemscope > $@
 
+# The version, regenerated on every make but rewritten only when it changed:
+# only version.o and the link follow a new commit.
+VERSION_H := $(OUT)/gen/version.h
+$(VERSION_H): FORCE
+	$(Q)tools/gen-version header $@
+$(OUT)/user/version.o: $(VERSION_H)
+FORCE:
+
 $(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -68,16 +85,16 @@ $(LIB): $(LIB_OBJS)
 
 $(OUT)/kmemscope: $(OUT)/user/main.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 static: $(OUT)/kmemscope.static
 $(OUT)/kmemscope.static: $(OUT)/user/main.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static -o $@ $^ $(STATIC_LDLIBS)
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(OUT)/bpf $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
@@ -126,7 +143,7 @@ check-all:
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
-		$(OUT)/kmemscope $(OUT)/kmemscope.static
+		$(OUT)/gen $(OUT)/kmemscope $(OUT)/kmemscope.static
 
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk

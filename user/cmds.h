@@ -13,6 +13,7 @@ extern const struct cli_cmd cmd_check;
 extern const struct cli_cmd cmd_frag;
 extern const struct cli_cmd cmd_record;
 extern const struct cli_cmd cmd_report;
+extern const struct cli_cmd cmd_version;
 
 /* Shared by commands that trace: session options from the parsed CLI. */
 struct session_opts;

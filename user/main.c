@@ -13,11 +13,9 @@
 #include "signals.h"
 #include "util.h"
 
-#define KMS_VERSION "0.1"
-
 static const struct cli_cmd *const commands[] = {
 	&cmd_summary, &cmd_top, &cmd_leaks, &cmd_check, &cmd_frag, &cmd_record, &cmd_report,
-	&cmd_probes,
+	&cmd_probes, &cmd_version,
 };
 
 static void usage(FILE *f)
@@ -25,7 +23,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: kmemscope [COMMAND] [OPTIONS]\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(f, "\nCommon options: --json, --pretty, -v (libbpf log; -vv debug), -h/--help\n"
+	fprintf(f, "\nCommon options: --json, --pretty, -v (libbpf log; -vv debug), -h/--help,\n"
+		"-V/--version\n"
 		"Exit codes: 0 ok, 1 failure (or check failed), 2 usage error, 4 skipped\n"
 		"(a kernel feature is missing).\n\n"
 		"EXAMPLES\n"
@@ -90,11 +89,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return finish_output(KMS_EXIT_OK);
 	}
-	if (argc > 1 && !strcmp(argv[1], "--version")) {
-		printf("kmemscope %s\n", KMS_VERSION);
-		return finish_output(KMS_EXIT_OK);
-	}
-	if (argc > 1 && argv[1][0] != '-') {
+	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		cmd = &cmd_version;	/* takes --json and --pretty as the command does */
+		argc--, argv++;
+	} else if (argc > 1 && argv[1][0] != '-') {
 		cmd = find(argv[1]);
 		if (!cmd)
 			return kms_err(KMS_EXIT_USAGE, "unknown command '%s' (see 'kmemscope --help')",
