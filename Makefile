@@ -47,8 +47,18 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# Where `make install` puts things (DESTDIR too: `make install DESTDIR=/tmp/x PREFIX=/usr`).
+PREFIX  ?= /usr/local
+sbindir ?= $(PREFIX)/sbin
+datadir ?= $(PREFIX)/share
+mandir  ?= $(datadir)/man
+bashcompdir ?= $(datadir)/bash-completion/completions
+zshcompdir  ?= $(datadir)/zsh/vendor-completions
+INSTALL ?= install
+
 .DELETE_ON_ERROR:
-.PHONY: FORCE all static run check check-all unit unit-bins asan valgrind live test clean deps bench
+.PHONY: FORCE all static run check check-all unit unit-bins asan valgrind live test clean deps bench \
+	man install uninstall completion deb
 
 all: $(OUT)/kmemscope
 
@@ -99,6 +109,45 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 $(OUT)/bpf $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
+# Man pages from the help texts and docs/man/*.in (docs/man/README.md), all at
+# once: the command list comes from `kmemscope --help`.
+man: $(OUT)/man/.stamp
+$(OUT)/man/.stamp: $(OUT)/kmemscope tools/gen-man.py $(wildcard docs/man/*.in)
+	$(call msg,MAN,$(OUT)/man)
+	$(Q)mkdir -p $(OUT)/man && rm -f $(OUT)/man/*.8
+	$(Q)$(PYTHON) tools/gen-man.py $(OUT)/kmemscope docs/man $(OUT)/man
+	$(Q)touch $@
+
+# Shell completion files, $(OUT)/completion/kmemscope (bash) and _kmemscope
+# (zsh), are made by the `completion` target's own rule where it exists;
+# this empty rule keeps install working before it does. Install copies the
+# files that exist.
+completion:
+
+install: $(OUT)/kmemscope man completion
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8
+	$(Q)$(INSTALL) -m 0755 $(OUT)/kmemscope $(DESTDIR)$(sbindir)/kmemscope
+	$(Q)$(INSTALL) -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(mandir)/man8/
+	$(Q)if [ -f $(OUT)/completion/kmemscope ]; then \
+		$(INSTALL) -d $(DESTDIR)$(bashcompdir) && \
+		$(INSTALL) -m 0644 $(OUT)/completion/kmemscope $(DESTDIR)$(bashcompdir)/kmemscope; fi
+	$(Q)if [ -f $(OUT)/completion/_kmemscope ]; then \
+		$(INSTALL) -d $(DESTDIR)$(zshcompdir) && \
+		$(INSTALL) -m 0644 $(OUT)/completion/_kmemscope $(DESTDIR)$(zshcompdir)/_kmemscope; fi
+
+# Every page kmemscope may have installed, those of commands since removed too.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(sbindir)/kmemscope $(DESTDIR)$(mandir)/man8/kmemscope.8 \
+		$(DESTDIR)$(mandir)/man8/kmemscope-*.8 $(DESTDIR)$(bashcompdir)/kmemscope \
+		$(DESTDIR)$(zshcompdir)/_kmemscope
+
+# $(OUT)/kmemscope_<version>_<arch>.deb, built by dpkg-buildpackage from a
+# copy of the sources (tools/make-deb).
+deb:
+	$(Q)OUT=$(OUT) tools/make-deb
+
 # The main job: build if needed, then a live report of this kernel.
 run: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope
@@ -143,7 +192,7 @@ check-all:
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
-		$(OUT)/gen $(OUT)/kmemscope $(OUT)/kmemscope.static
+		$(OUT)/gen $(OUT)/man $(OUT)/kmemscope $(OUT)/kmemscope.static
 
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk
