@@ -146,6 +146,7 @@ uninstall:
 # $(OUT)/kmemscope_<version>_<arch>.deb, built by dpkg-buildpackage from a
 # copy of the sources (tools/make-deb).
 deb:
+	$(Q)tools/deps deb
 	$(Q)OUT=$(OUT) tools/make-deb
 
 # The main job: build if needed, then a live report of this kernel.
@@ -173,7 +174,8 @@ valgrind: $(OUT)/kmemscope $(UNIT_BINS)
 live: $(OUT)/kmemscope
 	$(Q)tests/run live
 
-# Everything: unit tests, live tests on this kernel, the VM kernel matrix
+# Everything: unit tests, live tests on this kernel, installing (make install,
+# man pages, make deb and dpkg -i as root), the VM kernel matrix
 # (each kernel once, one under virtme-ng). check-all: the matrix under both
 # runners, every kernel (tools/vm/README.md).
 check:
@@ -188,7 +190,7 @@ check-all: export VM_ORACLE = 6.12 sid
 check-all:
 	$(Q)tools/deps all
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
-	$(Q)tests/run unit live faults asan fuzz vm-runner vm-all
+	$(Q)tests/run unit live faults asan fuzz install vm-runner vm-all
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \

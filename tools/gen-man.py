@@ -167,8 +167,24 @@ def render_terms(items):
 
 
 def render_literal(block):
-    return [".PP", ".RS 4", ".nf"] + [line_safe(esc(line.strip())) for line in block] + \
+    cut = min(len(line) - len(line.lstrip()) for line in block)
+    return [".PP", ".RS 4", ".nf"] + [line_safe(esc(line[cut:].rstrip())) for line in block] + \
         [".fi", ".RE"]
+
+
+EXAMPLE_WIDTH = 68	# MANWIDTH=80 less the indentation of an example
+
+
+def wrap_command(cmd):
+    """A command too long for the page, broken at spaces with backslashes."""
+    lines = []
+    while len(cmd) > EXAMPLE_WIDTH:
+        cut = cmd.rfind(" ", 0, EXAMPLE_WIDTH - 2)
+        if cut <= len(cmd) - len(cmd.lstrip()):
+            break
+        lines.append(cmd[:cut] + " \\")
+        cmd = "    " + cmd[cut + 1:]
+    return lines + [cmd]
 
 
 def render_examples(block):
@@ -187,12 +203,12 @@ def render_examples(block):
         m = re.match(r"\s*(.*?)(?:\s{2,}#\s*(.*))?$", line)
         cmd, what = m.group(1).strip(), (m.group(2) or "").strip()
         if not what:
-            plain.append(cmd)
+            plain.extend(wrap_command(cmd))
             continue
         flush()
         what = what[0].upper() + what[1:]
         out += [".PP", line_safe(prose(what.rstrip(".:") + ":"))]
-        out += render_literal([cmd])[1:]
+        out += render_literal(wrap_command(cmd))[1:]
     flush()
     return out
 
