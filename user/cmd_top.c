@@ -23,22 +23,6 @@ struct top {
 	bool tty;
 };
 
-void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
-{
-	memset(so, 0, sizeof(*so));
-	so->duration = o->duration;
-	so->interval = o->interval;
-	so->command = o->command;
-	so->tracer.filter_tgid = o->pid;
-	so->tracer.stacks = o->stacks;
-	so->tracer.caller_cache = o->caller_cache;
-	so->tracer.ring_bytes = o->ring_mb << 20;
-	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
-	so->record = o->output;
-	so->force = o->force;
-	so->replay = o->replay;
-}
-
 static double waste(const struct agg_row *r)
 {
 	return r->bytes_alloc ? 100.0 * (r->bytes_alloc - r->bytes_req) / r->bytes_alloc : 0;
@@ -280,7 +264,15 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
-	.allowed = "dinprscOFfC",
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
+		OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
+			      "number is seconds)" },
+		{ "interval", "refresh period (default 1 s on a terminal)" },
+		{ "rows", "rows to show (default 20; JSON: all)" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
@@ -291,24 +283,8 @@ const struct cli_cmd cmd_top = {
 	"shows per call site: allocations, frees of those allocations, still live,\n"
 	"bytes requested and allocated, slab waste, page orders and GFP flags.\n"
 	"A kmem_cache row names its cache and the caches SLUB merged into it\n"
-	"({pid + 1 merged: cred}); boot with slab_nomerge to see each alone.\n"
-	"\n"
-	"  -d, --duration SECONDS  trace this long, print once, exit\n"
-	"  -i, --interval SECONDS  refresh period (default 1 s on a terminal)\n"
-	"  -n, --rows N            rows to show (default 20; JSON: all)\n"
-	"  -p, --pid PID           only allocations made by this process\n"
-	"      --stacks            collect full kernel stacks (costs more per event)\n"
-	"      --ring-mb N         record buffers in MiB, a power of two, split over the\n"
-	"                          CPUs (default 32)\n"
-	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
-	"                          stack walked once), off (walk every time), verify\n"
-	"                          (walk every time, count disagreements with the cache)\n"
-	"      --json, --pretty    print JSON at the end\n"
-	"      --folded            print folded stacks (flame graphs), bytes per line\n"
-	"  -o, --output FILE       also record the trace to FILE (see 'kmemscope record')\n"
-	"      --force             let -o replace an existing FILE\n"
-	"  -- COMMAND              trace while COMMAND runs, then print\n"
-	"\n"
+	"({pid + 1 merged: cred}); boot with slab_nomerge to see each alone.\n",
+	.more =
 	"Lost events are always reported: 'events.lost' in JSON, a warning on stderr.\n"
 	"kmemscope's own allocations are left out and counted: 'events.self'.\n"
 	"\n"
@@ -316,6 +292,6 @@ const struct cli_cmd cmd_top = {
 	"  sudo kmemscope top                      # live, like top(1)\n"
 	"  sudo kmemscope top -d 10 -n 30          # ten seconds, one table\n"
 	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n"
-	"  sudo kmemscope top -d 10 --stacks --folded | flamegraph.pl > kmem.svg\n"
-	"  sudo kmemscope top -d 10 -o trace.kms   # the same table, and a recording\n",
+	"  sudo kmemscope top -d 10s --stacks --folded | flamegraph.pl > kmem.svg\n"
+	"  sudo kmemscope top -d 1m -o trace.kms   # the same table, and a recording\n",
 };
