@@ -39,9 +39,10 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all static run check check-all unit unit-bins asan valgrind live test clean deps bench
+.PHONY: all static run check check-all unit unit-bins asan valgrind live test clean deps bench \
+	completion
 
-all: $(OUT)/kmemscope
+all: $(OUT)/kmemscope completion
 
 deps:
 	$(Q)tools/deps build
@@ -79,15 +80,29 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests:
+$(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/completion:
 	$(Q)mkdir -p $@
+
+# Shell completion from the option table the parser uses (`kmemscope
+# --list-options`). Installed as $(datadir)/bash-completion/completions/kmemscope
+# and $(datadir)/zsh/vendor-completions/_kmemscope. A cross build names a
+# kmemscope this machine can run: make LIST_OPTIONS_BIN=/path/to/kmemscope.
+LIST_OPTIONS_BIN ?= $(OUT)/kmemscope
+COMPLETION := $(OUT)/completion/kmemscope $(OUT)/completion/_kmemscope
+completion: $(COMPLETION)
+$(OUT)/completion/kmemscope: $(LIST_OPTIONS_BIN) tools/gen-completion \
+		tools/completion/kmemscope.bash | $(OUT)/completion
+	$(call msg,GEN,$@)
+	$(Q)$(LIST_OPTIONS_BIN) --list-options > $(OUT)/completion/options.tsv
+	$(Q)$(PYTHON) tools/gen-completion $(OUT)/completion/options.tsv $@ $(OUT)/completion/_kmemscope
+$(OUT)/completion/_kmemscope: $(OUT)/completion/kmemscope
 
 # The main job: build if needed, then a live report of this kernel.
 run: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope
 	$(OUT)/kmemscope
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(OUT)/kmemscope completion
 	$(Q)tests/run unit
 
 unit-bins: $(UNIT_BINS)
@@ -98,10 +113,10 @@ unit-bins: $(UNIT_BINS)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)-asan CFLAGS="$(SAN_CFLAGS)" \
-		$(OUT)-asan/kmemscope unit-bins
+		$(OUT)-asan/kmemscope unit-bins completion
 	$(Q)OUT=$(OUT)-asan tests/run unit sanitized
 
-valgrind: $(OUT)/kmemscope $(UNIT_BINS)
+valgrind: $(OUT)/kmemscope $(UNIT_BINS) completion
 	$(Q)KMS_WRAP="valgrind -q --error-exitcode=99 --suppressions=tests/faults/valgrind.supp" tests/run unit sanitized
 
 live: $(OUT)/kmemscope
@@ -126,7 +141,7 @@ check-all:
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
-		$(OUT)/kmemscope $(OUT)/kmemscope.static
+		$(OUT)/kmemscope $(OUT)/kmemscope.static $(OUT)/completion
 
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk

@@ -364,7 +364,7 @@ static void list_opts(FILE *f, const char *ctx, unsigned int sets)
  * One tab-separated line per fact, for tools/gen-completion and the tests:
  *   command NAME SUMMARY
  *   option CONTEXT -d|- --duration|-- ARG|- file|words W...|command|-
- *   operand CONTEXT NAME file
+ *   operand CONTEXT NAME recording
  *   view CONTEXT NAME
  * CONTEXT is a command, or CMD/VIEW for the options after 'report FILE VIEW'.
  */
@@ -377,7 +377,7 @@ void cli__list(FILE *f)
 	for (const struct cli_cmd *const *c = cli_commands; *c; c++) {
 		list_opts(f, (*c)->name, (*c)->opts);
 		if ((*c)->operands)
-			fprintf(f, "operand\t%s\t%s\tfile\n", (*c)->name, (*c)->operands);
+			fprintf(f, "operand\t%s\t%s\trecording\n", (*c)->name, (*c)->operands);
 		for (const struct cli_cmd *const *v = (*c)->views; v && *v; v++) {
 			fprintf(f, "view\t%s\t%s\n", (*c)->name, (*v)->name);
 			snprintf(ctx, sizeof(ctx), "%s/%s", (*c)->name, (*v)->name);
