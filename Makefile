@@ -91,7 +91,7 @@ LIST_OPTIONS_BIN ?= $(OUT)/kmemscope
 COMPLETION := $(OUT)/completion/kmemscope $(OUT)/completion/_kmemscope
 completion: $(COMPLETION)
 $(OUT)/completion/kmemscope: $(LIST_OPTIONS_BIN) tools/gen-completion \
-		tools/completion/kmemscope.bash | $(OUT)/completion
+		tools/completion/kmemscope.bash tools/completion/_kmemscope.zsh | $(OUT)/completion
 	$(call msg,GEN,$@)
 	$(Q)$(LIST_OPTIONS_BIN) --list-options > $(OUT)/completion/options.tsv
 	$(Q)$(PYTHON) tools/gen-completion $(OUT)/completion/options.tsv $@ $(OUT)/completion/_kmemscope

@@ -5,6 +5,7 @@ same options; and the completion script, driven in bash, offers exactly the
 expected candidates. Arguments name the tests to run (default: all)."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,10 +14,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.environ.get("OUT", "build")
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, OUT, "kmemscope"))
 COMPLETION = os.path.join(ROOT, OUT, "completion", "kmemscope")
+COMPLETION_ZSH = os.path.join(ROOT, OUT, "completion", "_kmemscope")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from harness import summary, test  # noqa: E402
 
-for _path in (KMS, COMPLETION):
+for _path in (KMS, COMPLETION, COMPLETION_ZSH):
     if not os.path.exists(_path):
         sys.exit(f"cli_surface: {_path} missing (make {OUT}/kmemscope completion)")
 
@@ -170,6 +172,53 @@ def after_dashdash_only_commands():
             ["zz-kms-probe"]
     assert complete(["kmemscope", "top", "--", "ls", "--js"]) == []
     assert complete(["kmemscope", "top", "--", "ls", "-"]) == []
+
+
+ZSH_STUBS = r"""
+compadd() { shift $(( ${@[(i)--]} )); local x; for x; do [[ $x == $PREFIX* ]] && print -r -- $x; done; return 0 }
+_files() { print -r -- "<files $*>" }
+_describe() { local x; for x in ${(P)${@[-1]}}; do [[ $x == $PREFIX* ]] && print -r -- ${x%%:*}; done; return 0 }
+_normal() { print -r -- "<command line: $words[1,CURRENT]>" }
+compset() { PREFIX=${PREFIX#*=} }
+"""
+
+
+def zcomplete(words):
+    """What build/completion/_kmemscope offers, its zsh builtins stubbed to print."""
+    arr = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+    script = (f"{ZSH_STUBS}\nwords=({arr}); CURRENT={len(words)}; PREFIX={arr.split()[-1]}\n"
+              f"source '{COMPLETION_ZSH}'")
+    p = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and not p.stderr, f"{words}: zsh exit {p.returncode} {p.stderr!r}"
+    return [x for x in p.stdout.split("\n") if x]
+
+
+@test
+def zsh_completion_offers_the_same():
+    if not shutil.which("zsh"):
+        print("(zsh not installed: the zsh completion is not exercised)")
+        return
+    cmds = listing()[0]
+    for words, want in (
+            (["kmemscope", ""], cmds),
+            (["kmemscope", "re"], ["record", "report"]),
+            (["kmemscope", "probes", "-"], ["--json", "--pretty", "-v", "--verbose", "-h",
+                                            "--help"]),
+            (["kmemscope", "top", "--caller-cache", ""], ["off", "on", "verify"]),
+            (["kmemscope", "top", "--caller-cache=v"], ["verify"]),
+            (["kmemscope", "top", "-o", ""], ["<files >"]),
+            (["kmemscope", "report", ""], ["<files -g *.kms>"]),
+            (["kmemscope", "report", "a.kms", ""], ["top", "leaks", "frag", "info"]),
+            (["kmemscope", "report", "a.kms", "leaks", "--m"], ["--min-age", "--max-tracked"]),
+            (["kmemscope", "report", "a.kms", "--f"], ["--folded"]),
+            (["kmemscope", "top", "-d", ""], []),
+            (["kmemscope", "top", "--", "ls", "--js"], ["<command line: ls --js>"])):
+        got = zcomplete(words)
+        assert got == want, f"{words}: {got}, want {want}"
+    for cmd in cmds:
+        got, want = set(zcomplete(["kmemscope", cmd, "-"])), set(complete(["kmemscope", cmd,
+                                                                            "-"]))
+        assert got == want, f"{cmd}: zsh {sorted(got)}, bash {sorted(want)}"
 
 
 summary()
