@@ -61,13 +61,14 @@ enum cli_set {
 	OPT_SET_CHECK	 = 1u << 11,	/* --max-leak-bytes --max-leaks --junit */
 	OPT_SET_FRAG	 = 1u << 12,	/* --order --zone */
 	OPT_SET_COMMAND	 = 1u << 13,	/* -- COMMAND [ARGS...] */
+	OPT_SET_SCREEN	 = 1u << 14,	/* top's table: how it is shown (none yet) */
 };
 /* What shapes the tracing itself: fixed once recorded. */
 #define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS)
 #define OPT_SET_WINDOW	(OPT_SET_DURATION | OPT_SET_INTERVAL)
 /* What an analysis of a recording ('report FILE VIEW') can still take. */
 #define OPT_SET_REPLAY	(OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_FOLDED | OPT_SET_LEAKS | \
-			 OPT_SET_CHECK | OPT_SET_FRAG)
+			 OPT_SET_CHECK | OPT_SET_FRAG | OPT_SET_SCREEN)
 
 /* How a value is parsed and stored, and what the shell completes for it. */
 enum cli_kind {

@@ -265,7 +265,7 @@ const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
-		OPT_SET_COMMAND,
+		OPT_SET_SCREEN | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
 			      "number is seconds)" },

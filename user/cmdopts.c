@@ -4,9 +4,16 @@
  * command's OPTIONS help and the shell completion (kmemscope --list-options,
  * tools/gen-completion) are generated from it, so they cannot disagree.
  *
- * Adding an option is one row here (and its field in struct cli_opts): give
- * it the set of the commands that take it, e.g. OPT_SET_SCREEN for options of
- * top's live screen once top lists that set in its .opts.
+ * Adding an option is one row here, and its field in struct cli_opts. The row
+ * names the set of the commands that take it: an option of top's table (--sort,
+ * -w/--wide, -C/--noclear) is OPT_SET_SCREEN, which top (and 'report FILE top')
+ * already take, e.g.
+ *	{ "wide", 'w', NULL, OPT_SET_SCREEN, FLAG(wide), .help = "..." },
+ *	{ "sort", 0, "KEY", OPT_SET_SCREEN, .kind = CLI_CHOICE, F(sort),
+ *	  .choices = sort_keys, .what = "sort key", .help = "..." },
+ * The parser (short letters included), every --help that takes it and the
+ * shell completion follow; test_cli and tests/unit/cli_surface.py check it.
+ * A set of its own is a new OPT_SET_* bit (cli.h) named in the commands' .opts.
  */
 #include <stddef.h>
 #include <string.h>
