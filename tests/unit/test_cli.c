@@ -411,6 +411,20 @@ static void surface(struct check_ctx *c)
 	}
 }
 
+/* Each name and letter once, each row complete: getopt would take the first. */
+static void table(struct check_ctx *c)
+{
+	for (const struct cli_opt *a = cli_opts_table; a->name; a++) {
+		bool dup = false;
+
+		for (const struct cli_opt *b = a + 1; b->name; b++)
+			dup |= !strcmp(a->name, b->name) || (a->letter && a->letter == b->letter);
+		CHECK(c, !dup && a->help && a->set && (!a->arg || a->what || a->kind == CLI_OPERAND) &&
+		      (a->kind != CLI_CHOICE || a->choices),
+		      "--%s: once, with a set, help and an error name", a->name);
+	}
+}
+
 /* The views take the analysis options of their command, never the tracing's. */
 static void views(struct check_ctx *c)
 {
@@ -434,6 +448,7 @@ int main(void)
 	log_tails(&c);
 	options(&c);
 	misplaced_names(&c);
+	table(&c);
 	surface(&c);
 	views(&c);
 	return check_summary(&c);
