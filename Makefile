@@ -60,7 +60,7 @@ INSTALL ?= install
 .PHONY: FORCE all static run check check-all unit unit-bins asan valgrind live test clean deps bench \
 	man install uninstall completion deb
 
-all: $(OUT)/kmemscope
+all: $(OUT)/kmemscope completion
 
 deps:
 	$(Q)tools/deps build
@@ -106,8 +106,22 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests:
+$(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/completion:
 	$(Q)mkdir -p $@
+
+# Shell completion from the option table the parser uses (`kmemscope
+# --list-options`). Installed as $(datadir)/bash-completion/completions/kmemscope
+# and $(datadir)/zsh/vendor-completions/_kmemscope. A cross build names a
+# kmemscope this machine can run: make LIST_OPTIONS_BIN=/path/to/kmemscope.
+LIST_OPTIONS_BIN ?= $(OUT)/kmemscope
+COMPLETION := $(OUT)/completion/kmemscope $(OUT)/completion/_kmemscope
+completion: $(COMPLETION)
+$(OUT)/completion/kmemscope: $(LIST_OPTIONS_BIN) tools/gen-completion \
+		tools/completion/kmemscope.bash tools/completion/_kmemscope.zsh | $(OUT)/completion
+	$(call msg,GEN,$@)
+	$(Q)$(LIST_OPTIONS_BIN) --list-options > $(OUT)/completion/options.tsv
+	$(Q)$(PYTHON) tools/gen-completion $(OUT)/completion/options.tsv $@ $(OUT)/completion/_kmemscope
+$(OUT)/completion/_kmemscope: $(OUT)/completion/kmemscope
 
 # Man pages from the help texts and docs/man/*.in (docs/man/README.md), all at
 # once: the command list comes from `kmemscope --help`.
@@ -117,12 +131,6 @@ $(OUT)/man/.stamp: $(OUT)/kmemscope tools/gen-man.py $(wildcard docs/man/*.in)
 	$(Q)mkdir -p $(OUT)/man && rm -f $(OUT)/man/*.8
 	$(Q)$(PYTHON) tools/gen-man.py $(OUT)/kmemscope docs/man $(OUT)/man
 	$(Q)touch $@
-
-# Shell completion files, $(OUT)/completion/kmemscope (bash) and _kmemscope
-# (zsh), are made by the `completion` target's own rule where it exists;
-# this empty rule keeps install working before it does. Install copies the
-# files that exist.
-completion:
 
 install: $(OUT)/kmemscope man completion
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -154,7 +162,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope
 	$(OUT)/kmemscope
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(OUT)/kmemscope completion
 	$(Q)tests/run unit
 
 unit-bins: $(UNIT_BINS)
@@ -165,10 +173,10 @@ unit-bins: $(UNIT_BINS)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)-asan CFLAGS="$(SAN_CFLAGS)" \
-		$(OUT)-asan/kmemscope unit-bins
+		$(OUT)-asan/kmemscope unit-bins completion
 	$(Q)OUT=$(OUT)-asan tests/run unit sanitized
 
-valgrind: $(OUT)/kmemscope $(UNIT_BINS)
+valgrind: $(OUT)/kmemscope $(UNIT_BINS) completion
 	$(Q)KMS_WRAP="valgrind -q --error-exitcode=99 --suppressions=tests/faults/valgrind.supp" tests/run unit sanitized
 
 live: $(OUT)/kmemscope
@@ -194,7 +202,7 @@ check-all:
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
-		$(OUT)/gen $(OUT)/man $(OUT)/kmemscope $(OUT)/kmemscope.static
+		$(OUT)/gen $(OUT)/man $(OUT)/kmemscope $(OUT)/kmemscope.static $(OUT)/completion
 
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk

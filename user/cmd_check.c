@@ -220,7 +220,16 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
-	.allowed = "nsrcmSBLTJC",
+	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS |
+		OPT_SET_CHECK | OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "rows", "rows to show (default 25; JSON: all)" },
+		{ "stacks", "group by full kernel stack, and print it" },
+		{ "settle", "deferred frees are awaited this long after COMMAND ends "
+			    "(default 3)" },
+		{ "--", "the command to run and judge (required)" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope check [--max-leak-bytes N] [--max-leaks N] [--settle SECONDS]\n"
@@ -236,16 +245,8 @@ const struct cli_cmd cmd_check = {
 	"dentries and inodes, clean page cache) and pages of processes the command left\n"
 	"running are shown apart and do not fail the check; memory nothing gives back\n"
 	"(tmpfs/shmem pages of files left behind, SysV IPC segments, kmalloc'ed objects\n"
-	"nobody frees, module allocations) does.\n"
-	"\n"
-	"  --max-leak-bytes N  fail above N bytes left behind (default 0)\n"
-	"  --max-leaks N       fail above N allocations left behind (default 0)\n"
-	"  --junit FILE        also write a JUnit XML report (checked before COMMAND runs;\n"
-	"                      exit 5 if it cannot be written at the end)\n"
-	"  --caller-cache MODE page-allocation callers: on (default, each distinct stack\n"
-	"                      walked once), off (walk every time), verify (walk every\n"
-	"                      time, count disagreements with the cache)\n"
-	"\n"
+	"nobody frees, module allocations) does.\n",
+	.more =
 	"Exit: 0 no leak, 1 leak over a limit (the callers are named), 3 COMMAND itself\n"
 	"failed (no leak over a limit), 2 usage error.\n"
 	"\n"

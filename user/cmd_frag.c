@@ -537,7 +537,19 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_frag = {
 	.name = "frag",
 	.summary = "free blocks rebuilt from page events, and who fragments memory",
-	.allowed = "dinrozcOFC",
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_RING | OPT_SET_CALLERS | OPT_SET_RECORD |
+		OPT_SET_FRAG | OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "duration", "trace this long, print, exit (500ms, 5s, 1m, 2h; a plain number "
+			      "is seconds)" },
+		{ "interval", "print the zones every SECONDS (JSON: a timeline)" },
+		{ "rows", "attribution rows to show (default 20; JSON: all)" },
+		{ "ring-mb", "record buffers in MiB, a power of two, split over the CPUs "
+			     "(default 64)" },
+		{ "output", "also record the trace, with the seed and the buddyinfo read at "
+			    "each snapshot ('kmemscope report FILE frag')" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope frag [-d SECONDS] [-i INTERVAL] [--order N] [--zone NAME]\n"
@@ -557,26 +569,10 @@ const struct cli_cmd cmd_frag = {
 	"partly freed within 1 s of its allocation). Pages in use before tracing are\n"
 	"rows of their own, by kind (slab, anon, file, page table, no flags, ...).\n"
 	"Blocks of pages the allocator does not manage (holes, reserved, offline,\n"
-	"never initialised) are counted apart, \"not managed\", and charged to no row.\n"
-	"\n"
-	"  -d, --duration SECONDS  trace this long, print, exit\n"
-	"  -i, --interval SECONDS  print the zones every SECONDS (JSON: a timeline)\n"
-	"      --order N           target order (default: the page block order)\n"
-	"      --zone NAME         only zones named NAME (DMA, DMA32, Normal, ...)\n"
-	"  -n, --rows N            attribution rows to show (default 20; JSON: all)\n"
-	"      --ring-mb N         record buffers in MiB, a power of two, split over the\n"
-	"                          CPUs (default 64)\n"
-	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
-	"                          stack walked once), off (walk every time), verify\n"
-	"                          (walk every time, count disagreements with the cache)\n"
-	"  -o, --output FILE       also record the trace, with the seed and the buddyinfo\n"
-	"                          read at each snapshot ('kmemscope report FILE frag')\n"
-	"      --force             let -o replace an existing FILE\n"
-	"      --json, --pretty    print JSON at the end\n"
-	"  -- COMMAND              trace while COMMAND runs, then print\n"
-	"\n"
+	"never initialised) are counted apart, \"not managed\", and charged to no row.\n",
+	.more =
 	"EXAMPLES\n"
-	"  sudo kmemscope frag -d 10                 # ten seconds, then the tables\n"
+	"  sudo kmemscope frag -d 10s                # ten seconds, then the tables\n"
 	"  sudo kmemscope frag -i 1 --zone Normal    # a live timeline of one zone\n"
 	"  sudo kmemscope frag --order 10 --json -- ./player   # who breaks up 4 MiB blocks\n",
 };

@@ -115,13 +115,31 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.allowed = "dinpsrcmSTOFCk",	/* issue 17: k */
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
+		OPT_SET_SORT | OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
+			      "1m, 2h)" },
+		{ "interval", "sample outstanding bytes (growth), print progress; without it "
+			      "GROWTH is not measured: - (JSON null)" },
+		{ "sort", "rows within a class by live-bytes (default), live, allocs, bytes "
+			  "(outstanding), or rate (growth, -i)" },
+		{ "rows", "rows to show (default 25; JSON: all)" },
+		{ "stacks", "group by full kernel stack, and print it" },
+		{ "settle", "deferred frees are awaited this long after the window (default 2)" },
+		{ "ring-mb", "record buffers in MiB, a power of two, split over the CPUs "
+			     "(default 32); more for bursts longer than the reader keeps up with" },
+		{ "output", "also record the trace ('kmemscope report FILE leaks')" },
+		{ "--", "the window is COMMAND's run, and only the allocations of COMMAND and "
+			"the processes it starts count" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
-	"                       [-p PID] [-n ROWS] [--settle SECONDS] [--max-tracked N]\n"
-	"                       [--ring-mb N] [-o FILE [--force]] [--json] [--pretty]\n"
-	"                       [-- COMMAND [ARGS...]]\n"
+	"                       [-p PID] [-n ROWS] [--sort KEY] [--settle SECONDS]\n"
+	"                       [--max-tracked N] [--ring-mb N] [-o FILE [--force]]\n"
+	"                       [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"
@@ -137,28 +155,13 @@ const struct cli_cmd cmd_leaks = {
 	"\n"
 	"Each row has a class: 'leak' (nothing gives it back on its own), 'reclaimable'\n"
 	"(caches the kernel shrinks: SLAB_RECLAIM_ACCOUNT caches such as dentry and\n"
-	"inodes, page cache) or 'process' (anonymous pages and page tables of processes\n"
-	"still running). With -i, outstanding bytes are sampled each interval and rows\n"
-	"that kept rising are marked: the leak signature.\n"
-	"\n"
-	"  -d SECONDS          window length (default: until Ctrl-C or COMMAND exits)\n"
-	"  --sort KEY          rows within a class by live-bytes (default), live, allocs,\n"
-	"                      bytes (outstanding), or rate (growth, -i)\n"
-	"  -i SECONDS          sample outstanding bytes (growth), print progress;\n"
-	"                      without it GROWTH is not measured: - (JSON null)\n"
-	"  --min-age SECONDS   only allocations at least this old at the end\n"
-	"  --stacks            group by full kernel stack, and print it\n"
-	"  -p PID              only allocations made by this process\n"
-	"  --caller-cache MODE page-allocation callers: on (default, each distinct stack\n"
-	"                      walked once), off (walk every time), verify (walk every\n"
-	"                      time, count disagreements with the cache)\n"
-	"  --settle SECONDS    deferred frees are awaited this long after the window\n"
-	"  --max-tracked N     outstanding allocations tracked at most (default 8388608);\n"
-	"                      beyond it they are counted in trust.table_full\n"
-	"  --ring-mb N         record buffers in MiB, a power of two, split over the CPUs\n"
-	"                      (default 32); more for bursts longer than the reader keeps up with\n"
-	"  -o FILE [--force]   also record the trace ('kmemscope report FILE leaks')\n"
-	"\n"
+	"inodes, page cache), 'process' (anonymous pages and page tables of processes\n"
+	"still running), 'rcu_deferred' (objects of caches whose RCU-deferred frees\n"
+	"this kernel does not trace, see the README) or 'allocator' (what the\n"
+	"allocators keep for themselves: slab pages, pages backing a vmalloc area or a\n"
+	"dma buffer, cached thread stacks). With -i, outstanding bytes are sampled each\n"
+	"interval and rows that kept rising are marked: the leak signature.\n",
+	.more =
 	"The trust block says how far to believe the numbers: lost records, frees of\n"
 	"memory allocated before tracing (unmatched_frees), frees never seen\n"
 	"(missed_frees: the address was allocated again), runs the kernel skipped\n"
@@ -168,7 +171,7 @@ const struct cli_cmd cmd_leaks = {
 	"counted in events.self.\n"
 	"\n"
 	"EXAMPLES\n"
-	"  sudo kmemscope leaks -d 60 -i 5              # a minute, growth every 5 s\n"
+	"  sudo kmemscope leaks -d 1m -i 5s             # a minute, growth every 5 s\n"
 	"  sudo kmemscope leaks --min-age 10 -d 30 --json\n"
 	"  sudo kmemscope leaks --stacks -- ./my-test   # what my-test left behind\n"
 	"  sudo kmemscope leaks -o t.kms -- ./my-test; kmemscope report t.kms leaks\n",

@@ -116,7 +116,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_probes = {
 	.name = "probes",
 	.summary = "show which mechanism each hook uses on this kernel, or why none can",
-	.allowed = "",
+	.opts = 0,
 	.run = run,
 	.usage =
 	"Usage: kmemscope probes [--json] [--pretty] [-v]\n"
@@ -126,8 +126,8 @@ const struct cli_cmd cmd_probes = {
 	"fexit, kprobe) and target it uses, or why nothing could be used, and how\n"
 	"records reach user space (per-CPU rings, or one shared ring buffer before\n"
 	"5.12), and whether modules loaded while tracing get named (module_load).\n"
-	"Nothing is traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n"
-	"\n"
+	"Nothing is traced. Exit 0 when every family has alloc and free hooked, 1 otherwise.\n",
+	.more =
 	"EXAMPLES\n"
 	"  sudo kmemscope probes\n"
 	"  sudo kmemscope probes --json | jq '.probes[] | select(.attached | not)'\n",

@@ -98,7 +98,17 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_record = {
 	.name = "record",
 	.summary = "record the allocation events to a file, for 'report'",
-	.allowed = "dprscOFC",
+	.opts = OPT_SET_DURATION | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "output", "the recording (mode 0600: it holds kernel addresses)" },
+		{ "force", "replace FILE if it exists" },
+		{ "duration", "record this long (default: until Ctrl-C or COMMAND ends; 500ms, "
+			      "5s, 1m, 2h)" },
+		{ "stacks", "full kernel stacks too (for --folded flame graphs)" },
+		{ "json", "a JSON summary on stdout at the end (errors too)" },
+		{ "--", "record while COMMAND runs" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope record -o FILE [-d SECONDS] [-p PID] [--stacks] [--ring-mb N]\n"
@@ -108,27 +118,14 @@ const struct cli_cmd cmd_record = {
 	"with what is needed to analyse them on another machine: kernel release, boot\n"
 	"id, zone layout, the hooks used, GFP flag names, the initial page picture, the\n"
 	"symbols of every caller that appears, and the event counters. Read it back\n"
-	"with 'kmemscope report FILE'. The format: docs/recording-format.md.\n"
-	"\n"
-	"  -o, --output FILE       the recording (mode 0600: it holds kernel addresses)\n"
-	"      --force             replace FILE if it exists\n"
-	"  -d, --duration SECONDS  record this long (default: until Ctrl-C or COMMAND ends)\n"
-	"  -p, --pid PID           only allocations made by this process\n"
-	"      --stacks            full kernel stacks too (for --folded flame graphs)\n"
-	"      --ring-mb N         record buffers in MiB, a power of two, split over the\n"
-	"                          CPUs (default 32)\n"
-	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
-	"                          stack walked once), off (walk every time), verify\n"
-	"                          (walk every time, count disagreements with the cache)\n"
-	"      --json              a JSON summary on stdout at the end\n"
-	"  -- COMMAND              record while COMMAND runs\n"
-	"\n"
+	"with 'kmemscope report FILE'. The format: docs/recording-format.md.\n",
+	.more =
 	"On a terminal a progress line (events, bytes, losses) is updated every second.\n"
 	"FILE is written as FILE.tmp and renamed when complete; a FILE.tmp left by a\n"
 	"crash is still readable up to its last complete chunk.\n"
 	"\n"
 	"EXAMPLES\n"
-	"  sudo kmemscope record -o boot.kms -d 60\n"
+	"  sudo kmemscope record -o boot.kms -d 1m\n"
 	"  sudo kmemscope record -o build.kms --stacks -- make -j2\n"
 	"  kmemscope report build.kms              # anywhere, no root needed\n",
 };

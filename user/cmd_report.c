@@ -9,17 +9,19 @@
 #include "recfile.h"
 #include "util.h"
 
-/* What a replay can take: options of the analysis, not of the tracing
- * (-p, --stacks, --ring-mb, -o were fixed when recording). */
-#define REPLAYABLE "dinmSBLTJozfkwN"	/* issue 17: k w N */
+/* 'report FILE info': what the file holds; only the global options. */
+static const struct cli_cmd view_info = { .name = "info", .summary = "what the file holds" };
 
 /* The views: each asks the session, not the running kernel, for what it
- * prints (see docs/recording-format.md). */
-static const struct cli_cmd *const views[] = { &cmd_top, &cmd_leaks, &cmd_frag };
+ * prints (see docs/recording-format.md). A view takes the options of its
+ * analysis, not of the tracing (cli__view_sets): -p, --stacks, --ring-mb and
+ * -o were fixed when recording. */
+static const struct cli_cmd *const views[] = { &cmd_top, &cmd_leaks, &cmd_frag, &view_info,
+					       NULL };
 
 static const struct cli_cmd *find_view(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
+	for (size_t i = 0; views[i]; i++)
 		if (!strcmp(views[i]->name, name))
 			return views[i];
 	return NULL;
@@ -89,21 +91,6 @@ static int info(const char *path, bool json)
 	return 0;
 }
 
-/* The options after FILE [VIEW], parsed with what the view accepts in a replay. */
-static int parse_view(const struct cli_cmd *v, int argc, char **argv, struct cli_opts *o)
-{
-	char allowed[sizeof(REPLAYABLE)] = "";
-	struct cli_cmd vc = *v;
-	size_t n = 0;
-
-	for (const char *k = REPLAYABLE; *k; k++)
-		if (strchr(v->allowed, *k))
-			allowed[n++] = *k;
-	vc.name = "report";
-	vc.allowed = allowed;
-	return cli__parse(&vc, argc, argv, o);
-}
-
 static int run(struct cli_opts *o)
 {
 	char **a = o->command;
@@ -115,27 +102,34 @@ static int run(struct cli_opts *o)
 			       "[top|leaks|frag|info])");
 	o->replay = a[0];
 	o->command = NULL;
-	if (a[1] && !strcmp(a[1], "info"))
-		v = NULL;
-	else if (a[1] && a[1][0] != '-' && !(v = find_view(a[1])))
+	if (a[1] && a[1][0] != '-' && !(v = find_view(a[1])))
 		return kms_err(KMS_EXIT_USAGE, "report: unknown view '%s' (top, leaks, frag, info)",
 			       a[1]);
 	a += a[1] && a[1][0] != '-';	/* a[0]: FILE or the view, getopt's argv[0] */
 	for (n = 0; a[n]; n++)
 		;
-	if ((rc = parse_view(v ? v : &cmd_report, n, a, o)))
+	/* the options after FILE [VIEW], as that view takes them in a replay */
+	if ((rc = cli__parse_as(v, cli__view_sets(v), "report", n, a, o)))
 		return rc;
 	if (o->help) {
-		fputs(cmd_report.usage, stdout);
+		cli__help(stdout, &cmd_report);
 		return 0;
 	}
-	return !v ? info(o->replay, o->json) : v->run(o);
+	return v == &view_info ? info(o->replay, o->json) : v->run(o);
 }
 
 const struct cli_cmd cmd_report = {
 	.name = "report",
 	.summary = "analyse a recording ('record', 'top -o'): top, leaks, frag",
-	.allowed = "dinmSBLTJozfc",
+	.opts = 0,	/* before FILE: the global options; after it, the view's */
+	.operands = "FILE [VIEW]",
+	.views = views,
+	.opt_help = (const struct cli_help[]){
+		{ "duration", "only the first SECONDS of the recording (500ms, 5s, 1m, 2h)" },
+		{ "interval", "tables at this period of recorded time" },
+		{ "json", "JSON, as the live command prints it (errors too)" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope report FILE [top|leaks|frag|info] [OPTIONS] [--json | --folded]\n"
@@ -145,14 +139,9 @@ const struct cli_cmd cmd_report = {
 	"no privileges and no BPF: symbols, zones, GFP names and counters come from\n"
 	"the file, so it works on any machine.\n"
 	"\n"
-	"  top (default), leaks, frag   the analysis, with its own options\n"
-	"  info                         what the file holds (kernel, duration, probes)\n"
-	"  -d, --duration SECONDS       only the first SECONDS of the recording\n"
-	"  -i, --interval SECONDS       tables at this period of recorded time\n"
-	"  -n, --rows N                 rows to show\n"
-	"      --json, --pretty         JSON, as the live command prints it\n"
-	"      --folded                 folded stacks for flame graphs (top)\n"
-	"\n"
+	"  top (default), leaks, frag   the analysis, with its own options (below)\n"
+	"  info                         what the file holds (kernel, duration, probes)\n",
+	.more =
 	"Options that shape the tracing (-p, --stacks, --ring-mb) were fixed when\n"
 	"recording. A truncated file (a crash, a full disk) is read up to its last\n"
 	"complete chunk, with a warning. A malformed file is one error line, exit 1.\n"
@@ -160,7 +149,8 @@ const struct cli_cmd cmd_report = {
 	"EXAMPLES\n"
 	"  kmemscope report trace.kms                   # top, the whole recording\n"
 	"  kmemscope report trace.kms top --json -n 10\n"
-	"  kmemscope report trace.kms top -d 5          # the first five seconds\n"
+	"  kmemscope report trace.kms top -d 5s         # the first five seconds\n"
+	"  kmemscope report trace.kms leaks --min-age 2\n"
 	"  kmemscope report trace.kms --folded | flamegraph.pl > kmem.svg\n"
 	"  kmemscope report trace.kms info\n",
 };

@@ -77,22 +77,6 @@ static const char *human(char *buf, size_t len, double v, int width, bool bytes)
 	return buf;
 }
 
-void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
-{
-	memset(so, 0, sizeof(*so));
-	so->duration = o->duration;
-	so->interval = o->interval;
-	so->command = o->command;
-	so->tracer.filter_tgid = o->pid;
-	so->tracer.stacks = o->stacks;
-	so->tracer.caller_cache = o->caller_cache;
-	so->tracer.ring_bytes = o->ring_mb << 20;
-	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
-	so->record = o->output;
-	so->force = o->force;
-	so->replay = o->replay;
-}
-
 static double waste(const struct agg_row *r)
 {
 	return r->bytes_alloc ? 100.0 * (r->bytes_alloc - r->bytes_req) / r->bytes_alloc : 0;
@@ -469,42 +453,27 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
-	.allowed = "dinprscOFfCkwN",	/* issue 17: k w N */
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
+		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND,
+	.opt_help = (const struct cli_help[]){
+		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
+			      "number is seconds)" },
+		{ "interval", "refresh period (default 1 s on a terminal)" },
+		{ "rows", "rows to show (default 20, the live screen: what fits; JSON: all)" },
+		{ NULL },
+	},
 	.run = run,
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
 	"                     [--sort KEY] [-w] [-C] [--ring-mb N] [-o FILE [--force]]\n"
-	"                     [--json | --folded]\n"
-	"                     [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                     [--json | --folded] [--pretty] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
 	"shows per call site: allocations, frees of those allocations, still live,\n"
 	"bytes requested and allocated, slab waste, page orders and GFP flags.\n"
 	"A kmem_cache row names its cache and the caches SLUB merged into it\n"
-	"({pid + 1 merged: cred}); boot with slab_nomerge to see each alone.\n"
-	"\n"
-	"  -d, --duration SECONDS  trace this long, print once, exit\n"
-	"  -i, --interval SECONDS  refresh period (default 1 s on a terminal)\n"
-	"  -n, --rows N            rows to show (default 20, the live screen: what fits;\n"
-	"                          JSON: all)\n"
-	"      --sort KEY          allocs, bytes (default), live, live-bytes, or rate\n"
-	"                          (allocations per second over the last interval)\n"
-	"  -w, --wide              every column, callers not cut to the terminal's width\n"
-	"  -C, --noclear           on a terminal, print each table after the last one\n"
-	"                          instead of the live screen\n"
-	"  -p, --pid PID           only allocations made by this process\n"
-	"      --stacks            collect full kernel stacks (costs more per event)\n"
-	"      --ring-mb N         record buffers in MiB, a power of two, split over the\n"
-	"                          CPUs (default 32)\n"
-	"      --caller-cache MODE page-allocation callers: on (default, each distinct\n"
-	"                          stack walked once), off (walk every time), verify\n"
-	"                          (walk every time, count disagreements with the cache)\n"
-	"      --json, --pretty    print JSON at the end\n"
-	"      --folded            print folded stacks (flame graphs), bytes per line\n"
-	"  -o, --output FILE       also record the trace to FILE (see 'kmemscope record')\n"
-	"      --force             let -o replace an existing FILE\n"
-	"  -- COMMAND              trace while COMMAND runs, then print\n"
-	"\n"
+	"({pid + 1 merged: cred}); boot with slab_nomerge to see each alone.\n",
+	.more =
 	"On a terminal 'top' is a live screen like top(1): it fits the window, 's'\n"
 	"sorts by the next key, 'q' quits (as Ctrl-C: the final table is printed on\n"
 	"the normal screen). A pipe gets plain tables, without escape codes.\n"
@@ -517,6 +486,6 @@ const struct cli_cmd cmd_top = {
 	"  sudo kmemscope top                      # live, like top(1)\n"
 	"  sudo kmemscope top -d 10 -n 30          # ten seconds, one table\n"
 	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n"
-	"  sudo kmemscope top -d 10 --stacks --folded | flamegraph.pl > kmem.svg\n"
-	"  sudo kmemscope top -d 10 -o trace.kms   # the same table, and a recording\n",
+	"  sudo kmemscope top -d 10s --stacks --folded | flamegraph.pl > kmem.svg\n"
+	"  sudo kmemscope top -d 1m -o trace.kms   # the same table, and a recording\n",
 };

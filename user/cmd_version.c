@@ -39,19 +39,17 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_version = {
 	.name = "version",
 	.summary = "print the version, the libbpf versions and the BPF mechanisms built in",
-	.allowed = "",
+	.opts = 0,
 	.run = run,
 	.usage =
 	"Usage: kmemscope version [--json] [--pretty]\n"
-	"       kmemscope --version | -V\n"
 	"\n"
 	"Prints the version of kmemscope (from git describe when it was built), the\n"
 	"libbpf version it was built with and the one it runs with, and the BPF\n"
 	"mechanisms its programs can attach with (each hook takes the best one the\n"
 	"running kernel allows: see 'kmemscope probes'). Needs no privileges.\n"
-	"\n"
-	"      --json, --pretty    print the same as a JSON object\n"
-	"\n"
+	"'kmemscope --version' and 'kmemscope -V' are the same.\n",
+	.more =
 	"EXAMPLES\n"
 	"  kmemscope --version\n"
 	"  kmemscope version --json | jq -r .kmemscope_version\n",

@@ -15,7 +15,8 @@ extern const struct cli_cmd cmd_record;
 extern const struct cli_cmd cmd_report;
 extern const struct cli_cmd cmd_version;
 
-/* Shared by commands that trace: session options from the parsed CLI. */
+/* Shared by commands that trace: session options from the parsed CLI
+ * (cmdopts.c). */
 struct session_opts;
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so);
 

@@ -13,16 +13,12 @@
 #include "signals.h"
 #include "util.h"
 
-static const struct cli_cmd *const commands[] = {
-	&cmd_summary, &cmd_top, &cmd_leaks, &cmd_check, &cmd_frag, &cmd_record, &cmd_report,
-	&cmd_probes, &cmd_version,
-};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: kmemscope [COMMAND] [OPTIONS]\n\nCommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	for (const struct cli_cmd *const *c = cli_commands; *c; c++)
+		fprintf(f, "  %-9s %s\n", (*c)->name, (*c)->summary);
 	fprintf(f, "\nCommon options: --json, --pretty, -v (libbpf log; -vv debug), -h/--help,\n"
 		"-V/--version\n"
 		"Exit codes: 0 ok, 1 failure (or check failed), 2 usage error, 4 skipped\n"
@@ -39,11 +35,11 @@ static const struct cli_cmd *find(const char *name)
 {
 	const struct cli_cmd *hit = NULL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (!strcmp(commands[i]->name, name))
-			return commands[i];
-		if (str_starts(commands[i]->name, name))
-			hit = hit ? (const struct cli_cmd *)-1 : commands[i];
+	for (const struct cli_cmd *const *c = cli_commands; *c; c++) {
+		if (!strcmp((*c)->name, name))
+			return *c;
+		if (str_starts((*c)->name, name))
+			hit = hit ? (const struct cli_cmd *)-1 : *c;
 	}
 	return hit == (const struct cli_cmd *)-1 ? NULL : hit;
 }
@@ -68,7 +64,7 @@ static bool stdout_open(void)
 
 int main(int argc, char **argv)
 {
-	const struct cli_cmd *cmd = &cmd_summary;
+	const struct cli_cmd *cmd = cli_commands[0];	/* summary */
 	struct cli_opts o;
 	int rc;
 
@@ -89,6 +85,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return finish_output(KMS_EXIT_OK);
 	}
+	/* hidden: the option table, what shell completion is generated from */
+	if (argc > 1 && !strcmp(argv[1], "--list-options")) {
+		cli__list(stdout);
+		fputs("option\tkmemscope\t-\t--version\t-\t-\n", stdout);
+		return finish_output(KMS_EXIT_OK);
+	}
 	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		cmd = &cmd_version;	/* takes --json and --pretty as the command does */
 		argc--, argv++;
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
 	if ((rc = cli__parse(cmd, argc, argv, &o)))
 		return rc;
 	if (o.help) {
-		fputs(cmd->usage, stdout);
+		cli__help(stdout, cmd);
 		return finish_output(KMS_EXIT_OK);
 	}
 	return finish_output(cmd->run(&o));

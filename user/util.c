@@ -35,22 +35,37 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Seconds as a decimal (e.g. 0.5 or 10) in [min, max]. */
+/* Seconds: digits with an optional fraction ("10", "0.5", ".5"), then an
+ * optional unit: ms, s, m or h. Nothing else: no sign, exponent, hex, space,
+ * inf or nan. In [min, max] seconds. */
 int parse_seconds(const char *s, double min, double max, double *out)
 {
+	static const struct { const char *unit; double mult; } units[] = {
+		{ "", 1 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+	};
+	size_t digits, frac = 0, len;
 	double v;
-	char *end;
 
-	if (!s || !*s || *s == ' ')
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || end == s || !isfinite(v))
+	digits = strspn(s, "0123456789");
+	len = digits;
+	if (s[len] == '.') {
+		frac = strspn(s + len + 1, "0123456789");
+		len += 1 + frac;
+	}
+	if (digits + frac == 0 || len > 32)
 		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(s + len, units[i].unit))
+			continue;
+		v = strtod(s, NULL) * units[i].mult;	/* only digits and a dot: no surprise */
+		if (!isfinite(v) || v < min || v > max)
+			return -ERANGE;
+		*out = v;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 bool str_starts(const char *s, const char *prefix)

@@ -166,10 +166,8 @@ def install_destdir_and_uninstall():
     with tempfile.TemporaryDirectory() as d:
         make("install", "DESTDIR=" + d, "PREFIX=/usr")
         want = ["usr/sbin/kmemscope"] + ["usr/share/man/man8/%s.8" % p for p in pages()]
-        if os.path.exists(os.path.join(OUT, "completion", "kmemscope")):
-            want.append("usr/share/bash-completion/completions/kmemscope")
-        if os.path.exists(os.path.join(OUT, "completion", "_kmemscope")):
-            want.append("usr/share/zsh/vendor-completions/_kmemscope")
+        want += ["usr/share/bash-completion/completions/kmemscope",
+                 "usr/share/zsh/vendor-completions/_kmemscope"]
         got = tree(d)
         assert got == sorted(want), "installed %s, want %s" % (got, sorted(want))
         assert os.stat(os.path.join(d, "usr/sbin/kmemscope")).st_mode & 0o777 == 0o755
@@ -182,11 +180,13 @@ def install_destdir_and_uninstall():
 @test
 def install_paths_follow_variables():
     with tempfile.TemporaryDirectory() as d:
-        make("install", "DESTDIR=" + d, "sbindir=/opt/k/bin", "mandir=/opt/k/man")
+        dirs = ("sbindir=/opt/k/bin", "mandir=/opt/k/man", "datadir=/opt/k/share")
+        make("install", "DESTDIR=" + d, *dirs)
         got = tree(d)
         assert "opt/k/bin/kmemscope" in got and "opt/k/man/man8/kmemscope.8" in got, got
+        assert "opt/k/share/bash-completion/completions/kmemscope" in got, got
         assert not [f for f in got if f.startswith("usr/")], got
-        make("uninstall", "DESTDIR=" + d, "sbindir=/opt/k/bin", "mandir=/opt/k/man")
+        make("uninstall", "DESTDIR=" + d, *dirs)
         assert tree(d) == [], tree(d)
 
 
