@@ -153,7 +153,10 @@ def page_callers_followed_agree_with_walks():
     assert cc["hits"] >= n and cc["mismatches"] == 0, f"default (on): {cc}"
     assert sum(r["allocs"] for r in rows(doc, "page", pipe_pages)) >= n, "pipe pages lost"
     doc = top_json("--caller-cache", "off", "--", sys.executable, PIPES, "50")
-    assert not any(doc["events"]["caller_cache"].values()), f"off: {doc['events']}"
+    # off: no cache counter moves ('deeper' counts walks past nested allocators, which
+    # happen with or without the cache)
+    cc = {k: v for k, v in doc["events"]["caller_cache"].items() if k != "deeper"}
+    assert not any(cc.values()), f"off: {doc['events']}"
     assert sum(r["allocs"] for r in rows(doc, "page", pipe_pages)) >= 50, "off: no pipe pages"
     rc, out, err = run("top", "--caller-cache", "sometimes", "-d", "1")
     assert rc == 2 and "caller cache mode" in err and err.count("\n") == 1, (rc, err)
