@@ -157,7 +157,7 @@ const struct cli_cmd cmd_leaks = {
 	"(caches the kernel shrinks: SLAB_RECLAIM_ACCOUNT caches such as dentry and\n"
 	"inodes, page cache), 'process' (anonymous pages and page tables of processes\n"
 	"still running), 'rcu_deferred' (objects of caches whose RCU-deferred frees\n"
-	"this kernel does not trace, see the README) or 'allocator' (what the\n"
+	"this kernel does not trace, see man kmemscope-leaks) or 'allocator' (what the\n"
 	"allocators keep for themselves: slab pages, pages backing a vmalloc area or a\n"
 	"dma buffer, cached thread stacks). With -i, outstanding bytes are sampled each\n"
 	"interval and rows that kept rising are marked: the leak signature.\n",
