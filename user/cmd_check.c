@@ -85,31 +85,28 @@ static int write_junit(struct safe_file *sf, struct session *s, const struct cli
 }
 
 static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
-		      const struct leak_trust *t, const struct verdict *v)
+		      const struct verdict *v)
 {
 	struct session_totals tot;
-	struct json *j = session__totals(s, &tot) ? NULL : json__new(stdout, o->pretty);
+	struct json *j = session__totals(s, &tot) ? NULL : out__json_doc(o->pretty);
 	int err;
 
 	if (!j)
 		return -ENOMEM;
 
-	json__obj(j, NULL);
-	json__str(j, "kernel", session__kernel_release(s));
+	report__run_json(j, s, r->window_s);	/* "interrupted": v->signal != 0 */
+	json__str(j, "signal", v->signal ? signals__name(v->signal) : NULL);
 	json__arr(j, "command");
 	for (char **a = o->command; *a; a++)
 		json__str(j, NULL, *a);
 	json__end(j);
-	json__i64(j, "command_status", v->status);
-	if (v->signal) {
-		json__null(j, "passed");
-		json__str(j, "interrupted", signals__name(v->signal));
-	} else {
+	if (v->signal)
+		json__null(j, "passed");	/* no verdict */
+	else
 		json__bool(j, "passed", !v->leaked && !v->cmd_failed);
-	}
 	json__bool(j, "isolated", session__isolated(s));
 	json__i64(j, "leftover_processes", session__leftover_procs(s));
-	report__events_json(j, &tot);
+	report__events_json(j, s, &tot);
 	json__obj(j, "thresholds");
 	json__u64(j, "max_leak_bytes", o->max_leak_bytes);
 	json__u64(j, "max_leaks", o->max_leaks);
@@ -123,7 +120,6 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	json__u64(j, "count", r->count[LEAK_RECLAIMABLE]);
 	json__u64(j, "bytes", r->bytes[LEAK_RECLAIMABLE]);
 	json__end(j);
-	leaks__trust_json(j, t);
 	err = trust__json(j, s);
 	if (!err)
 		leaks__rows_json(j, s, r, 0);
@@ -169,7 +165,7 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	v.bytes = r.bytes[LEAK_LEAK] - r.after_bytes[LEAK_LEAK];
 	v.leaked = v.count > o->max_leaks || v.bytes > o->max_leak_bytes;
 	if (o->json) {
-		rc = print_json(s, o, &r, &t, &v) ? kms_err(KMS_EXIT_FAIL, "cannot print the report") :
+		rc = print_json(s, o, &r, &v) ? kms_err(KMS_EXIT_FAIL, "cannot print the report") :
 		     0;
 	} else {
 		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);

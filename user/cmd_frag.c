@@ -394,15 +394,11 @@ static void doc_json(struct json *j, struct session *s, const struct fcmd *c,
 {
 	struct session_totals tot;
 
-	json__obj(j, NULL);
-	json__str(j, "kernel", session__kernel_release(s));
-	json__dbl(j, "duration_s", session__elapsed(s));
-	if (session__has_command(s))
-		json__i64(j, "command_status", session__command_status(s));
+	report__run_json(j, s, session__elapsed(s));
 	json__i64(j, "page_block_order", c->pageblock_order);
 	json__u64(j, "target_order", frag__config(c->f)->target_order);
 	if (!session__totals(s, &tot))
-		report__events_json(j, &tot);
+		report__events_json(j, s, &tot);
 	model_json(j, c, fb);
 	json__arr(j, "zones");
 	for (size_t i = 0; i < c->nz; i++)
@@ -433,7 +429,7 @@ static int report(struct session *s, struct fcmd *c)
 	if (!c->o->json) {
 		timeline_text(s, c);
 		attribution_text(s, c, rows, nr, &fb);
-	} else if ((j = json__new(stdout, c->o->pretty))) {
+	} else if ((j = out__json_doc(c->o->pretty))) {
 		doc_json(j, s, c, rows, nr, &fb);
 		json__free(j);
 	}

@@ -25,22 +25,16 @@ static int tick(struct session *s, void *ctx)
 	return 0;
 }
 
-static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
-		      const struct leak_trust *t)
+static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r)
 {
 	struct session_totals tot;
-	struct json *j = session__totals(s, &tot) ? NULL : json__new(stdout, o->pretty);
+	struct json *j = session__totals(s, &tot) ? NULL : out__json_doc(o->pretty);
 
 	if (!j)
 		return kms_err(KMS_EXIT_FAIL, "cannot read the counters");
-	json__obj(j, NULL);
-	json__str(j, "kernel", session__kernel_release(s));
-	json__dbl(j, "duration_s", r->window_s);
+	report__run_json(j, s, r->window_s);
 	json__dbl(j, "settle_s", r->settle_s);
-	if (session__has_command(s))
-		json__i64(j, "command_status", session__command_status(s));
-	report__events_json(j, &tot);
-	leaks__trust_json(j, t);
+	report__events_json(j, s, &tot);
 	if (trust__json(j, s)) {
 		json__free(j);
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
@@ -70,7 +64,7 @@ static int report(struct session *s, const struct cli_opts *o)
 	if (o->sort >= 0)
 		leaks__sort(&r, o->sort);
 	if (o->json)
-		rc = print_json(s, o, &r, &t);
+		rc = print_json(s, o, &r);
 	else
 		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25), rc = trust__print_verbose(s);
 	if (t.lost)

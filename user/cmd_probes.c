@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope probes: which mechanism each hook uses, or why none could. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cmds.h"
@@ -29,15 +30,16 @@ static void probe_json(struct json *j, const struct hook_result *r)
 	json__end(j);
 }
 
-static void print_json(const struct tracer *t, const struct cli_opts *o)
+static int print_json(const struct tracer *t, const struct cli_opts *o)
 {
 	const struct hook_result *res;
-	struct json *j = json__new(stdout, o->pretty);
+	struct json *j = out__json_doc(o->pretty);
 	char how[160];
 	int nr;
 
+	if (!j)
+		return -ENOMEM;
 	res = tracer__results(t, &nr);
-	json__obj(j, NULL);
 	json__str(j, "kernel", kernel_release());
 	json__str(j, "tracefs", tracer__feat(t)->tracefs[0] ? tracer__feat(t)->tracefs : NULL);
 	json__bool(j, "btf", tracer__feat(t)->btf != NULL);
@@ -58,6 +60,7 @@ static void print_json(const struct tracer *t, const struct cli_opts *o)
 	for (int i = 0; i < nr; i++)
 		probe_json(j, &res[i]);
 	json__free(j);
+	return 0;
 }
 
 static void print_text(const struct tracer *t)
@@ -101,12 +104,9 @@ static int run(struct cli_opts *o)
 		return kms_err(KMS_EXIT_FAIL, "cannot load the BPF programs: %s (run with -v)",
 			       strerror(-err));
 	}
-	if (o->json)
-		print_json(t, o);
-	else
-		print_text(t);
-	rc = tracer__complete(t, &missing) ? KMS_EXIT_OK : KMS_EXIT_FAIL;
-	if (rc)
+	if (o->json ? print_json(t, o) : (print_text(t), 0))
+		rc = kms_err(KMS_EXIT_FAIL, "out of memory");
+	else if ((rc = tracer__complete(t, &missing) ? KMS_EXIT_OK : KMS_EXIT_FAIL))
 		kms_warn("the %s family has no usable hook on this kernel", missing);
 	tracer__close(t);
 	ksyms__free(ks);

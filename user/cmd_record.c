@@ -50,17 +50,13 @@ static int summary(struct session *s, const struct cli_opts *o)
 		return 0;
 	}
 	report__warn_losses(&t);	/* in JSON mode too: stderr, as every command does */
-	if (!(j = json__new(stdout, o->pretty)))
+	if (!(j = out__json_doc(o->pretty)))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	json__obj(j, NULL);
+	report__run_json(j, s, session__elapsed(s));
 	json__str(j, "file", o->output);
-	json__str(j, "kernel", session__kernel_release(s));
-	json__dbl(j, "duration_s", session__elapsed(s));
-	if (o->command)
-		json__i64(j, "command_status", session__command_status(s));
 	json__u64(j, "records", records);
 	json__u64(j, "bytes", bytes);
-	report__events_json(j, &t);
+	report__events_json(j, s, &t);
 	json__end(j);
 	json__free(j);
 	return 0;

@@ -49,21 +49,46 @@ static void info_text(const struct recr *r, const char *path)
 		printf("probes (family event mechanism target attached reason):\n%s", probes);
 }
 
+/* A meta value that is a number in the file ("4096", "1796499367.243091328") as
+ * a JSON number, its digits kept; null when absent or not a number. */
+static void meta_num(struct json *j, const struct recr *r, const char *key)
+{
+	const char *v = recr__meta(r, key);
+	const char *p = v;
+
+	while (p && *p >= '0' && *p <= '9')
+		p++;
+	if (p && p > v && *p == '.' && p[1])
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (!p || p == v || *p || (v[0] == '0' && v[1] >= '0' && v[1] <= '9'))
+		json__null(j, key);
+	else
+		json__num(j, key, v);
+}
+
 static void info_json(const struct recr *r, const char *path)
 {
 	const struct rec_end *e = recr__end(r);
-	const char *k[] = { "kernel_release", "machine", "boot_id", "page_size",
-			    "pageblock_order", "start_realtime", "command", "stacks", "pid_filter" };
-	struct json *j = json__new(stdout, false);
+	const char *k[] = { "kernel_release", "machine", "boot_id" };
+	const char *n[] = { "page_size", "pageblock_order", "start_realtime", "pid_filter" };
+	const char *stacks = recr__meta(r, "stacks");
+	struct json *j = out__json_doc(false);
 
 	if (!j)
 		return;
-	json__obj(j, NULL);
 	json__str(j, "file", path);
 	json__bool(j, "complete", recr__complete(r));
 	json__str(j, "damage", recr__damage(r)[0] ? recr__damage(r) : NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(k); i++)
 		json__str(j, k[i], recr__meta(r, k[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
+		meta_num(j, r, n[i]);
+	json__str(j, "command", recr__meta(r, "command"));
+	if (stacks)
+		json__bool(j, "stacks", strcmp(stacks, "0") != 0);
+	else
+		json__null(j, "stacks");
 	json__u64(j, "chunks", recr__chunks(r));
 	if (e) {
 		json__dbl(j, "duration_s", e->elapsed_ns / 1e9);
@@ -71,7 +96,6 @@ static void info_json(const struct recr *r, const char *path)
 	}
 	json__bool(j, "page_seed", recr__seed(r, 0, &(uint64_t){0}, &(uint64_t){0}, &(uint64_t){0},
 					      NULL, NULL) != -ENOENT);
-	json__end(j);
 	json__free(j);
 }
 

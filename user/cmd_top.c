@@ -262,7 +262,7 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 	return 0;
 }
 
-static void row_json(struct json *j, struct session *s, const struct agg_row *r)
+static void row_json(struct json *j, struct session *s, struct top *t, const struct agg_row *r)
 {
 	struct caller_name cn;
 	char k[4], zn[40];
@@ -284,7 +284,7 @@ static void row_json(struct json *j, struct session *s, const struct agg_row *r)
 	json__u64(j, "bytes_req", r->bytes_req);
 	json__u64(j, "bytes_alloc", r->bytes_alloc);
 	json__u64(j, "live_bytes", r->live_bytes);
-	json__u64(j, "gfp", r->gfp_any);
+	report__gfp_json(j, &t->gfp, r->gfp_any);
 	if (r->fam == KMS_FAM_PAGE) {
 		json__str(j, "backs", callsite__via_name(r->via));	/* slab, vmalloc, dma */
 		json__obj(j, "orders");
@@ -312,23 +312,17 @@ static int print_json(struct session *s, struct top *t)
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
 	rows = report__rows(session__agg(s), t->sort, NULL, &nr);
-	j = rows ? json__new(stdout, t->o->pretty) : NULL;
+	j = rows ? out__json_doc(t->o->pretty) : NULL;
 	if (!j) {
 		free(rows);
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	}
-	json__obj(j, NULL);
-	json__str(j, "kernel", session__kernel_release(s));
-	json__dbl(j, "duration_s", session__elapsed(s));
-	if (session__has_command(s))
-		json__i64(j, "command_status", session__command_status(s));
-	report__events_json(j, &tot);
-	json__u64(j, "unmatched_frees", agg__stats(session__agg(s))->unmatched_frees);
-	json__u64(j, "missed_frees", agg__stats(session__agg(s))->missed_frees);
+	report__run_json(j, s, session__elapsed(s));
+	report__events_json(j, s, &tot);
 	err = trust__json(j, s);
 	json__arr(j, "callers");
 	for (size_t i = 0; !err && i < row_limit(t, nr); i++)
-		row_json(j, s, rows[i].r);
+		row_json(j, s, t, rows[i].r);
 	json__free(j);
 	free(rows);
 	report__warn_losses(&tot);

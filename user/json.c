@@ -138,6 +138,12 @@ void json__dbl(struct json *j, const char *key, double val)
 		fputs("null", j->f);
 }
 
+void json__num(struct json *j, const char *key, const char *text)
+{
+	prefix(j, key);
+	fputs(text, j->f);
+}
+
 void json__bool(struct json *j, const char *key, bool val)
 {
 	prefix(j, key);

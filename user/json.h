@@ -19,6 +19,8 @@ void json__str(struct json *j, const char *key, const char *val);	/* NULL: null 
 void json__u64(struct json *j, const char *key, uint64_t val);
 void json__i64(struct json *j, const char *key, int64_t val);
 void json__dbl(struct json *j, const char *key, double val);
+/* A number already in JSON's syntax, written as is (digits no double keeps). */
+void json__num(struct json *j, const char *key, const char *text);
 void json__bool(struct json *j, const char *key, bool val);
 void json__null(struct json *j, const char *key);
 /* Write s as a JSON string literal (quotes included) to f. */

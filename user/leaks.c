@@ -243,19 +243,6 @@ int leaks__trust(struct session *s, struct leak_trust *t)
 	return 0;
 }
 
-void leaks__trust_json(struct json *j, const struct leak_trust *t)
-{
-	json__obj(j, "trust");
-	json__u64(j, "lost", t->lost);
-	json__u64(j, "unmatched_frees", t->unmatched_frees);
-	json__u64(j, "missed_frees", t->missed_frees);
-	json__u64(j, "recursion_misses", t->recursion_misses);
-	json__u64(j, "stack_errors", t->stack_errors);
-	json__u64(j, "table_full", t->table_full);
-	json__u64(j, "bad_records", t->bad_records);
-	json__end(j);
-}
-
 static void stack_json(struct json *j, struct session *s, int32_t id)
 {
 	uint64_t frames[KMS_STACK_DEPTH];

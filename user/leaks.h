@@ -56,7 +56,6 @@ void leaks__sort(struct leak_report *r, enum report_sort by);
 enum leak_class leaks__classify(struct session *s, const struct agg_row *r);
 const char *leaks__class_name(enum leak_class c);
 int leaks__trust(struct session *s, struct leak_trust *t);
-void leaks__trust_json(struct json *j, const struct leak_trust *t);
 /* The "outstanding" array; rows up to limit (0: all). */
 void leaks__rows_json(struct json *j, struct session *s, const struct leak_report *r,
 		      size_t limit);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "json.h"
 #include "out.h"
+#include "version.h"
 
 static bool json_mode;
 static bool failed;	/* an error was reported, the run went on: exit 1 */
@@ -41,6 +42,18 @@ static FILE *warn_file(void)
 	return held ? held : stderr;
 }
 
+struct json *out__json_doc(bool pretty)
+{
+	struct json *j = json__new(stdout, pretty);
+
+	if (!j)
+		return NULL;
+	json__obj(j, NULL);
+	json__u64(j, "schema_version", KMS_SCHEMA_VERSION);
+	json__str(j, "kmemscope_version", kms_version());
+	return j;
+}
+
 int kms_err(int code, const char *fmt, ...)
 {
 	char msg[1024];
@@ -52,8 +65,10 @@ int kms_err(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (json_mode) {
-		fputs("{\"error\":", stdout);
+	if (json_mode) {	/* no allocation: this may be the out-of-memory error */
+		printf("{\"schema_version\":%d,\"kmemscope_version\":", KMS_SCHEMA_VERSION);
+		json_escape(stdout, kms_version());
+		fputs(",\"error\":", stdout);
 		json_escape(stdout, msg);
 		printf(",\"exit_code\":%d}\n", code);
 		fflush(stdout);

@@ -5,6 +5,12 @@
 
 #include <stdbool.h>
 
+struct json;
+
+/* The version of the JSON documents' shape (docs/json.md): a renamed, removed
+ * or retyped key raises it; added keys do not. */
+#define KMS_SCHEMA_VERSION 1
+
 void out__set_json(bool json);
 bool out__json(void);
 /* A failure the run went on after (a warning said it): the exit is 1. */
@@ -16,6 +22,9 @@ int out__verbose(void);
 void out__set_error_hook(void (*fn)(void));
 /* Hold warnings and -v lines (a live screen is up), or print those held. */
 void out__hold_warnings(bool hold);
+/* A JSON document on stdout (docs/json.md): its object opened, and
+ * "schema_version" and "kmemscope_version" written first. NULL: no memory. */
+struct json *out__json_doc(bool pretty);
 /* Print an error and return code, so callers can `return kms_err(2, ...)`. */
 int kms_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

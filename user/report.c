@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+#include "gfp.h"
 #include "json.h"
 #include "ksyms.h"
 #include "out.h"
 #include "report.h"
+#include "signals.h"
 #include "slabalias.h"
 #include "zoneinfo.h"
 
@@ -196,17 +198,48 @@ void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_r
 	json__str(j, "via", via_name(ks, r, via, sizeof(via)));
 }
 
-void report__events_json(struct json *j, const struct session_totals *t)
+void report__run_json(struct json *j, struct session *s, double duration_s)
 {
+	json__str(j, "kernel", session__kernel_release(s));
+	json__dbl(j, "duration_s", duration_s);
+	if (session__has_command(s))
+		json__i64(j, "command_status", session__command_status(s));
+	json__bool(j, "interrupted", signals__caught() != 0);
+}
+
+void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
+{
+	char buf[256], *tok, *save = NULL;
+
+	json__u64(j, "gfp", flags);
+	json__arr(j, "gfp_flags");
+	if (flags)
+		for (tok = strtok_r(gfp__format(t, flags, buf, sizeof(buf)), "|", &save); tok;
+		     tok = strtok_r(NULL, "|", &save))
+			json__str(j, NULL, tok);
+	json__end(j);
+}
+
+void report__events_json(struct json *j, struct session *s, const struct session_totals *t)
+{
+	const struct agg_stats *st = agg__stats(session__agg(s));
+
 	json__obj(j, "events");
 	json__u64(j, "seen", t->seen);
 	json__u64(j, "emitted", t->emitted);
+	json__u64(j, "dropped", t->dropped);
 	json__u64(j, "received", t->received);
 	json__u64(j, "filtered", t->filtered);
 	json__u64(j, "lost", t->lost);
 	json__u64(j, "self", t->self);
 	json__u64(j, "duplicates", t->duplicates);
 	json__u64(j, "stack_errors", t->raw.stack_errors);
+	/* what the model could not pair up or keep (README: how far to trust) */
+	json__u64(j, "unmatched_frees", st->unmatched_frees);
+	json__u64(j, "missed_frees", st->missed_frees);
+	json__u64(j, "recursion_misses", session__recursion_misses(s));
+	json__u64(j, "table_full", st->table_full);
+	json__u64(j, "bad_records", decoder__stats(session__decoder(s))->bad_records);
 	json__obj(j, "caller_cache");
 	json__u64(j, "hits", t->raw.caller_hits);
 	json__u64(j, "misses", t->raw.caller_misses);

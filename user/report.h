@@ -46,8 +46,18 @@ void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *o
 void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);
 /* "via": the wrapper's function (kallsyms name), or null. */
 void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
-/* "events": {"seen": ..., "lost": ...} and friends. */
-void report__events_json(struct json *j, const struct session_totals *t);
+/* What every run's document starts with after its version keys: "kernel",
+ * "duration_s", "command_status" (a COMMAND was traced) and "interrupted"
+ * (a signal cut the run short). */
+void report__run_json(struct json *j, struct session *s, double duration_s);
+/* "gfp": the number, "gfp_flags": its names as the text shows them
+ * (["GFP_KERNEL", "__GFP_ZERO"]; bits without a name as "0x..."; 0: []). */
+struct gfp_table;
+void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags);
+/* "events": every counter of the run in one block, the same in every command
+ * ({"seen": ..., "lost": ..., "unmatched_frees": ...}), and "recording" when
+ * a file was written or read. */
+void report__events_json(struct json *j, struct session *s, const struct session_totals *t);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);
