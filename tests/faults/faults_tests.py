@@ -3,7 +3,6 @@
 that cannot run, processes that do not exist, outputs that cannot be written,
 special files given as recordings. Each test asserts the exit code and the
 one-line error. Prints one line per test and 'N passed, N failed'."""
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from harness import summary, test  # noqa: E402
+from harness import loads, summary, test  # noqa: E402
 
 
 def run(*args, timeout=30, **kw):
@@ -186,7 +185,7 @@ def losses_are_said_on_stderr_in_json_mode_too():
         for cmd in (["record", "-o", os.path.join(d, "r.kms")], ["top"]):
             rc, out, err = run(*cmd, "--json", "--ring-mb", "1", "--", sys.executable, sockets,
                                "20000", timeout=300)
-            lost = json.loads(out)["events"]["lost"]
+            lost = loads(out, cmd[0])["events"]["lost"]
             assert rc == 0 and lost > 0, f"{cmd[0]}: exit {rc}, lost {lost}: {err[-300:]!r}"
             warned = [l for l in err.splitlines() if "events lost" in l]
             assert len(warned) == 1 and str(lost) in warned[0], f"{cmd[0]}: {err[-400:]!r}"
@@ -201,9 +200,9 @@ def an_interrupted_check_gives_no_verdict():
         "PASS:" not in out, out[-400:]
     nothing_left("sleep 41.5", before)
     rc, out, err, _ = interrupt(["check", "--json", "--", "sleep", "41.6"], signal.SIGTERM, 2)
-    doc = json.loads(out)
+    doc = loads(out, "check")
     assert rc == 128 + signal.SIGTERM and doc["passed"] is None and \
-        doc["interrupted"] == "SIGTERM", f"exit {rc}: {out[:300]!r}"
+        doc["interrupted"] is True and doc["signal"] == "SIGTERM", f"exit {rc}: {out[:300]!r}"
     nothing_left("sleep 41.6", before)
 
 
@@ -274,13 +273,13 @@ def a_full_disk_keeps_the_recording_made_so_far():
             assert "No space left" in err and f"{rec} holds the first" in err, err[-400:]
             assert os.listdir(d) == ["r.kms"], f"files: {os.listdir(d)}"
             rc, out, err = run("report", rec, "top", "--json")
-            assert rc == 0 and json.loads(out)["callers"], f"report: exit {rc}: {err[-300:]!r}"
+            assert rc == 0 and loads(out, "top")["callers"], f"report: exit {rc}: {err[-300:]!r}"
             assert "truncated" in err, f"the report does not say it is cut: {err!r}"
             os.unlink(rec)
             # top -o: the recording stops, the live report does not
             rc, out, err = run("top", "--json", "-o", rec, "--", sys.executable, sockets,
                                "20000", timeout=300)
-            doc = json.loads(out)
+            doc = loads(out, "top")
             assert rc == 1 and doc["callers"] and not doc["recording"]["complete"], \
                 f"top -o on a full disk: exit {rc}, {doc.get('recording')}: {err[-300:]!r}"
             assert "recording stops here, tracing goes on" in err and \
@@ -297,7 +296,7 @@ def what_a_command_leaves_running_is_process_not_leak():
                                timeout=120)
         finally:
             subprocess.run(["pkill", "-f", "sleep 45"])
-        return rc, json.loads(out), err
+        return rc, loads(out, args[0]), err
 
     rc, doc, err = left_running("check")
     leaks = [f"{r['family']}/{r['caller']} x{r['count']}" for r in doc["outstanding"]
@@ -312,7 +311,7 @@ def what_a_command_leaves_running_is_process_not_leak():
         rc, doc, err = left_running("leaks", "-o", rec)
         assert rc == 0, f"exit {rc}: {err[-300:]!r}"
         rc, again, err = run("report", rec, "leaks", "--json")
-        assert rc == 0 and json.loads(again)["outstanding"] == doc["outstanding"], \
+        assert rc == 0 and loads(again, "leaks")["outstanding"] == doc["outstanding"], \
             f"the replay differs: exit {rc}: {err[-300:]!r}"
         assert any(r["still_running"] for r in doc["outstanding"]), "nothing still running"
 
@@ -332,7 +331,7 @@ def a_damaged_recording_is_read_past_the_damage_and_says_so():
         for name, path in (("good", good), ("bad", bad)):
             rc, out, err = run("report", path, "top", "--json")
             assert rc == 0, f"{name}: exit {rc}: {err[-300:]!r}"
-            docs[name] = json.loads(out)
+            docs[name] = loads(out, "top")
         rec = docs["bad"]["recording"]
         assert docs["good"]["recording"] == {"complete": True, "damaged_frames": 0,
                                              "bytes_skipped": 0}, docs["good"]["recording"]

@@ -21,7 +21,7 @@ REPORTED = re.compile(r"ERROR: AddressSanitizer|runtime error:|ERROR: LeakSaniti
 ENV = dict(os.environ, ASAN_OPTIONS="exitcode=66:detect_leaks=1",
            UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from harness import summary, test  # noqa: E402
+from harness import loads, summary, test  # noqa: E402
 
 
 def run(*args, timeout=120):
@@ -49,7 +49,9 @@ def every_view_of_the_corpus():
             damaged(f, bad)
             for path in (f, bad):
                 for view in (["top"], ["leaks"], ["frag"], ["top", "--json"], ["--folded"]):
-                    run("report", path, *view)
+                    rc, out, _ = run("report", path, *view)
+                    if "--json" in view:
+                        loads(out, "top", error_ok=True)
 
 
 @test
@@ -58,9 +60,9 @@ def a_short_live_run():
         return
     with tempfile.TemporaryDirectory() as d:
         rec = os.path.join(d, "r.kms")
-        run("top", "-d", "1", "--json")
-        run("leaks", "--json", "--", "sh", "-c", "echo x | cat > /dev/null")
-        run("check", "--json", "--settle", "0.5", "--", "true")
+        loads(run("top", "-d", "1", "--json")[1], "top")
+        loads(run("leaks", "--json", "--", "sh", "-c", "echo x | cat > /dev/null")[1], "leaks")
+        loads(run("check", "--json", "--settle", "0.5", "--", "true")[1], "check")
         run("record", "-o", rec, "-d", "1")
         run("report", rec, "leaks")
 

@@ -14,7 +14,7 @@ SOCKETS = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
 XATTR = os.path.join(ROOT, "tests", "live", "workload_xattr.py")
 EVENTFDS = os.path.join(ROOT, "tests", "live", "workload_eventfds.py")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from harness import summary, test  # noqa: E402
+from harness import loads, summary, test  # noqa: E402
 
 FAMILIES = ("page", "kmalloc", "kmem_cache", "vmalloc", "dma")
 
@@ -37,7 +37,7 @@ def rows(doc, family=None, function=None):
 def top_json(*args):
     rc, out, err = run("top", "--json", *args, timeout=120)
     assert rc == 0, f"top exit {rc}: {err.strip()}"
-    return json.loads(out)
+    return loads(out, "top")
 
 
 def json_diff(a, b):
@@ -61,7 +61,7 @@ def json_diff(a, b):
 def probes_all_families_attached():
     rc, out, err = run("probes", "--json")
     assert rc == 0, f"exit {rc}: {err.strip()}"
-    doc = json.loads(out)
+    doc = loads(out, "probes")
     assert doc["kernel"] == os.uname().release
     for fam in FAMILIES:
         for ev in ("alloc", "free"):
@@ -187,7 +187,7 @@ def page_callers_past_nested_allocators_are_named():
                        "import socket; s = [socket.socketpair() for _ in range(5000)]",
                        timeout=120)
     assert rc in (0, 1), f"leaks exit {rc}: {err.strip()}"
-    doc = json.loads(out)
+    doc = loads(out, "leaks")
     cc = doc["events"]["caller_cache"]
     bad = [(r["function"], r["count"]) for r in doc["outstanding"]
            if r["family"] == "page" and (r["function"] == "[unknown]" or
@@ -257,7 +257,7 @@ def bad_input_is_a_usage_error():
 def json_errors_are_json():
     rc, out, err = run("top", "--json", "-d", "abc")
     assert rc == 2
-    doc = json.loads(out)
+    doc = loads(out, "error")
     assert "invalid duration" in doc["error"] and doc["exit_code"] == 2, doc
 
 
@@ -280,7 +280,7 @@ def not_root_is_one_clear_line():
 def leaks_json(*args, env=None):
     rc, out, err = run("leaks", "--json", *args, timeout=180, env=env)
     assert rc == 0, f"leaks exit {rc}: {err.strip()}"
-    return json.loads(out)
+    return loads(out, "leaks")
 
 
 def outstanding(doc, family, function):
@@ -301,7 +301,7 @@ def leaks_reports_held_pipes_exactly():
     # the holder still runs: its memory is its own, class process
     assert all(r["class"] == "process" and r["still_running"] == n and
                r["oldest_age_s"] > 0 for r in rows), rows
-    t = doc["trust"]
+    t = doc["events"]
     assert t["lost"] == 0 and t["table_full"] == 0 and t["bad_records"] == 0, t
 
 
@@ -312,7 +312,7 @@ def records_per_cpu_and_shared_ring_agree():
     shared = {"KMEMSCOPE_SHARED_RING": "1"}
     for env, want in ((None, "per-cpu"), (shared, "shared")):
         rc, out, err = run("probes", "--json", env=env)
-        assert rc == 0 and json.loads(out)["records"] == want, f"{want}: {rc} {err.strip()}"
+        assert rc == 0 and loads(out, "probes")["records"] == want, f"{want}: {rc} {err.strip()}"
         n = 100
         holder = f"{sys.executable} {PIPES} {n} 20 & sleep 2"
         try:
@@ -321,7 +321,7 @@ def records_per_cpu_and_shared_ring_agree():
             subprocess.run(["pkill", "-f", f"{PIPES} {n} 20"])
         rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
         assert sorted(r["count"] for r in rows) == [n, n], f"{want}: {rows}"
-        assert doc["trust"]["lost"] == 0 and doc["trust"]["bad_records"] == 0, doc["trust"]
+        assert doc["events"]["lost"] == 0 and doc["events"]["bad_records"] == 0, doc["events"]
 
 
 @test
@@ -329,7 +329,7 @@ def leaks_forgets_released_pipes():
     doc = leaks_json("--", sys.executable, PIPES, "200")
     rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
     assert not rows, f"released pipes still reported: {rows}"
-    assert doc["trust"]["lost"] == 0
+    assert doc["events"]["lost"] == 0
 
 
 def held_eventfds(n, hold):
@@ -337,7 +337,7 @@ def held_eventfds(n, hold):
     seconds from the start; the command itself ends after 2 s (the window)."""
     holder = f"{sys.executable} {EVENTFDS} {n} {hold} & sleep 2"
     doc = leaks_json("--settle", "3", "--", "sh", "-c", holder)
-    assert doc["trust"]["lost"] == 0 and doc["trust"]["bad_records"] == 0, doc["trust"]
+    assert doc["events"]["lost"] == 0 and doc["events"]["bad_records"] == 0, doc["events"]
     return doc, outstanding(doc, "kmalloc", "do_eventfd")
 
 
@@ -376,7 +376,7 @@ def leaks_settle_ends_on_a_busy_machine():
             p.kill()
             p.wait()
     assert 1 <= doc["duration_s"] < 1.3 and 2 <= doc["settle_s"] < 2.5, \
-        (doc["duration_s"], doc["settle_s"], doc["trust"])
+        (doc["duration_s"], doc["settle_s"], doc["events"])
     assert wall < 1 + 2 + 2, f"leaks -d 1 took {wall:.1f} s"
 
 
@@ -400,7 +400,7 @@ def check_fails_on_a_sysv_segment_left_behind():
     rc, out, err = run("check", "--json", "--", "ipcmk", "-M", "65536", timeout=120)
     subprocess.run(["ipcrm", "-a"])
     assert rc == 1, f"exit {rc}: {err}"
-    doc = json.loads(out)
+    doc = loads(out, "check")
     assert not doc["passed"] and doc["command_status"] == 0 and doc["isolated"], doc
     leaks = {r["function"] for r in doc["outstanding"] if r["class"] == "leak"}
     assert "newseg" in leaks and "shmem_alloc_inode" in leaks, f"callers named: {leaks}"
@@ -410,7 +410,7 @@ def check_fails_on_a_sysv_segment_left_behind():
 def check_passes_a_command_that_cleans_up():
     cmd = 'id=$(ipcmk -M 65536 | grep -o "[0-9]*$"); ipcrm -m "$id"'
     rc, out, err = run("check", "--json", "--", "sh", "-c", cmd, timeout=120)
-    doc = json.loads(out)
+    doc = loads(out, "check")
     bad = [r for r in doc["outstanding"] if r["class"] == "leak"]
     assert rc == 0 and doc["passed"], f"exit {rc}, left behind: {bad}"
 
@@ -418,7 +418,7 @@ def check_passes_a_command_that_cleans_up():
 @test
 def check_reports_a_failing_command_distinctly():
     rc, out, err = run("check", "--json", "--", "false", timeout=120)
-    doc = json.loads(out)
+    doc = loads(out, "check")
     assert rc == 3 and doc["command_status"] == 1 and not doc["passed"], (rc, doc)
 
 
@@ -474,14 +474,15 @@ def trust_counters_broken_down_per_source():
     finally:
         load.wait()
         holder.wait()
-    t = doc["trust"]
+    t = doc["events"]
     trust_parts_add_up(doc, t["missed_frees"], t["unmatched_frees"])
     filp = [x for x in doc["trust_detail"]["unmatched_frees"]["by_source"]
             if x["family"] == "kmem_cache" and x["cache"] == "filp"]
     assert filp and filp[0]["count"] >= 600 and filp[0]["event"] == "kmem_cache_free", \
         f"the holder's 600 files: {filp}"
     doc = top_json("-d", "1")
-    trust_parts_add_up(doc, doc["missed_frees"], doc["unmatched_frees"])
+    t = doc["events"]	# top: the same counters as leaks, in the same block
+    trust_parts_add_up(doc, t["missed_frees"], t["unmatched_frees"])
     rc, out, err = run("leaks", "-d", "1", "--settle", "0.2", "-v")
     assert rc == 0, f"leaks -v exit {rc}: {err.strip()[-300:]}"
     head = [i for i, x in enumerate(out.splitlines()) if x.startswith(("missed frees (",
@@ -538,7 +539,7 @@ def leaks_leaves_out_kmemscope_itself():
         rc, live, err = run("leaks", "--json", "-d", "2", "--settle", "0.5", "-o", f, "--force",
                             timeout=120)
         assert rc == 0, f"leaks exit {rc}: {err.strip()}"
-        doc = json.loads(live)
+        doc = loads(live, "leaks")
         if not before and not others_running():
             clean = doc
             break
@@ -564,6 +565,7 @@ def report_equals_live_top_json():
         rc, live, err = run("top", "--json", "-o", f, "--", sys.executable, PIPES, "300",
                             timeout=120)
         assert rc == 0, f"top -o exit {rc}: {err.strip()}"
+        loads(live, "top")	# and so the replay, equal to it
         rc, rep, err = run("report", readable_copy(f), "--json", user=65534)
         assert rc == 0, f"report as nobody: exit {rc}: {err.strip()}"
         assert rep == live, f"recording {i}: report differs from live: " + json_diff(live, rep)
@@ -582,7 +584,7 @@ def record_mode_0600_no_overwrite_without_force():
     assert rc == 1 and "--force" in err and len(err.strip().splitlines()) == 1, (rc, err)
     rc, out, err = run("record", "-o", f, "-d", "0.3", "--force", "--json")
     assert rc == 0, f"--force: exit {rc}: {err.strip()}"
-    doc = json.loads(out)
+    doc = loads(out, "record")
     assert doc["records"] > 0 and doc["bytes"] == os.path.getsize(f), doc
 
 
@@ -594,7 +596,7 @@ def report_counts_known_workload():
     assert rc == 0, f"record exit {rc}: {err.strip()}"
     rc, out, err = run("report", f, "top", "--json")
     assert rc == 0, f"report exit {rc}: {err.strip()}"
-    doc = json.loads(out)
+    doc = loads(out, "top")
     assert doc["command_status"] == 0 and doc["kernel"] == os.uname().release, doc
     k = rows(doc, "kmalloc", ("alloc_pipe_info",))
     assert sum(r["allocs"] for r in k) >= 2 * n, f"alloc_pipe_info: {k}"
@@ -602,7 +604,7 @@ def report_counts_known_workload():
     p = rows(doc, "page", ("anon_pipe_write", "pipe_write"))
     assert sum(r["allocs"] for r in p) >= n, f"pipe pages: {p}"
     rc, out, err = run("report", f, "-d", "0.05", "--json")
-    assert rc == 0 and json.loads(out)["duration_s"] <= 0.05 + 1e-9, out[:200]
+    assert rc == 0 and loads(out, "top")["duration_s"] <= 0.05 + 1e-9, out[:200]
 
 
 @test
@@ -629,10 +631,11 @@ def report_info_names_the_machine():
     assert rc == 0, err
     rc, out, err = run("report", f, "info", "--json")
     assert rc == 0, err
-    doc = json.loads(out)
+    doc = loads(out, "report-info")
     boot = open("/proc/sys/kernel/random/boot_id").read().strip()
     assert doc["complete"] and doc["kernel_release"] == os.uname().release, doc
-    assert doc["boot_id"] == boot and doc["page_size"] == str(os.sysconf("SC_PAGESIZE")), doc
+    assert doc["boot_id"] == boot and doc["page_size"] == os.sysconf("SC_PAGESIZE"), doc
+    assert isinstance(doc["start_realtime"], float) and doc["stacks"] is False, doc
 
 
 @test
@@ -656,7 +659,7 @@ def report_bad_files_one_line_exit_1():
     open(p, "wb").write(data[:len(data) * 2 // 3])
     rc, out, err = run("report", p, "--json")
     assert rc == 0 and "truncated" in err and "CALLER" not in out, (rc, err)
-    json.loads(out)
+    loads(out, "top")
     for args in (("report",), ("report", good, "bogus"), ("report", good, "-p", "1"),
                  ("report", good, "--stacks"), ("record",), ("record", "-d", "1")):
         rc, out, err = run(*args)
@@ -686,7 +689,7 @@ while time.time() < end:
 def frag_json(*args, timeout=120):
     rc, out, err = run("frag", "--json", *args, timeout=timeout)
     assert rc == 0, f"frag exit {rc}: {err.strip()}"
-    return json.loads(out)
+    return loads(out, "frag")
 
 
 @test
@@ -807,7 +810,7 @@ def report_leaks_equals_live_leaks_json():
         rc, live, err = run("leaks", "--json", *args, "-o", f, "--", sys.executable, PIPES,
                             "200", timeout=120)
         assert rc == 0, f"leaks -o exit {rc}: {err.strip()}"
-        doc = json.loads(live)
+        doc = loads(live, "leaks")
         assert doc["command_status"] == 0 and doc["settle_s"] > 0, doc
         rc, rep, err = run("report", readable_copy(f), "leaks", "--json", *args, user=65534)
         assert rc == 0, f"report leaks as nobody: exit {rc}: {err.strip()}"
@@ -824,7 +827,7 @@ def report_frag_equals_live_frag_json():
     assert rc == 0, f"frag -o exit {rc}: {err.strip()}"
     rc, rep, err = run("report", readable_copy(f), "frag", "--json", "-i", "1", user=65534)
     assert rc == 0, f"report frag as nobody: exit {rc}: {err.strip()}"
-    a, b = json.loads(live), json.loads(rep)
+    a, b = loads(live, "frag"), loads(rep, "frag")
     for k in ("zones", "attribution", "blocks", "model", "seed", "timeline", "events"):
         assert a[k] == b[k], f"{k}: " + json_diff(json.dumps({k: a[k]}), json.dumps({k: b[k]}))
     assert rep == live, "frag replay differs: " + json_diff(live, rep)
@@ -834,7 +837,7 @@ def report_frag_equals_live_frag_json():
     assert rc == 0, err
     rc, out, err = run("report", g, "frag", "--json")
     assert rc == 0, f"report frag of a 'record' file: exit {rc}: {err.strip()}"
-    doc = json.loads(out)
+    doc = loads(out, "frag")
     assert doc["zones"] and all(z["buddyinfo"] is not None for z in doc["zones"]), doc["zones"]
     assert any(r["source"] == "before_tracing" for r in doc["attribution"])
 
@@ -850,7 +853,7 @@ def report_leaks_frag_damaged_files():
     for view in ("leaks", "frag"):
         rc, out, err = run("report", cut, view, "--json")
         assert rc == 0 and "truncated" in err, f"{view} truncated: {rc} {err!r}"
-        json.loads(out)
+        loads(out, view)
     junk = rec_path("dmg-junk.kms")
     open(junk, "wb").write(data[:16] + os.urandom(4000))
     for p in (junk, rec_path("dmg-random.kms")):

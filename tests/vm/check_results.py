@@ -329,8 +329,14 @@ def summed(rows, fields):
     return {f: sum(r.get(f, 0) for r in rows) for f in fields}
 
 
+def counters(doc):
+    """The run's counters: the events block (schema 1, docs/json.md), or the
+    events plus the separate trust block of a binary from before it."""
+    return {**doc.get("trust", {}), **doc.get("events", {})}
+
+
 def check_trust(c, name, doc):
-    t = doc.get("trust", {})
+    t = counters(doc)
     bad = ["%s=%r" % (k, t.get(k)) for k in TRUST_ZERO if t.get(k) != 0]
     c.ok(not bad, name, "; ".join(bad))
 
@@ -594,7 +600,7 @@ def rss_step(c, step, n):
         return None
     got = summed([r for r in rows_at(doc, "kmst_kmalloc") if r.get("family") == "kmalloc"],
                  ("count", "bytes"))
-    t = doc.get("trust", {})
+    t = counters(doc)
     bad = ([] if got == {"count": n, "bytes": 64 * n} else ["kmst_kmalloc %s want count=%d" % (got, n)]) + \
         ["%s=%r" % (k, t.get(k)) for k in TRUST_ZERO if t.get(k) != 0]
     c.ok(rc == 0 and not bad, "tracer.%s.exact" % step, "rc=%s %s" % (rc, "; ".join(bad)))
