@@ -207,6 +207,20 @@ def an_interrupted_check_gives_no_verdict():
 
 
 @test
+def an_interrupted_run_says_so_in_its_json():
+    """top, leaks and frag print what they have when a signal cuts the run
+    short; the document says "interrupted": true (docs/json.md)."""
+    for cmd in ("top", "leaks", "frag"):
+        rc, out, err, _ = interrupt([cmd, "--json", "-d", "30", "--", "sleep", "41.7"],
+                                    signal.SIGINT, 3)
+        doc = loads(out, cmd)
+        assert doc["interrupted"] is True and doc["duration_s"] < 20, \
+            f"{cmd}: exit {rc}, interrupted {doc['interrupted']}: {err[-300:]!r}"
+    rc, out, err = run("top", "--json", "-d", "0.5")
+    assert rc == 0 and loads(out, "top")["interrupted"] is False, f"exit {rc}: {err[-300:]!r}"
+
+
+@test
 def every_signal_that_ends_a_run_leaves_nothing_behind():
     before = cgroups_of_kmemscope()
     for i, sig in enumerate((signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)):
