@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "cmds.h"
 #include "json.h"
+#include "out.h"
 #include "util.h"
 #include "version.h"
 
@@ -22,9 +23,8 @@ static int run(struct cli_opts *o)
 		putchar('\n');
 		return KMS_EXIT_OK;
 	}
-	j = json__new(stdout, o->pretty);
-	json__obj(j, NULL);
-	json__str(j, "kmemscope_version", kms_version());
+	if (!(j = out__json_doc(o->pretty)))	/* schema_version, kmemscope_version */
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	json__obj(j, "libbpf");
 	json__str(j, "built", kms_libbpf_built());
 	json__str(j, "running", kms_libbpf_running());

@@ -3,7 +3,6 @@
 and cover every command, the version in its three spellings and its sources,
 make install/uninstall under DESTDIR, and a make with nothing new stays quiet.
 Run from the repository root; $OUT is the build (default build)."""
-import json
 import os
 import re
 import shutil
@@ -12,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from harness import test, summary  # noqa: E402
+from harness import loads, test, summary  # noqa: E402
 
 OUT = os.environ.get("OUT", "build")
 KMS = os.path.join(OUT, "kmemscope")
@@ -103,7 +102,7 @@ def version_three_ways():
 @test
 def version_json():
     for args in (["--version", "--json"], ["version", "--json"], ["-V", "--pretty"]):
-        doc = json.loads(version_lines(*args))
+        doc = loads(version_lines(*args), "version")
         assert doc["kmemscope_version"] == run("tools/gen-version").stdout.strip(), doc
         assert re.fullmatch(r"\d+\.\d+", doc["libbpf"]["built"]), doc
         assert re.fullmatch(r"\d+\.\d+", doc["libbpf"]["running"]), doc

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The JSON contract without root (docs/json.md): every file in docs/schema is
 a valid draft 2020-12 schema; every replay view of the fuzz corpus's
-recordings, report FILE info and an error document validate against theirs;
+recordings, report FILE info, version and error documents validate against theirs;
 a renamed or retyped key fails. Uses $OUT/kmemscope (default build/)."""
 import glob
 import json
@@ -31,7 +31,7 @@ def every_schema_file_is_a_valid_schema():
     names = sorted(os.path.basename(p)[:-len(".schema.json")]
                    for p in glob.glob(str(SCHEMA_DIR / "*.schema.json")))
     for want in ("common", "top", "summary", "leaks", "check", "frag", "record", "probes",
-                 "report-info", "error"):
+                 "report-info", "error", "version"):
         assert want in names, f"no docs/schema/{want}.schema.json"
     for n in names:
         v = validator(n)
@@ -102,6 +102,14 @@ def usage_errors_are_error_documents():
         rc, out, err = run(*args)
         doc = loads(out, "error")
         assert rc == doc["exit_code"] and rc in (1, 2), f"{args}: exit {rc}, {doc}"
+
+
+@test
+def version_documents_validate():
+    for args in (("--version", "--json"), ("version", "--json"), ("-V", "--pretty")):
+        rc, out, err = run(*args)
+        assert rc == 0, f"{args}: exit {rc}: {err[-300:]!r}"
+        loads(out, "version")
 
 
 @test
