@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
@@ -491,7 +492,8 @@ def trust_counters_broken_down_per_source():
 
 
 # ---- record / report (issue 6): recordings replay exactly as live ----
-RECDIR = "/tmp/kmemscope-rec-tests"
+# one per checkout: two checkouts' suites may run at once
+RECDIR = "/tmp/kmemscope-rec-tests-%08x" % zlib.crc32(ROOT.encode())
 
 
 def rec_path(name):
