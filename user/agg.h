@@ -4,6 +4,7 @@
 #define KMS_AGG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kms_records.h"
 

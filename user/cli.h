@@ -35,7 +35,7 @@ struct cli_opts {
 	bool folded;		/* --folded: flame graph lines */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
-	int sort;		/* --sort KEY: an enum report_sort; -1: the command's default */
+	int sort;		/* --sort KEY: an enum rows_sort; -1: the command's default */
 	bool wide;		/* -w, --wide: rows not cut to the terminal's width */
 	bool noclear;		/* -C, --noclear: tables scroll, no live screen */
 	bool json, pretty;

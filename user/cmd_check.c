@@ -5,13 +5,16 @@
 #include <string.h>
 #include "cmds.h"
 #include "json.h"
+#include "leakin.h"
 #include "leaks.h"
+#include "leaks_print.h"
 #include "out.h"
 #include "report.h"
 #include "safefile.h"
 #include "session.h"
 #include "signals.h"
 #include "trust.h"
+#include "trust_print.h"
 #include "util.h"
 
 #define DEFAULT_SETTLE 3.0
@@ -155,10 +158,12 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 {
 	struct verdict v = { .status = session__command_status(s), .signal = signals__caught() };
 	struct leak_report r;
+	struct leak_input in;
 	struct leak_trust t;
 	int rc = 0;
 
-	if (leaks__build(s, o->min_age, &r) || leaks__trust(s, &t))
+	leakin__input(s, &in);
+	if (leaks__build(&in, o->min_age, &r) || leakin__trust(s, &t))
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
 	v.cmd_failed = v.status != 0;
 	v.count = r.count[LEAK_LEAK] - r.after[LEAK_LEAK];

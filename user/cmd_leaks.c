@@ -4,11 +4,14 @@
 #include "agg.h"
 #include "cmds.h"
 #include "json.h"
+#include "leakin.h"
 #include "leaks.h"
+#include "leaks_print.h"
 #include "out.h"
 #include "report.h"
 #include "session.h"
 #include "trust.h"
+#include "trust_print.h"
 #include "util.h"
 
 #define DEFAULT_SETTLE 2.0
@@ -56,10 +59,12 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 static int report(struct session *s, const struct cli_opts *o)
 {
 	struct leak_report r;
+	struct leak_input in;
 	struct leak_trust t;
 	int rc;
 
-	if (leaks__build(s, o->min_age, &r) || leaks__trust(s, &t))
+	leakin__input(s, &in);
+	if (leaks__build(&in, o->min_age, &r) || leakin__trust(s, &t))
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
 	if (o->sort >= 0)
 		leaks__sort(&r, o->sort);

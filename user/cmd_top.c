@@ -18,6 +18,7 @@
 #include "session.h"
 #include "signals.h"
 #include "trust.h"
+#include "trust_print.h"
 #include "util.h"
 
 struct top {
@@ -26,8 +27,8 @@ struct top {
 	bool tty;		/* stdout a terminal: rows fit its width, rates shown */
 	bool alt;		/* the live screen: alternate screen, redrawn in place */
 	bool utf8;		/* a cut line ends in "…", else "+" */
-	enum report_sort sort;
-	struct report_rates *rates;
+	enum rows_sort sort;
+	struct rows_rates *rates;
 	int height, width;	/* the terminal's */
 	int line;		/* lines of the live screen drawn in this frame */
 };
@@ -105,7 +106,7 @@ static void zones_text(const struct session *s, const struct agg_row *r, char *b
 					(unsigned long long)r->zones[z]);
 }
 
-static void row_text(struct session *s, struct top *t, const struct report_row *x)
+static void row_text(struct session *s, struct top *t, const struct sorted_row *x)
 {
 	const struct agg_row *r = x->r;
 	struct caller_name cn;
@@ -206,7 +207,7 @@ static void title_text(struct session *s, struct top *t, const struct session_to
 	}
 	/* a terminal: what changes first, the kernel last (a narrow one cuts it) */
 	emit(t, "kmemscope top: %.1f s, sort: %s, %llu events seen, %llu lost%s, on %s%s",
-	     session__elapsed(s), report__sort_name(t->sort), (unsigned long long)tot->seen,
+	     session__elapsed(s), rows__sort_name(t->sort), (unsigned long long)tot->seen,
 	     lost, more, session__kernel_release(s),
 	     t->alt && screen__active() ? "  (s: sort, q: quit)" : "");
 }
@@ -238,15 +239,15 @@ static size_t frame_start(struct top *t, enum table_mode mode, size_t nr)
 static int print_table(struct session *s, struct top *t, enum table_mode mode)
 {
 	struct session_totals tot;
-	struct report_row *rows;
+	struct sorted_row *rows;
 	size_t nr, shown;
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
 	if (mode != TABLE_REDRAW &&
-	    report__rates_sample(t->rates, session__agg(s), session__elapsed(s)))
+	    rows__rates_sample(t->rates, session__agg(s), session__elapsed(s)))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	rows = report__rows(session__agg(s), t->sort, t->rates, &nr);
+	rows = rows__sorted(session__agg(s), t->sort, t->rates, &nr);
 	if (!rows)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	shown = frame_start(t, mode, nr);
@@ -304,14 +305,14 @@ static void row_json(struct json *j, struct session *s, struct top *t, const str
 static int print_json(struct session *s, struct top *t)
 {
 	struct session_totals tot;
-	struct report_row *rows;
+	struct sorted_row *rows;
 	struct json *j;
 	size_t nr;
 	int err;
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
-	rows = report__rows(session__agg(s), t->sort, NULL, &nr);
+	rows = rows__sorted(session__agg(s), t->sort, NULL, &nr);
 	j = rows ? out__json_doc(t->o->pretty) : NULL;
 	if (!j) {
 		free(rows);
@@ -333,7 +334,7 @@ static int print_json(struct session *s, struct top *t)
 static int print_folded(struct session *s, struct top *t)
 {
 	size_t nr;
-	struct report_row *rows = report__rows(session__agg(s), t->sort, NULL, &nr);
+	struct sorted_row *rows = rows__sorted(session__agg(s), t->sort, NULL, &nr);
 
 	if (!rows)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
@@ -415,7 +416,7 @@ static int run(struct cli_opts *o)
 		return kms_err(KMS_EXIT_USAGE, "top: --folded and --json exclude each other");
 	if (!o->duration && !o->command && !o->interval && !o->replay)
 		o->interval = t.tty ? 1 : 0;
-	if (!(t.rates = report__rates_new()))
+	if (!(t.rates = rows__rates_new()))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	cmds__session_opts(o, &so);
 	so.tick = o->json || o->folded ? NULL : tick;
@@ -424,7 +425,7 @@ static int run(struct cli_opts *o)
 	screen_start(&t, &so);
 	if ((rc = session__open(&s, &so))) {
 		screen__leave();
-		report__rates_free(t.rates);
+		rows__rates_free(t.rates);
 		return rc;
 	}
 	session__gfp(s, &t.gfp);
@@ -440,7 +441,7 @@ static int run(struct cli_opts *o)
 		rc = trust__print_verbose(s);
 	}
 	session__close(s);
-	report__rates_free(t.rates);
+	rows__rates_free(t.rates);
 	return rc;
 }
 

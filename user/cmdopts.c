@@ -22,7 +22,7 @@
 #define U64(field, lo, hi)	.kind = CLI_U64, F(field), .umin = lo, .umax = hi
 #define FLAG(field)		.kind = CLI_FLAG, F(field)
 
-/* Indexed by enum report_sort. */
+/* Indexed by enum rows_sort. */
 static const char *const sort_keys[] = { "allocs", "bytes", "live", "live-bytes", "rate", NULL };
 /* Indexed by enum kms_caller_cache. */
 static const char *const caller_cache_modes[] = { "off", "on", "verify", NULL };

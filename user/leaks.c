@@ -5,11 +5,8 @@
 #include <string.h>
 #include "callsite.h"
 #include "decode.h"
-#include "hooks.h"
-#include "json.h"
+#include "ksyms.h"
 #include "leaks.h"
-#include "report.h"
-#include "session.h"
 #include "util.h"
 
 /* Page callers whose pages the kernel reclaims on its own: the page cache. */
@@ -65,38 +62,31 @@ static bool matches(const char *fn, const char *const *list, size_t n)
 /* kfree_rcu() of a cache with sheaves (6.18+) puts the object in the CPU's
  * RCU sheaf, which is freed by rcu_free_sheaf() once full, or through
  * kfree_bulk() where the cache has no sheaf to spare: no tracepoint either
- * way. Unless the hooks (bpf/slab.bpf.c) saw those frees and the caches that
- * kfree_rcu() queued objects for (cache_info.rcu_queued), a live object of
- * such a cache may have been freed: rcu_deferred, not a leak. On 7.2 every
- * cache has sheaves, so without the hooks no slab row could be a leak. */
-static bool sheaf_frees_seen(struct session *s)
+ * way. Unless the hooks (bpf/slab.bpf.c) saw those frees (sheaf_frees_seen)
+ * and the caches that kfree_rcu() queued objects for (cache_info.rcu_queued),
+ * a live object of such a cache may have been freed: rcu_deferred, not a
+ * leak. On 7.2 every cache has sheaves, so without the hooks no slab row
+ * could be a leak. */
+enum leak_class leaks__classify(const struct leak_input *in, const struct agg_row *r)
 {
-	return session__hook_attached(s, "kmem_cache", "free_sheaf") &&
-	       session__hook_attached(s, "kmem_cache", "free_bulk") &&
-	       session__hook_attached(s, "kmem_cache", "kfree_rcu_sheaf");
-}
-
-enum leak_class leaks__classify(struct session *s, const struct agg_row *r)
-{
-	const struct cache_info *c = decoder__cache(session__decoder(s), r->cache);
-	struct caller_name cn;
+	const struct cache_info *c = decoder__cache(in->dec, r->cache);
+	const struct ksym *k = r->caller ? ksyms__find(in->ks, r->caller) : NULL;
+	const char *fn = k ? k->name : "";
 
 	if (r->fam == KMS_FAM_CACHE && c && c->reclaimable)
 		return LEAK_RECLAIMABLE;
-	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity && (c->rcu_queued || !sheaf_frees_seen(s)))
+	if (r->fam == KMS_FAM_CACHE && c && c->sheaf_capacity &&
+	    (c->rcu_queued || !in->sheaf_frees_seen))
 		return LEAK_RCU;
-	report__caller(session__ksyms(s), r->caller, &cn);
-	if (r->via != VIA_NONE || callsite__is_allocator(cn.function) ||
-	    (r->fam == KMS_FAM_VMALLOC && matches(cn.function, stack_funcs, ARRAY_SIZE(stack_funcs))) ||
-	    (r->fam == KMS_FAM_PAGE &&
-	     matches(cn.function, mm_internal_funcs, ARRAY_SIZE(mm_internal_funcs))))
+	if (r->via != VIA_NONE || callsite__is_allocator(fn) ||
+	    (r->fam == KMS_FAM_VMALLOC && matches(fn, stack_funcs, ARRAY_SIZE(stack_funcs))) ||
+	    (r->fam == KMS_FAM_PAGE && matches(fn, mm_internal_funcs, ARRAY_SIZE(mm_internal_funcs))))
 		return LEAK_ALLOCATOR;
-	if (matches(cn.function, reclaim_funcs, ARRAY_SIZE(reclaim_funcs)))
+	if (matches(fn, reclaim_funcs, ARRAY_SIZE(reclaim_funcs)))
 		return LEAK_RECLAIMABLE;
-	if ((r->fam == KMS_FAM_PAGE && matches(cn.function, process_funcs, ARRAY_SIZE(process_funcs))) ||
-	    matches(cn.function, mm_funcs, ARRAY_SIZE(mm_funcs)) ||
-	    (session__leftover_procs(s) > 0 &&
-	     matches(cn.function, fork_funcs, ARRAY_SIZE(fork_funcs))))
+	if ((r->fam == KMS_FAM_PAGE && matches(fn, process_funcs, ARRAY_SIZE(process_funcs))) ||
+	    matches(fn, mm_funcs, ARRAY_SIZE(mm_funcs)) ||
+	    (in->leftover && matches(fn, fork_funcs, ARRAY_SIZE(fork_funcs))))
 		return LEAK_PROCESS;
 	return LEAK_LEAK;
 }
@@ -110,7 +100,7 @@ const char *leaks__class_name(enum leak_class c)
 }
 
 struct collect {
-	struct session *s;
+	const struct leak_input *in;
 	struct leak_row *rows;		/* indexed by agg row */
 	uint64_t cutoff_ns, now_ns, min_age_ns;
 };
@@ -130,7 +120,7 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	if (l->freed_ns) {
 		lr->after++;
 		lr->after_bytes += l->bytes;
-	} else if (session__still_running(c->s, l->pid)) {
+	} else if (c->in->still_running && c->in->still_running(c->in->ctx, l->pid)) {
 		lr->running++;
 		lr->running_bytes += l->bytes;
 	}
@@ -139,7 +129,7 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	return 0;
 }
 
-static enum report_sort leak_sort = SORT_LIVE_BYTES;
+static enum rows_sort leak_sort = SORT_LIVE_BYTES;
 
 /* Within a class: outstanding bytes (live-bytes, bytes), count (live),
  * allocations, growth (rate; not measured last). */
@@ -163,7 +153,7 @@ static int cmp_leak(const void *a, const void *b)
 	return kx < ky ? 1 : kx > ky ? -1 : 0;
 }
 
-void leaks__sort(struct leak_report *r, enum report_sort by)
+void leaks__sort(struct leak_report *r, enum rows_sort by)
 {
 	leak_sort = by;
 	qsort(r->rows, r->nr, sizeof(*r->rows), cmp_leak);
@@ -171,7 +161,7 @@ void leaks__sort(struct leak_report *r, enum report_sort by)
 }
 
 /* Keep the rows with something outstanding, classified and sorted. */
-static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
+static void compact(const struct leak_input *in, struct leak_report *out, size_t nr_rows)
 {
 	size_t n = 0;
 
@@ -181,7 +171,7 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 		if (!lr->count || lr->row->self)	/* kmemscope's own: events.self */
 			continue;
 		/* what processes still running hold is theirs, whatever the row */
-		lr->cls = lr->running == lr->count ? LEAK_PROCESS : leaks__classify(s, lr->row);
+		lr->cls = lr->running == lr->count ? LEAK_PROCESS : leaks__classify(in, lr->row);
 		lr->growth = agg__growth(lr->row, &lr->growing);
 		lr->growth_known = lr->row->growth.samples >= 2;
 		out->count[LEAK_PROCESS] += lr->running;
@@ -196,9 +186,9 @@ static void compact(struct session *s, struct leak_report *out, size_t nr_rows)
 	qsort(out->rows, n, sizeof(*out->rows), cmp_leak);
 }
 
-int leaks__build(struct session *s, double min_age, struct leak_report *out)
+int leaks__build(const struct leak_input *in, double min_age, struct leak_report *out)
 {
-	struct agg *a = session__agg(s);
+	const struct agg *a = in->agg;
 	const struct agg_row *rows;
 	struct collect c;
 	size_t nr;
@@ -210,12 +200,12 @@ int leaks__build(struct session *s, double min_age, struct leak_report *out)
 		return -ENOMEM;
 	for (size_t i = 0; i < nr; i++)
 		out->rows[i].row = &rows[i];
-	c = (struct collect){ .s = s, .rows = out->rows, .cutoff_ns = session__window_end(s),
+	c = (struct collect){ .in = in, .rows = out->rows, .cutoff_ns = in->window_end_ns,
 			      .now_ns = agg__now(a), .min_age_ns = min_age * 1e9 };
 	agg__for_each_live(a, collect_one, &c);
-	out->window_s = session__window_end(s) / 1e9;
-	out->settle_s = (agg__now(a) - session__window_end(s)) / 1e9;
-	compact(s, out, nr);
+	out->window_s = in->window_end_ns / 1e9;
+	out->settle_s = (agg__now(a) - in->window_end_ns) / 1e9;
+	compact(in, out, nr);
 	return 0;
 }
 
@@ -223,123 +213,4 @@ void leaks__free(struct leak_report *r)
 {
 	free(r->rows);
 	r->rows = NULL;
-}
-
-int leaks__trust(struct session *s, struct leak_trust *t)
-{
-	const struct agg_stats *st = agg__stats(session__agg(s));
-	struct session_totals tot;
-	int err = session__totals(s, &tot);
-
-	if (err)
-		return err;
-	*t = (struct leak_trust){
-		.lost = tot.lost,
-		.unmatched_frees = st->unmatched_frees, .missed_frees = st->missed_frees,
-		.recursion_misses = session__recursion_misses(s),
-		.stack_errors = tot.raw.stack_errors, .table_full = st->table_full,
-		.bad_records = decoder__stats(session__decoder(s))->bad_records,
-	};
-	return 0;
-}
-
-static void stack_json(struct json *j, struct session *s, int32_t id)
-{
-	uint64_t frames[KMS_STACK_DEPTH];
-	int n = session__stack(s, id, frames, KMS_STACK_DEPTH);
-	struct caller_name cn;
-
-	json__arr(j, "stack");
-	for (int i = 0; i < n; i++) {
-		report__caller(session__ksyms(s), frames[i], &cn);
-		json__str(j, NULL, cn.caller);
-	}
-	json__end(j);
-}
-
-static void row_json(struct json *j, struct session *s, const struct leak_row *lr)
-{
-	const struct agg_row *r = lr->row;
-	struct caller_name cn;
-
-	report__caller(session__ksyms(s), r->caller, &cn);
-	json__obj(j, NULL);
-	json__str(j, "family", kms_family_name(r->fam));
-	json__str(j, "class", leaks__class_name(lr->cls));
-	json__str(j, "function", cn.function);
-	json__str(j, "caller", cn.caller);
-	json__str(j, "module", cn.module[0] ? cn.module : NULL);
-	report__via_json(j, session__ksyms(s), r);
-	if (r->fam == KMS_FAM_CACHE)
-		report__cache_json(j, s, r);
-	json__u64(j, "count", lr->count);
-	json__u64(j, "bytes", lr->bytes);
-	json__u64(j, "freed_after_window", lr->after);
-	json__u64(j, "still_running", lr->running);
-	json__dbl(j, "oldest_age_s", lr->oldest_age_s);
-	if (lr->growth_known)
-		json__dbl(j, "growth_bytes_per_s", lr->growth);
-	else
-		json__null(j, "growth_bytes_per_s");	/* not measured (no -i) */
-	json__bool(j, "growing", lr->growing);
-	if (r->stack_id >= 0)
-		stack_json(j, s, r->stack_id);
-	json__end(j);
-}
-
-void leaks__rows_json(struct json *j, struct session *s, const struct leak_report *r,
-		      size_t limit)
-{
-	json__arr(j, "outstanding");
-	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
-		row_json(j, s, &r->rows[i]);
-	json__end(j);
-}
-
-static void row_text(struct session *s, const struct leak_row *lr)
-{
-	const struct agg_row *r = lr->row;
-	char cache[REPORT_CACHE_COLS + 1] = "", growth[24] = "-";	/* not measured */
-	struct caller_name cn;
-
-	report__row_caller(session__ksyms(s), r, &cn);
-	if (r->fam == KMS_FAM_CACHE)
-		report__cache_text(s, r, cache, sizeof(cache));
-	if (lr->growth_known)
-		snprintf(growth, sizeof(growth), "%.0f", lr->growth);
-	printf("%-12s %-10s %8llu %11llu %8.1fs %10s%s  %s%s%s%s%s%s",
-	       leaks__class_name(lr->cls), kms_family_name(r->fam),
-	       (unsigned long long)lr->count, (unsigned long long)lr->bytes, lr->oldest_age_s,
-	       growth, lr->growing ? "*" : " ", cn.caller, cn.module[0] ? " [" : "",
-	       cn.module, cn.module[0] ? "]" : "", cn.via, cache);
-	if (lr->after)
-		printf("  (%llu freed after the window)", (unsigned long long)lr->after);
-	if (lr->running && lr->cls != LEAK_PROCESS)
-		printf("  (%llu held by processes still running)", (unsigned long long)lr->running);
-	putchar('\n');
-}
-
-void leaks__print_text(struct session *s, const struct leak_report *r,
-		       const struct leak_trust *t, size_t limit)
-{
-	printf("kmemscope leaks: %.1f s window + %.1f s settle on %s\n", r->window_s, r->settle_s,
-	       session__kernel_release(s));
-	for (int c = 0; c < LEAK_NR; c++) {
-		printf("  %-12s %8llu allocations %12llu bytes", leaks__class_name(c),
-		       (unsigned long long)r->count[c], (unsigned long long)r->bytes[c]);
-		if (r->after[c])
-			printf("  (%llu freed after the window)", (unsigned long long)r->after[c]);
-		putchar('\n');
-	}
-	printf("  trust: lost %llu, unmatched frees %llu, missed frees %llu, recursion misses "
-	       "%llu, stack errors %llu, table full %llu\n", (unsigned long long)t->lost,
-	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->missed_frees,
-	       (unsigned long long)t->recursion_misses, (unsigned long long)t->stack_errors,
-	       (unsigned long long)t->table_full);
-	printf("%-12s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
-	       "OLDEST", "GROWTH B/s", "CALLER");
-	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
-		row_text(s, &r->rows[i]);
-	if (r->nr && r->rows[0].growing)
-		printf("(* outstanding bytes kept rising at every interval: the leak signature)\n");
 }

@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "agg.h"
-#include "report.h"
+#include "rows.h"
 
-struct session;
-struct json;
+struct decoder;
+struct ksyms;
 
 enum leak_class { LEAK_LEAK, LEAK_RECLAIMABLE, LEAK_PROCESS, LEAK_RCU, LEAK_ALLOCATOR, LEAK_NR };
 
@@ -40,6 +40,19 @@ struct leak_report {
 	double window_s, settle_s;
 };
 
+/* What a report of the window needs to know, from the session (leakin.h). */
+struct leak_input {
+	const struct agg *agg;
+	const struct decoder *dec;	/* cache facts (reclaimable, sheaves) */
+	const struct ksyms *ks;		/* callers' names, for the classes */
+	uint64_t window_end_ns;
+	bool leftover;			/* the command left processes running */
+	bool sheaf_frees_seen;		/* RCU sheaf and bulk frees were hooked */
+	/* is tgid one of the command's processes still running (NULL: none)? */
+	bool (*still_running)(const void *ctx, uint32_t tgid);
+	const void *ctx;
+};
+
 struct leak_trust {
 	uint64_t lost, unmatched_frees, missed_frees, recursion_misses;
 	uint64_t stack_errors, table_full, bad_records;
@@ -49,17 +62,11 @@ struct leak_trust {
  * min_age old: those still outstanding, and those a process freed itself
  * after the window ended (counted in `after`). A deferred free of the kernel
  * in the settle (an RCU callback, a kworker) retires an allocation. */
-int leaks__build(struct session *s, double min_age, struct leak_report *out);
+int leaks__build(const struct leak_input *in, double min_age, struct leak_report *out);
 void leaks__free(struct leak_report *r);
 /* --sort: the rows by class, then by @by (built: SORT_LIVE_BYTES). */
-void leaks__sort(struct leak_report *r, enum report_sort by);
-enum leak_class leaks__classify(struct session *s, const struct agg_row *r);
+void leaks__sort(struct leak_report *r, enum rows_sort by);
+enum leak_class leaks__classify(const struct leak_input *in, const struct agg_row *r);
 const char *leaks__class_name(enum leak_class c);
-int leaks__trust(struct session *s, struct leak_trust *t);
-/* The "outstanding" array; rows up to limit (0: all). */
-void leaks__rows_json(struct json *j, struct session *s, const struct leak_report *r,
-		      size_t limit);
-void leaks__print_text(struct session *s, const struct leak_report *r,
-		       const struct leak_trust *t, size_t limit);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "agg.h"
+#include "rows.h"
 #include "session.h"
 
 struct json;
@@ -18,29 +19,6 @@ struct caller_name {
 	char via[80];		/* " via mempool_alloc": the wrapper the caller went through */
 };
 
-/* --sort KEY, in the order the 's' key of the live screen cycles them. */
-enum report_sort { SORT_ALLOCS, SORT_BYTES, SORT_LIVE, SORT_LIVE_BYTES, SORT_RATE, SORT_NR };
-/* "allocs", "bytes", "live", "live-bytes", "rate" */
-const char *report__sort_name(enum report_sort by);
-int report__sort_parse(const char *name);	/* an enum report_sort, or -1 */
-
-/* Allocations and bytes per second of each row over the last interval: the
- * difference between two samples. */
-struct report_rates;
-struct report_rates *report__rates_new(void);
-void report__rates_free(struct report_rates *r);
-/* A sample at @t s of the trace: the rates become those since the previous
- * sample (since 0 s for the first one). -ENOMEM, or 0. */
-int report__rates_sample(struct report_rates *r, const struct agg *a, double t);
-
-struct report_row {
-	const struct agg_row *r;	/* valid until the next agg__alloc */
-	double allocs_s, bytes_s;	/* over the last interval; 0 without rates */
-};
-/* The rows but kmemscope's own, sorted (free() it); *nr set. @rates may be
- * NULL (SORT_RATE then keeps the rows' order). */
-struct report_row *report__rows(const struct agg *a, enum report_sort by,
-				const struct report_rates *rates, size_t *nr);
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out);
 /* A row's caller, and the allocator wrapper it called through (via). */
 void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);

@@ -12,8 +12,6 @@
 #include "kms_records.h"
 
 struct agg;
-struct json;
-struct session;
 
 /* One source and its count. A missed free's event is KMS_EV_NR (none). */
 struct trust_src {
@@ -37,16 +35,5 @@ struct trust_src *trust_tally__sorted(const struct trust_tally *t, size_t *nr);
 /* The missed frees of the aggregator's rows, per (family, cache, call site):
  * --stacks and page-backing variants of one call site count as one source. */
 struct trust_tally *trust_tally__missed(const struct agg *a);
-
-#define TRUST_JSON_SOURCES	20	/* by_source entries in JSON */
-#define TRUST_TEXT_SOURCES	5	/* lines per counter in the -v summary */
-
-/* "trust_detail": {"missed_frees": {"total", "by_source": [...], "not_listed":
- * {"sources", "count"}}, "unmatched_frees": {...}}: by_source and not_listed
- * add up to total. -ENOMEM. */
-int trust__json(struct json *j, struct session *s);
-/* With -v, a summary after a text report: the largest sources of each.
- * 0, or the exit code of an error (printed). */
-int trust__print_verbose(struct session *s);
 
 #endif

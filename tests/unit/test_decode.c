@@ -53,7 +53,7 @@ static void self_apart(struct check_ctx *c)
 					 .pid = 42, .call_site = 0x10, .ptr = 0x1000,
 					 .bytes_alloc = 64 };
 	struct kms_rec_slab_free f = { .hdr = { KMS_REC_SLAB_FREE, KMS_EV_KFREE }, .ptr = 0x1000 };
-	struct report_row *rows;
+	struct sorted_row *rows;
 	size_t nr;
 
 	decoder__set_self(d, 42);
@@ -67,7 +67,7 @@ static void self_apart(struct check_ctx *c)
 	CHECK(c, decoder__stats(d)->self == 2, "2 of 3 allocations are kmemscope's own");
 	CHECK(c, agg__stats(a)->unmatched_frees == 0 && agg__stats(a)->live == 2,
 	      "the free of one of them matches it");
-	rows = report__rows(a, SORT_BYTES, NULL, &nr);
+	rows = rows__sorted(a, SORT_BYTES, NULL, &nr);
 	CHECK(c, rows && nr == 1 && !rows[0].r->self && rows[0].r->allocs == 1 &&
 	      rows[0].r->live == 1,
 	      "one row reported, the other process's: %zu rows", nr);

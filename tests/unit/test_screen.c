@@ -31,9 +31,9 @@ static void sort_keys(struct check_ctx *c)
 	static const char *const names[] = { "allocs", "bytes", "live", "live-bytes", "rate" };
 
 	for (int i = 0; i < SORT_NR; i++)
-		CHECK(c, report__sort_parse(names[i]) == i && !strcmp(report__sort_name(i), names[i]),
+		CHECK(c, rows__sort_parse(names[i]) == i && !strcmp(rows__sort_name(i), names[i]),
 		      "sort key %s round-trips", names[i]);
-	CHECK(c, report__sort_parse("Bytes") < 0 && report__sort_parse("") < 0,
+	CHECK(c, rows__sort_parse("Bytes") < 0 && rows__sort_parse("") < 0,
 	      "unknown sort keys are refused");
 }
 
@@ -49,26 +49,26 @@ static void alloc(struct agg *a, uint64_t caller, uint64_t key, uint64_t bytes)
 static void rates(struct check_ctx *c)
 {
 	struct agg *a = agg__new();
-	struct report_rates *r = report__rates_new();
-	struct report_row *rows;
+	struct rows_rates *r = rows__rates_new();
+	struct sorted_row *rows;
 	size_t nr;
 
 	for (uint64_t k = 1; k <= 10; k++)
 		alloc(a, 0x1000, k, 64);		/* 10 in the first second */
-	report__rates_sample(r, a, 1.0);
+	rows__rates_sample(r, a, 1.0);
 	for (uint64_t k = 11; k <= 14; k++)
 		alloc(a, 0x2000, k, 1024);		/* the second one: 4 elsewhere */
-	report__rates_sample(r, a, 2.0);
-	rows = report__rows(a, SORT_RATE, r, &nr);
+	rows__rates_sample(r, a, 2.0);
+	rows = rows__sorted(a, SORT_RATE, r, &nr);
 	CHECK(c, rows && nr == 2 && rows[0].r->caller == 0x2000 && rows[0].allocs_s == 4 &&
 	      rows[0].bytes_s == 4096 && rows[1].allocs_s == 0,
 	      "rates are over the last interval: %zu rows, %.0f/s first", nr,
 	      rows && nr ? rows[0].allocs_s : -1);
 	free(rows);
-	rows = report__rows(a, SORT_ALLOCS, r, &nr);
+	rows = rows__sorted(a, SORT_ALLOCS, r, &nr);
 	CHECK(c, rows && nr == 2 && rows[0].r->caller == 0x1000, "sorted by allocations");
 	free(rows);
-	report__rates_free(r);
+	rows__rates_free(r);
 	agg__free(a);
 }
 
