@@ -22,7 +22,11 @@ PKGS     := libbpf libelf zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(or $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null),-lbpf -lelf -lz)
 PKG_STATIC_LIBS := $(or $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null),-lbpf -lelf -lz)
-override CPPFLAGS := -I$(OUT) -Iinclude -Iuser -D_GNU_SOURCE $(PKG_CFLAGS) $(CPPFLAGS)
+# user/ by role (docs/design.md): base <- symbols <- model <- loader, record <-
+# session <- output <- cli; each folder is on the include path.
+USER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h))))
+override CPPFLAGS := -I$(OUT) -Iinclude $(addprefix -I,$(USER_DIRS)) -D_GNU_SOURCE $(PKG_CFLAGS) \
+		     $(CPPFLAGS)
 DEPFLAGS  = -MMD -MP
 LDLIBS   := $(PKG_LIBS) -pthread
 STATIC_LDLIBS := $(PKG_STATIC_LIBS) -pthread
@@ -32,9 +36,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(A
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.c,$(OUT)/bpf/%.o,$(BPF_SRCS))
 SKEL      := $(OUT)/kmemscope.skel.h
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+MAIN_OBJ  := $(OUT)/user/cli/main.o
+LIB_OBJS  := $(filter-out $(MAIN_OBJ),$(USER_OBJS))
 LIB       := $(OUT)/libkms.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -82,23 +87,24 @@ $(SKEL): $(OUT)/kmemscope.bpf.o
 VERSION_H := $(OUT)/gen/version.h
 $(VERSION_H): FORCE
 	$(Q)tools/gen-version header $@
-$(OUT)/user/version.o: $(VERSION_H)
+$(OUT)/user/base/version.o: $(VERSION_H)
 FORCE:
 
-$(OUT)/user/%.o: user/%.c | $(OUT)/user $(SKEL)
+$(OUT)/user/%.o: user/%.c | $(SKEL)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/kmemscope: $(OUT)/user/main.o $(LIB)
+$(OUT)/kmemscope: $(MAIN_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 static: $(OUT)/kmemscope.static
-$(OUT)/kmemscope.static: $(OUT)/user/main.o $(LIB)
+$(OUT)/kmemscope.static: $(MAIN_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static -o $@ $^ $(STATIC_LDLIBS)
 
@@ -106,7 +112,7 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -Wno-format-truncation $(CPPFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/completion:
+$(OUT)/bpf $(OUT)/tests $(OUT)/completion:
 	$(Q)mkdir -p $@
 
 # Shell completion from the option table the parser uses (`kmemscope
@@ -207,4 +213,4 @@ clean:
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk
 -include tools/fuzz.mk
--include $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)

@@ -157,7 +157,7 @@ __noinline int kms_learn_window(void)
 	return 0;
 }
 
-/* 6.2+; a program calling it is loaded only where the kernel has it (user/hooks.c). */
+/* 6.2+; a program calling it is loaded only where the kernel has it (user/loader/hooks.c). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* Word p of the window: copied (frame 0), or read in place above frame. The

@@ -255,7 +255,7 @@ static __always_inline int on_page_pcpu_drain(__u64 *ctx)
 	return page_buddy(KMS_EV_PAGE_PCPU_DRAIN, page_pfn(ctx[0]), ctx[1], ctx[2], -1);
 }
 
-/* Not chosen (user/tracer.c): change_ownership is worked out inside the
+/* Not chosen (user/loader/tracer.c): change_ownership is worked out inside the
  * tracepoint, its TP_PROTO has five arguments; 0 here. */
 static __always_inline int on_page_extfrag(__u64 *ctx)
 {

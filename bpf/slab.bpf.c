@@ -366,7 +366,7 @@ int BPF_KPROBE(kp_rcu_sheaf_nobarn, void *head) { return sheaf_free(head); }
 /* __kfree_rcu_sheaf(s, obj): kfree_rcu() queues obj in the CPU's RCU sheaf of
  * s, where it waits until the sheaf is full (no timer), then a grace period.
  * Not a free: the record names the cache, so that leaks knows whose live
- * objects may be waiting there (user/leaks.c). */
+ * objects may be waiting there (user/model/leaks.c). */
 SEC("fentry")
 int BPF_PROG(fe_kfree_rcu_sheaf, struct kmem_cache *s, void *obj)
 {

@@ -11,19 +11,19 @@ FUZZ_OUT   ?= $(OUT)/fuzz
 FUZZ_TIME  ?= 600
 FUZZ_SHORT ?= 60
 FUZZ_JOBS  ?= 1
-# CRCs are skipped in this build (see crc_ok() in user/recfile.c): mutations must
+# CRCs are skipped in this build (see crc_ok() in user/record/recfile.c): mutations must
 # reach the parsers behind them, not die at the checksum.
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	      -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_GNU_SOURCE -Iinclude -Iuser -Wall -Wextra -Werror -Wno-unused-parameter
+	      -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_GNU_SOURCE -Iinclude $(addprefix -I,$(wildcard user/*)) -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SEEDS := tests/fuzz/recfile
 
 .PHONY: fuzz fuzz-short fuzz-build
 
 fuzz-build: $(FUZZ_OUT)/fuzz_recfile
 
-$(FUZZ_OUT)/fuzz_recfile: tests/unit/fuzz_recfile.c user/recfile.c user/recfile.h include/kms_records.h
+$(FUZZ_OUT)/fuzz_recfile: tests/unit/fuzz_recfile.c user/record/recfile.c user/record/recfile.h include/kms_records.h
 	@mkdir -p $(FUZZ_OUT)/corpus
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/unit/fuzz_recfile.c user/recfile.c -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/unit/fuzz_recfile.c user/record/recfile.c -lz
 
 # -max_len: the seeds are real recordings of up to ~16 KiB.
 fuzz: $(FUZZ_OUT)/fuzz_recfile

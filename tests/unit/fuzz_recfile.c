@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the recording reader (user/recfile.c): open a
+ * libFuzzer target for the recording reader (user/record/recfile.c): open a
  * buffer, query everything, replay every chunk. `make fuzz` (tools/fuzz.mk)
  * builds it with ASan and UBSan and runs it over the seed corpus of real
  * recordings in tests/fuzz/recfile/.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the /proc parsers of user/zoneinfo.c.
+ * libFuzzer target for the /proc parsers of user/model/zoneinfo.c.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *         -o fuzz_zoneinfo tests/unit/fuzz_zoneinfo.c user/zoneinfo.c
+ *         -o fuzz_zoneinfo tests/unit/fuzz_zoneinfo.c user/model/zoneinfo.c
  *   ./fuzz_zoneinfo -max_total_time=60 tests/unit/fixtures
  *
  * Each input is fed to all three parsers into one table, then the table

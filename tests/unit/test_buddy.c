@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/buddy.c (and the seeding path of user/pageseed.c).
+ * Unit tests for user/model/buddy.c (and the seeding path of user/model/pageseed.c).
  *
  * 1. Hand-checked edge cases: empty zone, all free, expand() remainders,
  *    merging back, max order, unaligned zone, holes, bad events.

@@ -31,7 +31,7 @@ static int parse(const struct cli_cmd *cmd, struct cli_opts *o, char **argv)
 	return cli__parse(cmd, argc, argv, o);
 }
 
-/* The tail of a long verifier log, in whole lines (user/tracer.c). */
+/* The tail of a long verifier log, in whole lines (user/loader/tracer.c). */
 static void log_tails(struct check_ctx *c)
 {
 	const char *log = "head\nab\ncd\nwhy it failed\n";

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/frag.c: synthetic page-event sequences through the
+ * Unit tests for user/model/frag.c: synthetic page-event sequences through the
  * frag API and its page_sink, with the free block counts, blocked and
  * sole-blocker blocks, fallbacks, ownership changes and trims worked out
  * by hand.  A 64-pfn zone, max order 4, page block order 3 and target

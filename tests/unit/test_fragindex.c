@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/fragindex.c: values computed by hand with the
+ * Unit tests for user/model/fragindex.c: values computed by hand with the
  * kernel's integer arithmetic (mm/vmstat.c), including the -1000 case,
  * 1000 for free_pages == 0, 0 for no free block / order > MAX_PAGE_ORDER,
  * and the kernel formula's negative result for a lone small block.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/pageseed.c's classification: every kpageflags word of
+ * Unit tests for user/model/pageseed.c's classification: every kpageflags word of
  * fixtures/kpageflags.fc618 gets its class; every class has a word that
  * classifies back to it and a PAGESEED (legacy) code; and zone pictures
  * (fixtures/pageseed.*) give exactly the page counts and the never managed

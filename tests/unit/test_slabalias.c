@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/slabalias.c: the text form of a /sys/kernel/slab-like
+ * Unit tests for user/model/slabalias.c: the text form of a /sys/kernel/slab-like
  * fixture directory (fixtures/slab: unique-id directories, a cache's own
  * directory, symlinks, one through "../slab/"), and the merged sets read
  * from it and from hand-written text.

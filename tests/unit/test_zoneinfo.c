@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/zoneinfo.c: real /proc files captured on the
+ * Unit tests for user/model/zoneinfo.c: real /proc files captured on the
  * project's 6.18 machine (fixtures: *.fc618), a hand-made two-node layout
  * (fixtures: *.2node), malformed input, and every prefix of every fixture
  * (no crash, 0 or a negative errno).

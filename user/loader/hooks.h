@@ -4,6 +4,7 @@
 #define KMS_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "kms_records.h"
 
 enum kms_mech {
@@ -46,5 +47,9 @@ const char *kms_mech_name(enum kms_mech m);
 const char *kms_event_name(enum kms_event ev);
 /* Does the event hand out memory (an allocation, not a free or buddy move)? */
 bool kms_event_allocates(enum kms_event ev);
+
+/* The mechanisms the hook table's programs use, best first ("tp_btf", ...):
+ * fills names (at most max) and returns how many there are. */
+size_t kms_mechanisms(const char **names, size_t max);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What this build is: its version, the libbpf it was built with and runs
- * with, and the BPF mechanisms its programs use. */
+/* What this build is: its version, and the libbpf it was built with and runs
+ * with (the BPF mechanisms its programs use: kms_mechanisms() in hooks.h). */
 #ifndef KMS_VERSION_H
 #define KMS_VERSION_H
 
@@ -14,8 +14,5 @@ const char *kms_version(void);
  * this process runs with (they differ when libbpf was upgraded since). */
 const char *kms_libbpf_built(void);
 const char *kms_libbpf_running(void);
-/* The mechanisms the hook table's programs use, best first ("tp_btf", ...):
- * fills names (at most max) and returns how many there are. */
-size_t kms_mechanisms(const char **names, size_t max);
 
 #endif

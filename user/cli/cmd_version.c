@@ -2,6 +2,7 @@
 /* kmemscope version (also --version, -V): what this build is. */
 #include <stdio.h>
 #include "cmds.h"
+#include "hooks.h"
 #include "json.h"
 #include "out.h"
 #include "util.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Command-line options: one table (user/cmdopts.c) that the parser, every
+ * Command-line options: one table (user/cli/cmdopts.c) that the parser, every
  * command's OPTIONS help and the shell completion are all generated from.
  * Numbers are parsed strictly (endptr checks).
  */

@@ -147,3 +147,25 @@ const char *kms_event_name(enum kms_event ev)
 
 	return ev < KMS_EV_NR ? names[ev] : "?";
 }
+
+static bool uses(enum kms_mech m)
+{
+	for (int h = 0; h < kms_nr_hooks; h++)
+		for (int c = 0; c < KMS_MAX_CANDS && kms_hooks[h].cands[c].prog; c++)
+			if (kms_hooks[h].cands[c].mech == m)
+				return true;
+	return false;
+}
+
+size_t kms_mechanisms(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (enum kms_mech m = KMS_MECH_NONE + 1; m <= KMS_MECH_KPROBE; m++)
+		if (uses(m)) {
+			if (n < max)
+				names[n] = kms_mech_name(m);
+			n++;
+		}
+	return n;
+}
