@@ -265,18 +265,11 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 
 static void row_json(struct json *j, struct session *s, struct top *t, const struct agg_row *r)
 {
-	struct caller_name cn;
 	char k[4], zn[40];
 
-	report__caller(session__ksyms(s), r->caller, &cn);
 	json__obj(j, NULL);
 	json__str(j, "family", kms_family_name(r->fam));
-	json__str(j, "function", cn.function);
-	json__str(j, "caller", cn.caller);
-	json__str(j, "module", cn.module[0] ? cn.module : NULL);
-	report__via_json(j, session__ksyms(s), r);
-	if (r->fam == KMS_FAM_CACHE)
-		report__cache_json(j, s, r);
+	report__caller_json(j, s, r);
 	if (r->fam == KMS_FAM_DMA)
 		json__str(j, "device", r->device);
 	json__u64(j, "allocs", r->allocs);

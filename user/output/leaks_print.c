@@ -27,18 +27,11 @@ static void stack_json(struct json *j, struct session *s, int32_t id)
 static void row_json(struct json *j, struct session *s, const struct leak_row *lr)
 {
 	const struct agg_row *r = lr->row;
-	struct caller_name cn;
 
-	report__caller(session__ksyms(s), r->caller, &cn);
 	json__obj(j, NULL);
 	json__str(j, "family", kms_family_name(r->fam));
 	json__str(j, "class", leaks__class_name(lr->cls));
-	json__str(j, "function", cn.function);
-	json__str(j, "caller", cn.caller);
-	json__str(j, "module", cn.module[0] ? cn.module : NULL);
-	report__via_json(j, session__ksyms(s), r);
-	if (r->fam == KMS_FAM_CACHE)
-		report__cache_json(j, s, r);
+	report__caller_json(j, s, r);
 	json__u64(j, "count", lr->count);
 	json__u64(j, "bytes", lr->bytes);
 	json__u64(j, "freed_after_window", lr->after);

@@ -88,6 +88,19 @@ void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
 	json__end(j);
 }
 
+void report__caller_json(struct json *j, struct session *s, const struct agg_row *r)
+{
+	struct caller_name cn;
+
+	report__caller(session__ksyms(s), r->caller, &cn);
+	json__str(j, "function", cn.function);
+	json__str(j, "caller", cn.caller);
+	json__str(j, "module", cn.module[0] ? cn.module : NULL);
+	report__via_json(j, session__ksyms(s), r);
+	if (r->fam == KMS_FAM_CACHE)
+		report__cache_json(j, s, r);
+}
+
 void report__events_json(struct json *j, struct session *s, const struct session_totals *t)
 {
 	const struct agg_stats *st = agg__stats(session__agg(s));

@@ -24,6 +24,9 @@ void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *o
 void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);
 /* "via": the wrapper's function (kallsyms name), or null. */
 void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
+/* A row's "function", "caller", "module", "via" and, for kmem_cache rows,
+ * its cache ("cache", "merged"). */
+void report__caller_json(struct json *j, struct session *s, const struct agg_row *r);
 /* What every run's document starts with after its version keys: "kernel",
  * "duration_s", "command_status" (a COMMAND was traced) and "interrupted"
  * (a signal cut the run short). */
