@@ -576,6 +576,37 @@ def report_equals_live_top_json():
 
 
 @test
+def record_to_a_pipe_and_report_from_one():
+    # record -o - | report - VIEW: the stream is the file; the pipes workload is the
+    # same one the file tests use, so its pipe pages are there to find.
+    sh = (f"{KMS} record -o - -- {sys.executable} {PIPES} 300 | "
+          f"{KMS} report - top --json")
+    p = subprocess.run(["sh", "-c", sh], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-300:]!r}"
+    doc = loads(p.stdout, "top")
+    assert doc["recording"]["complete"], doc["recording"]
+    assert sum(r["allocs"] for r in rows(doc, "page", ("anon_pipe_write", "pipe_write"))) >= 300
+    assert "to standard output" in p.stderr, p.stderr[-300:]
+    # the same bytes as a file name give the same report
+    path = rec_path("pipe.kms")
+    with open(path, "wb") as f:
+        subprocess.run([KMS, "record", "-o", "-", "-d", "0.5"], stdout=f, check=True,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    rc, by_name, err = run("report", path, "top", "--json")
+    with open(path, "rb") as f:
+        q = subprocess.run([KMS, "report", "-", "top", "--json"], stdin=f, capture_output=True,
+                           text=True, timeout=60)
+    assert rc == 0 and q.returncode == 0 and q.stdout == by_name, (rc, q.returncode, err)
+    # where standard output holds a report, -o - is refused before tracing
+    for args in (["top", "-o", "-", "-d", "1"], ["record", "-o", "-", "--json", "-d", "1"]):
+        rc, out, err = run(*args)
+        assert rc == 2 and err.count("\n") == 1 and "standard output" in err, (args, rc, err)
+    q = subprocess.run([KMS, "report", "-", "top"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    assert q.returncode == 1 and "standard input is empty" in q.stderr, (q.returncode, q.stderr)
+
+
+@test
 def record_mode_0600_no_overwrite_without_force():
     f = rec_path("mode.kms")
     rc, out, err = run("record", "-o", f, "-d", "0.3")

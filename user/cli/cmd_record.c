@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope record: the event stream into a file, for 'kmemscope report'. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "cmds.h"
 #include "json.h"
@@ -13,6 +14,12 @@ struct rec {
 	const char *path;
 	bool progress_shown;
 };
+
+/* The file, in messages ("-": standard output). */
+static const char *where(const char *path)
+{
+	return strcmp(path, "-") ? path : "standard output";
+}
 
 /* Once a second on a terminal: how far the recording has got. */
 static int progress(struct session *s, void *ctx)
@@ -45,7 +52,8 @@ static int summary(struct session *s, const struct cli_opts *o)
 	if (!o->json) {
 		fprintf(stderr, "kmemscope: recorded %llu events in %.1f s to %s (%llu bytes, "
 			"%.1f bytes/event)\n", (unsigned long long)records, session__elapsed(s),
-			o->output, (unsigned long long)bytes, records ? (double)bytes / records : 0);
+			where(o->output), (unsigned long long)bytes,
+			records ? (double)bytes / records : 0);
 		report__warn_losses(&t);
 		return 0;
 	}
@@ -64,7 +72,7 @@ static int summary(struct session *s, const struct cli_opts *o)
 
 static int run(struct cli_opts *o)
 {
-	struct rec r = { .path = o->output };
+	struct rec r = { .path = where(o->output) };
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -72,6 +80,9 @@ static int run(struct cli_opts *o)
 	if (!o->output)
 		return kms_err(KMS_EXIT_USAGE, "record: which file? -o FILE (see 'kmemscope "
 			       "record --help')");
+	if (!strcmp(o->output, "-") && o->json)
+		return kms_err(KMS_EXIT_USAGE, "record: -o - and --json both want standard "
+			       "output");
 	cmds__session_opts(o, &so);
 	so.interval = isatty(STDERR_FILENO) ? 1 : 0;
 	so.tick = progress;
@@ -81,7 +92,7 @@ static int run(struct cli_opts *o)
 		return rc;
 	if (!so.interval && !o->json)
 		fprintf(stderr, "kmemscope: recording%s to %s... (Ctrl-C to stop)\n",
-			o->command ? " the command" : "", o->output);
+			o->command ? " the command" : "", where(o->output));
 	rc = session__run(s);
 	if (r.progress_shown)
 		fputc('\n', stderr);
@@ -96,7 +107,8 @@ const struct cli_cmd cmd_record = {
 	.summary = "record the allocation events to a file, for 'report'",
 	.opts = OPT_SET_DURATION | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
-		{ "output", "the recording (mode 0600: it holds kernel addresses)" },
+		{ "output", "the recording (mode 0600: it holds kernel addresses); - for "
+			    "standard output (a pipe, not a terminal)" },
 		{ "force", "replace FILE if it exists" },
 		{ "duration", "record this long (default: until Ctrl-C or COMMAND ends; 500ms, "
 			      "5s, 1m, 2h)" },
@@ -118,10 +130,13 @@ const struct cli_cmd cmd_record = {
 	.more =
 	"On a terminal a progress line (events, bytes, losses) is updated every second.\n"
 	"FILE is written as FILE.tmp and renamed when complete; a FILE.tmp left by a\n"
-	"crash is still readable up to its last complete chunk.\n"
+	"crash is still readable up to its last complete chunk. With -o - the events\n"
+	"go to standard output as they come (no FILE.tmp), for 'kmemscope report -'\n"
+	"or ssh; the messages stay on standard error.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope record -o boot.kms -d 1m\n"
+	"  sudo kmemscope record -o - -d 10s | kmemscope report - leaks\n"
 	"  sudo kmemscope record -o build.kms --stacks -- make -j2\n"
 	"  kmemscope report build.kms              # anywhere, no root needed\n",
 };

@@ -161,7 +161,8 @@ const struct cli_cmd cmd_report = {
 	"Runs an analysis over a recording made by 'kmemscope record' (or 'top -o')\n"
 	"and prints what the live command would have printed for that window. Needs\n"
 	"no privileges and no BPF: symbols, zones, GFP names and counters come from\n"
-	"the file, so it works on any machine.\n"
+	"the file, so it works on any machine. FILE - reads the recording from\n"
+	"standard input ('kmemscope record -o -').\n"
 	"\n"
 	"  top (default), leaks, frag   the analysis, with its own options (below)\n"
 	"  info                         what the file holds (kernel, duration, probes)\n",
@@ -176,5 +177,6 @@ const struct cli_cmd cmd_report = {
 	"  kmemscope report trace.kms top -d 5s         # the first five seconds\n"
 	"  kmemscope report trace.kms leaks --min-age 2\n"
 	"  kmemscope report trace.kms --folded | flamegraph.pl > kmem.svg\n"
-	"  kmemscope report trace.kms info\n",
+	"  kmemscope report trace.kms info\n"
+	"  ssh host sudo kmemscope record -o - -d 10s | kmemscope report - top\n",
 };

@@ -34,6 +34,7 @@ struct recw {
 	int fd;
 	char *path, *tmp;
 	bool force, finished;
+	bool stream;			/* "-": standard output, no FILE.tmp, no rename */
 	uint8_t *chunk;
 	size_t len;
 	uint8_t *zbuf;
@@ -62,11 +63,39 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* "-": the recording goes to standard output (a pipe or a file, never a
+ * terminal), written as it comes; the reader stops at its last whole frame. */
+static int open_stream(struct recw *w)
+{
+	if (isatty(STDOUT_FILENO))
+		return -ENOTTY;
+	w->stream = true;
+	w->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	return w->fd < 0 ? -errno : 0;
+}
+
+static int open_tmp(struct recw *w, const char *path, bool force)
+{
+	struct stat st;
+
+	if (asprintf(&w->tmp, "%s.tmp", path) < 0) {
+		w->tmp = NULL;
+		return -ENOMEM;
+	}
+	if (!force && !lstat(path, &st))	/* a dangling symlink is there too */
+		return -EEXIST;
+	if (!force && !lstat(w->tmp, &st))	/* a recording cut short: keep it */
+		return -EALREADY;
+	if (force)
+		unlink(w->tmp);
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return w->fd < 0 ? -errno : 0;
+}
+
 int recw__create(struct recw **out, const char *path, bool force)
 {
 	struct recw *w = calloc(1, sizeof(*w));
 	uint8_t hdr[REC_FILE_HDR] = {};
-	struct stat st;
 	int err;
 
 	if (!w)
@@ -75,26 +104,12 @@ int recw__create(struct recw **out, const char *path, bool force)
 	w->force = force;
 	w->path = strdup(path);
 	w->chunk = malloc(REC_CHUNK_RAW + REC_ITEM_MAX + 64);
-	if (!w->path || !w->chunk || asprintf(&w->tmp, "%s.tmp", path) < 0) {
-		w->tmp = NULL;
+	if (!w->path || !w->chunk) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (!force && !lstat(path, &st)) {	/* a dangling symlink is there too */
-		err = -EEXIST;
+	if ((err = !strcmp(path, "-") ? open_stream(w) : open_tmp(w, path, force)))
 		goto fail;
-	}
-	if (!force && !lstat(w->tmp, &st)) {	/* a recording cut short: keep it */
-		err = -EALREADY;
-		goto fail;
-	}
-	if (force)
-		unlink(w->tmp);
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		err = -errno;
-		goto fail;
-	}
 	memcpy(hdr, file_magic, 8);
 	put32(hdr + 8, REC_VERSION);
 	if ((err = write_all(w->fd, hdr, sizeof(hdr))))
@@ -272,6 +287,8 @@ int recw__stacks(struct recw *w, const void *data, size_t len)
 
 static int publish(struct recw *w)
 {
+	if (w->stream)		/* a pipe: nothing to sync or rename */
+		return 0;
 	if (fsync(w->fd))
 		return -errno;
 	if (!w->force) {
@@ -310,8 +327,10 @@ int recw__keep(struct recw *w)
 {
 	if (w->finished || w->fd < 0 || !w->records)
 		return -ENODATA;
-	fsync(w->fd);	/* what the disk took */
 	w->finished = true;
+	if (w->stream)
+		return 0;	/* what was written is out */
+	fsync(w->fd);	/* what the disk took */
 	if (!renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->path, RENAME_NOREPLACE))
 		return 0;
 	return 1;
@@ -401,6 +420,7 @@ struct recr {
 	const uint8_t *buf;
 	size_t len;
 	void *map;
+	void *owned;			/* "-": standard input read whole */
 	struct chunk_ref *chunks;
 	size_t nr_chunks, chunks_cap;
 	char *text[REC_F_NR];
@@ -798,14 +818,61 @@ int recr__open_mem(struct recr **out, const void *buf, size_t len, char *err, si
 	return 0;
 }
 
+#define STDIN_MAX	(64ull << 30)	/* a recording read from a pipe, at most */
+
+/* "-": a recording on standard input (a pipe, or a file), read whole. */
+static int open_stdin(struct recr **out, char *err, size_t errlen)
+{
+	size_t len = 0, cap = 1 << 20;
+	uint8_t *buf = NULL, *p;
+	ssize_t n = 1;
+	int e;
+
+	if (isatty(STDIN_FILENO))
+		return snprintf(err, errlen, "standard input is a terminal, not a recording"),
+		       -EINVAL;
+	while (n > 0) {
+		if (!buf || len == cap) {
+			size_t want = buf ? cap * 2 : cap;
+
+			if (want > STDIN_MAX || !(p = realloc(buf, want))) {
+				free(buf);
+				return snprintf(err, errlen, "out of memory reading standard input"),
+				       -ENOMEM;
+			}
+			buf = p;
+			cap = want;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n > 0)
+			len += n;
+	}
+	if (n < 0 || !len) {
+		e = n < 0 ? -errno : -EINVAL;
+		free(buf);
+		return snprintf(err, errlen, "%s", n < 0 ? strerror(-e) : "standard input is empty"), e;
+	}
+	if ((e = recr__open_mem(out, buf, len, err, errlen))) {
+		free(buf);
+		return e;
+	}
+	(*out)->owned = buf;
+	return 0;
+}
+
 int recr__open(struct recr **out, const char *path, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO with no writer must not block the open; it is
 	 * refused below as not a regular file */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e;
+	int fd, e;
 	struct stat st;
 	void *map = NULL;
 
+	if (!strcmp(path, "-"))
+		return open_stdin(out, err, errlen);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
@@ -837,6 +904,7 @@ void recr__free(struct recr *r)
 		return;
 	if (r->map)
 		munmap(r->map, r->len);
+	free(r->owned);
 	for (int i = 0; i < REC_F_NR; i++)
 		free(r->text[i]);
 	free(r->chunks);

@@ -653,7 +653,8 @@ void rectap__keep(struct rectap *t)
 	if (kept >= 0)
 		kms_warn("the recording stopped early: %s holds the first %llu events; "
 			 "'kmemscope report' reads it up to its last complete chunk",
-			 kept ? recw__tmp(t->w) : recw__path(t->w),
+			 kept ? recw__tmp(t->w) : strcmp(recw__path(t->w), "-") ?
+			 recw__path(t->w) : "standard output",
 			 (unsigned long long)recw__records(t->w));
 }
 

@@ -160,7 +160,8 @@ static int prepare(struct session *s)
 	struct live *l = live_of(s);
 	int rc;
 
-	if (s->o.record && !s->o.force && (rc = preflight__record_path(s->o.record)))
+	if (s->o.record && (rc = preflight__record_path(s->o.record, s->o.force,
+							  s->o.record_only)))
 		return rc;
 	if (s->o.command && (rc = preflight__command(s->o.command)))
 		return rc;

@@ -81,12 +81,22 @@ int preflight__command(char **argv)
 }
 
 /* Checked before anything is traced: the file (a dangling symlink too) and
- * the temporary of a recording cut short are never replaced without --force. */
-int preflight__record_path(const char *path)
+ * the temporary of a recording cut short are never replaced without --force;
+ * "-" (standard output) only for a command whose report goes elsewhere, and
+ * never onto a terminal. */
+int preflight__record_path(const char *path, bool force, bool sole_output)
 {
 	struct stat st;
 	char tmp[4096];
 
+	if (!strcmp(path, "-") && !sole_output)
+		return kms_err(KMS_EXIT_USAGE, "-o -: this command prints its report on standard "
+			       "output; record to a file, or use 'kmemscope record -o -'");
+	if (!strcmp(path, "-"))
+		return isatty(STDOUT_FILENO) ? kms_err(KMS_EXIT_USAGE, "-o -: standard output is "
+						       "a terminal; pipe it or name a file") : 0;
+	if (force)
+		return 0;
 	if (!lstat(path, &st))
 		return kms_err(KMS_EXIT_FAIL, "%s exists (use --force to replace it)", path);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

@@ -4,6 +4,8 @@
 #ifndef KMS_PREFLIGHT_H
 #define KMS_PREFLIGHT_H
 
+#include <stdbool.h>
+
 struct ksyms;
 
 /* Root, or CAP_BPF + CAP_PERFMON? */
@@ -14,7 +16,9 @@ int preflight__btf(void);
 int preflight__ksyms(struct ksyms **out);
 /* Is argv[0] something execvp() would run? (2: usage) */
 int preflight__command(char **argv);
-/* Is PATH free for a new recording (nor PATH.tmp of one cut short there)? */
-int preflight__record_path(const char *path);
+/* Is PATH free for a new recording (nor PATH.tmp of one cut short there),
+ * unless @force? "-" (standard output, not a terminal) only where the
+ * recording is the command's @sole_output. */
+int preflight__record_path(const char *path, bool force, bool sole_output);
 
 #endif
