@@ -1,10 +1,35 @@
 # kmemscope build: BPF C -> clang -target bpf -> bpftool gen object/skeleton -> user C.
 # `make V=1` shows full commands. Everything lands under build/.
 
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 ifeq ($(wildcard vmlinux/$(ARCH)/vmlinux.h),)
 $(error no vmlinux/$(ARCH)/vmlinux.h: unsupported ARCH '$(ARCH)' (generate it with tools/gen-vmlinux))
 endif
+
+# A cross build (make ARCH=arm64 on x86-64): the target's compiler and a
+# sysroot of its libbpf, libelf and zlib (tools/deps cross: Debian's
+# gcc-aarch64-linux-gnu and tools/cross-sysroot), its own output folder.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_arm64    := aarch64-linux-gnu-
+CROSS_COMPILE  ?= $(CROSS_$(ARCH))
+SYSROOT        ?= $(CURDIR)/build/sysroot/$(ARCH)
+OUT            ?= build/$(ARCH)
+ifeq ($(origin CC),default)
+CC             := $(CROSS_COMPILE)gcc
+endif
+AR             := $(CROSS_COMPILE)ar
+CROSS_TRIPLET  := $(patsubst %-,%,$(CROSS_COMPILE))
+CROSS_CPPFLAGS := -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(CROSS_TRIPLET)
+CROSS_LDFLAGS  := -L$(SYSROOT)/usr/lib/$(CROSS_TRIPLET) -L$(SYSROOT)/lib/$(CROSS_TRIPLET) \
+		  -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(CROSS_TRIPLET):$(SYSROOT)/lib/$(CROSS_TRIPLET)
+# the host's pkg-config would name the host's libraries: the bare -l flags
+PKG_CONFIG     := false
+ifeq ($(wildcard $(SYSROOT)/usr/include/bpf/libbpf.h),)
+$(error no $(ARCH) sysroot in $(SYSROOT): run tools/deps cross (or set SYSROOT))
+endif
+endif
+AR       ?= ar
 
 OUT      ?= build
 CC       ?= gcc
@@ -25,13 +50,18 @@ PKG_STATIC_LIBS := $(or $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/nul
 # user/ by role (docs/design.md): base <- symbols <- model <- loader, record <-
 # session <- output <- cli; each folder is on the include path.
 USER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h))))
-override CPPFLAGS := -I$(OUT) -Iinclude $(addprefix -I,$(USER_DIRS)) -D_GNU_SOURCE $(PKG_CFLAGS) \
+override CPPFLAGS := -I$(OUT) -Iinclude $(addprefix -I,$(USER_DIRS)) -D_GNU_SOURCE $(CROSS_CPPFLAGS) $(PKG_CFLAGS) \
 		     $(CPPFLAGS)
 DEPFLAGS  = -MMD -MP
-LDLIBS   := $(PKG_LIBS) -pthread
-STATIC_LDLIBS := $(PKG_STATIC_LIBS) -pthread
+LDLIBS   := $(CROSS_LDFLAGS) $(PKG_LIBS) -pthread
+STATIC_LDLIBS := $(CROSS_LDFLAGS) $(PKG_STATIC_LIBS) -pthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) \
 	      -Wall -Werror -Wno-unused-function
+# vmlinux/arm64 comes from a 7.x kernel: bookworm's bpftool writes some of its
+# anonymous members in a form clang 14 takes only with Microsoft extensions
+ifeq ($(ARCH),arm64)
+BPF_CFLAGS += -fms-extensions -Wno-microsoft-anon-tag
+endif
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.c,$(OUT)/bpf/%.o,$(BPF_SRCS))
@@ -68,7 +98,7 @@ INSTALL ?= install
 all: $(OUT)/kmemscope completion
 
 deps:
-	$(Q)tools/deps build
+	$(Q)tools/deps $(if $(CROSS_COMPILE),cross,build)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -97,7 +127,7 @@ $(OUT)/user/%.o: user/%.c | $(SKEL)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(OUT)/kmemscope: $(MAIN_OBJ) $(LIB)
 	$(call msg,LD,$@)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch a Debian cloud kernel image and its headers into build/vm/<kernel>/.
-# Usage: tools/vm/fetch-kernel.sh KERNEL...   (KERNEL: 5.10 6.1 6.12 sid)
+# Usage: tools/vm/fetch-kernel.sh KERNEL...   (KERNEL: 5.10 6.1 6.12 sid arm64-6.12 arm64-sid)
 # Package names are resolved at run time from the archive; nothing is pinned.
 # A second run with the same current package downloads nothing.
 set -euo pipefail
@@ -22,8 +22,22 @@ resolve_release() {
 	            sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V | tail -1) ;;
 	sid)  pkg=$($cache depends linux-image-cloud-amd64 2>/dev/null |
 	            sed -n 's/^ *Depends: linux-image-\([^ ]*-cloud-amd64\)$/\1/p' | sort -V | tail -1) ;;
+	# arm64: the same metapackages for arm64, through the private configuration
+	arm64-6.12) pkg=$($cache depends linux-image-6.12-cloud-arm64:arm64 2>/dev/null |
+	            sed -n 's/^ *Depends: linux-image-\(6\.12\.[^ ]*-cloud-arm64\):arm64$/\1/p' | head -1) ;;
+	arm64-sid) pkg=$($cache depends linux-image-cloud-arm64:arm64 2>/dev/null |
+	            sed -n 's/^ *Depends: linux-image-\([^ ]*-cloud-arm64\):arm64$/\1/p' | sort -V | tail -1) ;;
 	esac
 	echo "$pkg"
+}
+
+# deb_of PKG[:arm64]: the newest cached .deb of PKG (empty if none). A name
+# with :arm64 is that architecture's (or an Architecture: all package's); a
+# plain one is the host's: linux-kbuild-* exists for both under one name.
+deb_of() {
+	local p=${1%:arm64} pat=_amd64.deb
+	[[ $1 == *:arm64 ]] && pat=_arm64.deb
+	compgen -G "$VM_DEBS/${p}_*.deb" | grep -E -- "(${pat//./\\.}|_all\.deb)\$" | sort -V | tail -1 || true
 }
 
 # download PKG... into the deb cache with the kernel's apt configuration.
@@ -33,7 +47,7 @@ download() {
 	[[ $(kernel_apt "$k") == private ]] && get=(papt_get -o APT::Sandbox::User=root download)
 	local p missing=()
 	for p in "$@"; do
-		compgen -G "$VM_DEBS/${p}_*.deb" >/dev/null || missing+=("$p")
+		[[ -n $(deb_of "$p") ]] || missing+=("$p")
 	done
 	((${#missing[@]})) || return 0
 	log "$k: downloading ${missing[*]}"
@@ -45,9 +59,27 @@ download() {
 # linux-binary-<release> (which then holds /boot/vmlinuz).
 extra_deps() {
 	local cache=apt-cache
+	[[ $(kernel_arch "$1") == arm64 ]] && { extra_deps_arm64 "$2"; return; }
 	[[ $(kernel_apt "$1") == private ]] && cache=papt_cache
 	$cache depends "linux-headers-$2" "linux-image-$2" 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\|linux-binary-[^ ]*\|linux-modules-[^ ]*\)$/\1/p' | sort -u
+}
+
+# The same for an arm64 kernel, whose headers are used from this x86-64 host:
+# the -common headers (Architecture: all), the host's linux-kbuild of the same
+# version (fixdep, modpost: programs that run here and handle arm64 objects),
+# the arm64 linux-binary/-modules. apt shows an all package asked for as
+# :arm64 as <virtual>.
+extra_deps_arm64() {
+	papt_cache depends "linux-headers-$1:arm64" "linux-image-$1:arm64" 2>/dev/null |
+		sed -n 's/^ *Depends: <\{0,1\}\(linux-[a-z]*-[^ >]*\)>\{0,1\}$/\1/p' | sort -u |
+		while read -r p; do
+			case ${p%:arm64} in
+			linux-headers-*-common*) echo "${p%:arm64}" ;;
+			linux-kbuild-*) echo "${p%:arm64}" ;;
+			linux-binary-*|linux-modules-*) echo "$p" ;;
+			esac
+		done
 }
 
 # Point the extracted headers' absolute /usr/src and /usr/lib paths into the cache.
@@ -108,13 +140,15 @@ fetch_one() {
 	      -f $dir/lib/modules/$rel/modules.dep ]]; then
 		log "$k: $rel (cached)"; return 0
 	fi
-	local pkgs=("linux-image-$rel" "linux-headers-$rel")
+	local a=''
+	[[ $(kernel_arch "$k") == arm64 ]] && a=:arm64
+	local pkgs=("linux-image-$rel$a" "linux-headers-$rel$a")
 	mapfile -t -O 2 pkgs < <(extra_deps "$k" "$rel")
 	download "$k" "${pkgs[@]}"
 	rm -rf "$dir"; mkdir -p "$dir/root"
 	local p
 	for p in "${pkgs[@]}"; do
-		dpkg-deb -x "$(compgen -G "$VM_DEBS/${p}_*.deb" | sort -V | tail -1)" "$dir/root"
+		dpkg-deb -x "$(deb_of "$p")" "$dir/root"
 	done
 	local img  # /boot/vmlinuz-<rel> up to 6.x; /usr/lib/modules/<rel>/vmlinuz in 7.x packages
 	for img in "$dir/root/boot/vmlinuz-$rel" "$dir/root/usr/lib/modules/$rel/vmlinuz" ""; do
