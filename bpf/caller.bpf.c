@@ -5,6 +5,7 @@
 
 const volatile __u32 caller_cache_mode = KMS_CC_ON;
 const volatile __u64 entry_text_lo = 0, entry_text_len = 0;
+const volatile __u64 ktext_lo = 0, ktext_len = 0;	/* _stext.._etext (arm64: kms_prog_frame()) */
 const volatile __u64 noinstr_text_lo = 0, noinstr_text_len = 0;
 volatile __u64 steps_gen = 0;
 
@@ -171,7 +172,11 @@ static __always_inline __u64 kms_window_word(struct kms_stack_window *s, __u64 f
 		return s->w[p];
 	r = bpf_rdonly_cast((void *)(frame + p * sizeof(__u64)),
 			    bpf_core_type_id_kernel(struct pt_regs));
+#ifdef __TARGET_ARCH_arm64
+	return r->regs[0];
+#else
 	return r->r15;
+#endif
 }
 
 /* A kept chain whose frames sit at their places in the window again. */

@@ -155,6 +155,23 @@ static __always_inline __u64 kms_tp_frame(void *ctx)
  * takes its caller's registers), inside the program: that frame is dropped. */
 #define KMS_MODULES_START	0xffffffffa0000000ULL
 
+/* arm64: modules, BPF programs and the kernel share the vmalloc range, and a
+ * walk may name the program twice (its address, then its frame record): the
+ * frames before the first one in the core kernel's text (_stext.._etext, set
+ * by the loader) are dropped instead. */
+extern const volatile __u64 ktext_lo, ktext_len;
+
+static __always_inline bool kms_prog_frame(__u64 f)
+{
+#ifdef __TARGET_ARCH_arm64
+	return ktext_len && f - ktext_lo >= ktext_len;
+#define KMS_PROG_FRAMES		2	/* frames of the program a walk may start with */
+#else
+#define KMS_PROG_FRAMES		1
+	return f >= KMS_MODULES_START;
+#endif
+}
+
 /* The argument array sits in bpf_trace_runN()'s frame; the first frame kept
  * (the return into the tracepoint glue) lies just below it, so the window
  * starts a little lower. */
@@ -351,7 +368,7 @@ static __always_inline __u32 kms_caller_frames(void *ctx, struct kms_counters *c
 	__u32 zero = 0, n, m = 0;
 	int hit = 0;
 
-	if (caller_cache_mode != KMS_CC_OFF && frame)
+	if (KMS_LEARNER && caller_cache_mode != KMS_CC_OFF && frame)
 		s = bpf_map_lookup_elem(&stack_window, &zero);
 	if (s && direct)
 		hit = kms_chain_hit_direct(frame);
@@ -373,8 +390,8 @@ static __always_inline __u32 kms_caller_frames(void *ctx, struct kms_counters *c
 		m = kms_chain_follow(s, s->tmp, depth);
 	}
 	/* raw_tp/tp_btf: the walk starts at the program's own call: one more, dropped */
-	n = kms_frames(ctx, c, frames, depth + 1);
-	if (n && frames[0] >= KMS_MODULES_START) {
+	n = kms_frames(ctx, c, frames, depth + KMS_PROG_FRAMES);
+	for (__u32 k = 0; k < KMS_PROG_FRAMES && n && kms_prog_frame(frames[0]); k++) {
 		for (__u32 j = 0; j + 1 < KMS_CALLER_FRAMES; j++)
 			frames[j] = frames[j + 1];
 		n--;

@@ -185,8 +185,8 @@ int BPF_KPROBE(kp_dma_alloc, struct device *dev, size_t size, dma_addr_t *handle
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct dma_start st = { .dev = (__u64)dev, .size = size, .handle = (__u64)handle };
 
-	/* at entry the stack top is the return address: the caller */
-	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)PT_REGS_SP(ctx));
+	/* at entry: the caller */
+	st.caller = kms_kprobe_ret(ctx);
 	if (bpf_map_update_elem(&dma_starts, &tid, &st, BPF_ANY))
 		kms_start_lost(KMS_EV_DMA_ALLOC);
 	kms_kret_enter(st.caller);

@@ -9,12 +9,69 @@
 #include <bpf/bpf_core_read.h>
 #include "kms_records.h"
 
-/* x86-64 only so far: the per-CPU rings rely on its store order (TSO, below),
- * the page-caller walk on its stacks and text layout (caller.bpf.h), the
- * kprobe paths on its calling convention (the return address on the stack). */
-#ifndef __TARGET_ARCH_x86
-#error "kmemscope's BPF programs assume x86-64 (ring store order, stack layout, kprobe return addresses): build with ARCH=x86"
+/*
+ * x86-64 and arm64. What differs between them, and where:
+ * - publishing a ring record (kms_pring_commit()): x86 keeps stores in order
+ *   (TSO), a compiler barrier is enough; arm64 needs a release store;
+ * - a kprobe's return address (kms_kprobe_ret()): the top of the stack on
+ *   x86, the link register on arm64, where return addresses saved on the
+ *   stack may also carry pointer-authentication bits (kms_strip_pac());
+ * - stack arguments past the registers (kms_kprobe_stack_arg()): 6 on x86, 8 on arm64;
+ * - the page-caller learner (caller.bpf.h) follows x86-64 stack layout and
+ *   text addresses; arm64 walks the stack for every page allocation
+ *   (KMS_LEARNER 0: the learner's code is not even loaded) and says so in `probes`.
+ * Any other architecture stops here.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define KMS_LEARNER		1
+#elif defined(__TARGET_ARCH_arm64)
+#define KMS_LEARNER		0
+#else
+#error "kmemscope's BPF programs know x86-64 and arm64 (ring store order, stack layout, kprobe return addresses): build with ARCH=x86 or ARCH=arm64"
 #endif
+
+/* A kernel text address without pointer-authentication bits. arm64 signs
+ * return addresses in bits above the virtual address (up to 55, and 56-63);
+ * bit 55 says kernel (all ones once stripped). A no-op elsewhere. */
+static __always_inline __u64 kms_strip_pac(__u64 a)
+{
+#ifdef __TARGET_ARCH_arm64
+	if (a >> 55 & 1)
+		a |= 0xffffULL << 48;
+#endif
+	return a;
+}
+
+/* At a kprobe on a function's entry: its return address. x86: the word the
+ * call pushed; arm64: the link register (signed only later, in the prologue;
+ * stripped anyway). */
+static __always_inline __u64 kms_kprobe_ret(struct pt_regs *ctx)
+{
+	__u64 ret = 0;
+
+#ifdef __TARGET_ARCH_arm64
+	ret = kms_strip_pac(PT_REGS_RET(ctx));
+#else
+	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+#endif
+	return ret;
+}
+
+/* At a kprobe on a function's entry: argument n (1-based) past those passed
+ * in registers. x86: 6 in registers, then the stack above the return
+ * address; arm64: 8 in registers, then the stack from sp. */
+static __always_inline __u64 kms_kprobe_stack_arg(struct pt_regs *ctx, __u32 n)
+{
+	__u64 v = 0, sp = PT_REGS_SP(ctx);
+
+#ifdef __TARGET_ARCH_arm64
+	sp += (n - 9) * sizeof(__u64);
+#else
+	sp += (n - 6) * sizeof(__u64);
+#endif
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)sp);
+	return v;
+}
 
 /* Tunables, set by the loader between open and load (defined in common.bpf.c). */
 extern const volatile __u32 filter_tgid;	/* 0: every process */
@@ -216,8 +273,17 @@ static __always_inline void kms_pring_commit(void *r)
 	if (!h)
 		return;
 	head = h->head + ((sizeof(w) + KMS_PRING_LEN(w) + 7) & ~7ULL);
+#ifdef __TARGET_ARCH_arm64
+	/* the record before its head: an exchange, which arm64's JIT makes a
+	 * fully ordered swpal (or ldxr/stlxr + dmb); BPF has no plain release
+	 * store before 6.15. The reader loads head with acquire (user/stream.c).
+	 * The tail read in kms_pring_reserve() orders the record's stores after
+	 * it by its control dependency. */
+	__sync_lock_test_and_set(&h->head, head);
+#else
 	asm volatile("" ::: "memory");		/* the record before its head (x86: TSO) */
 	*(volatile __u64 *)&h->head = head;
+#endif
 	*(volatile __u64 *)&h->busy = 0;
 	if (head - *(volatile __u64 *)&h->tail >= wakeup_bytes && !h->rung) {
 		h->rung = 1;

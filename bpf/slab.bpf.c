@@ -405,7 +405,7 @@ int BPF_KPROBE(kp_cache_alloc_bulk, struct kmem_cache *s, unsigned long gfp, siz
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct bulk_start st = { .cache = (__u64)s, .gfp = gfp, .size = size, .p = (__u64)p };
 
-	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)PT_REGS_SP(ctx));
+	st.caller = kms_kprobe_ret(ctx);
 	bpf_map_update_elem(&bulk_starts, &tid, &st, BPF_ANY);
 	kms_kret_enter(st.caller);
 	return 0;

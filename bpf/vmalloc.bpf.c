@@ -116,19 +116,17 @@ int BPF_PROG(fe_vfree, const void *addr)
 	return vm_free((__u64)addr);
 }
 
-/* kprobe: arguments 7-9 are on the stack above the return address. */
+/* kprobe: the caller is argument 9, on the stack (kms_kprobe_stack_arg()). */
 SEC("kprobe")
 int BPF_KPROBE(kp_vmalloc, unsigned long size)
 {
 	struct vm_start st = { .size = size };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 sp = PT_REGS_SP(ctx), ret = 0;
 
-	bpf_probe_read_kernel(&st.caller, sizeof(st.caller), (void *)(sp + 3 * sizeof(__u64)));
+	st.caller = kms_kprobe_stack_arg(ctx, 9);
 	if (bpf_map_update_elem(&vm_starts, &tid, &st, BPF_ANY))
 		kms_start_lost(KMS_EV_VMALLOC);
-	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)sp);
-	kms_kret_enter(ret);
+	kms_kret_enter(kms_kprobe_ret(ctx));
 	return 0;
 }
 

@@ -56,6 +56,10 @@ static int print_json(const struct tracer *t, const struct cli_opts *o)
 	json__str(j, "target", tracer__module_syms(t) ? NULL : "module_load");
 	json__str(j, "reason", tracer__module_syms(t));
 	json__end(j);
+	json__obj(j, "page_callers");	/* for the tracing commands (--caller-cache) */
+	json__str(j, "mechanism", tracer__no_learner() ? "walk" : "learnt");
+	json__str(j, "reason", tracer__no_learner());
+	json__end(j);
 	json__arr(j, "probes");
 	for (int i = 0; i < nr; i++)
 		probe_json(j, &res[i]);
@@ -76,6 +80,10 @@ static void print_text(const struct tracer *t)
 		printf("modules loaded while tracing: not named (%s)\n", tracer__module_syms(t));
 	else
 		printf("modules loaded while tracing: named (raw_tp module_load)\n");
+	if (tracer__no_learner())
+		printf("page callers: a stack walk per allocation (%s)\n", tracer__no_learner());
+	else
+		printf("page callers: learnt steps, a stack walk on a miss (--caller-cache)\n");
 	printf("%-11s %-17s %-10s %-30s %s\n", "FAMILY", "EVENT", "MECHANISM", "TARGET", "NOTE");
 	for (int i = 0; i < nr; i++) {
 		const struct hook_result *r = &res[i];

@@ -29,6 +29,7 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
 	uint64_t entry_text[2], noinstr_text[2];	/* start, length: for bpf/caller.bpf.h */
+	uint64_t ktext[2];		/* _stext.._etext: ... arm64's walks */
 	uint64_t kret_tramp[2];		/* ... for bpf/kretprobe.bpf.h */
 	struct kms_wrappers wrappers;	/* for bpf/wrapper.bpf.h */
 	struct kms_atext atext[KMS_ATEXT_MAX];	/* for bpf/deeper.bpf.h */
@@ -259,7 +260,21 @@ static void find_text_ranges(struct tracer *t, const struct ksyms *ks)
 {
 	text_range(ks, "__entry_text_start", "__entry_text_end", t->entry_text);
 	text_range(ks, "__noinstr_text_start", "__noinstr_text_end", t->noinstr_text);
+	text_range(ks, "_stext", "_etext", t->ktext);
 	find_kret_tramp(t, ks);
+}
+
+/* The page-caller learner (bpf/caller.bpf.h) follows x86-64 stacks and text
+ * addresses; elsewhere (arm64) every page allocation walks its stack. */
+#if defined(__x86_64__)
+#define LEARNER_WHY	NULL
+#else
+#define LEARNER_WHY	"the learner knows x86-64 stacks only"
+#endif
+
+const char *tracer__no_learner(void)
+{
+	return LEARNER_WHY;
 }
 
 static void set_rodata(struct tracer *t)
@@ -273,7 +288,9 @@ static void set_rodata(struct tracer *t)
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;
 	ro->cache_free_layout = t->feat.cache_free_layout;
-	ro->caller_cache_mode = t->opts.caller_cache;
+	ro->caller_cache_mode = LEARNER_WHY ? KMS_CC_OFF : t->opts.caller_cache;
+	ro->ktext_lo = t->ktext[0];
+	ro->ktext_len = t->ktext[1];
 	ro->entry_text_lo = t->entry_text[0];
 	ro->entry_text_len = t->entry_text[1];
 	ro->noinstr_text_lo = t->noinstr_text[0];
@@ -581,7 +598,13 @@ static int attach_all(struct tracer *t)
 }
 
 #define VMEMMAP_PAIRS	16	/* pairs in a row giving one base */
+#if defined(__aarch64__)
+/* arm64: VMEMMAP_START less memstart_addr's pfn (1 GiB-aligned: 2^18 pfns)
+ * times sizeof(struct page), a multiple of 8 */
+#define VMEMMAP_ALIGN	(1ull << 21)
+#else
 #define VMEMMAP_ALIGN	(1ull << 30)	/* the base is PUD-aligned, randomized or not */
+#endif
 
 /* A base that enough pairs agree on, from any CPU; 0 if none yet. */
 static uint64_t agreed_base(const struct tracer *t)

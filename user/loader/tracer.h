@@ -67,6 +67,9 @@ int tracer__prog_syms(const struct tracer *t, tracer_sym_fn fn, void *ctx);
 /* Symbols of modules loaded while tracing (module_load): NULL when they are
  * caught, or why not. */
 const char *tracer__module_syms(const struct tracer *t);
+/* Why page-allocation callers cannot be learnt on this architecture (each
+ * allocation walks its stack, whatever --caller-cache says), or NULL. */
+const char *tracer__no_learner(void);
 /* A leak window has ended: from now on, frees a user process makes itself
  * carry KMS_RF_TASK_FREE (needs free_context; false: softirqs untold). */
 bool tracer__settle(struct tracer *t);
