@@ -739,6 +739,12 @@ static int kmst_dma_setup(void)
 		kmst_pdev = NULL;
 		return -ENODEV;
 	}
+#ifdef CONFIG_ARM64
+	/* What a "dma-coherent" device tree node gives (x86's devices all are):
+	 * dma_alloc_coherent() hands out buddy pages, as on x86, where a
+	 * non-coherent device would get a non-cacheable remap in vmalloc space. */
+	kmst_pdev->dev.dma_coherent = true;
+#endif
 	return 0;
 }
 

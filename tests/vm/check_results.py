@@ -211,13 +211,18 @@ def check_pipes(c):
 def check_callers(c, with_module):
     """--caller-cache verify: every followed stack equals the walk beside it."""
     steps = ["callers_verify"] + (["callers_pages"] if with_module else [])
+    walk = (probes_doc(c).get("page_callers") or {}).get("mechanism") == "walk"
     for step in steps:
         doc = tracer_json(c, step)
         if doc is None:
             continue
         cc = doc.get("events", {}).get("caller_cache", {})
-        c.ok(cc.get("mismatches") == 0 and cc.get("hits", 0) > 0, "tracer.%s.cache" % step,
-             "caller cache %r" % cc)
+        if walk:    # no learner on this architecture (arm64): nothing followed
+            c.ok(cc.get("mismatches") == 0 and cc.get("hits") == 0, "tracer.%s.cache" % step,
+                 "caller cache %r, want no hits: probes says a walk per allocation" % cc)
+        else:
+            c.ok(cc.get("mismatches") == 0 and cc.get("hits", 0) > 0, "tracer.%s.cache" % step,
+                 "caller cache %r" % cc)
         if step == "callers_pages":     # 10 x 'pages 4 1': 40 order-1 pages
             r = merged_row(doc, "page", "kmst_alloc_pages") or {}
             c.ok(r.get("allocs") == 40 and r.get("orders") == {"1": 40},

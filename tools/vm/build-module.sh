@@ -14,6 +14,11 @@ rel=$(release_of "$k")
 kdir=$(cd "$dir/kdir" && pwd)
 out=$dir/module
 log=$dir/module.log
+arch=$(kernel_arch "$k")
+# arm64 kernels: Debian's arm64 headers with the host's kbuild programs
+# (fetch-kernel.sh) and the arm64 cross compiler of the kernel's gcc major
+cross=''
+[[ $arch == arm64 ]] && cross=aarch64-linux-gnu-
 
 # The compiler the kernel was built with, from its headers (gcc-12, gcc-10, ...).
 kernel_cc() {
@@ -23,7 +28,15 @@ kernel_cc() {
 # suite_of KERNEL -> the Debian suite of a kernel from the private apt
 # configuration (empty for the host's own suite).
 suite_of() {
-	case $1 in 5.10) echo bullseye ;; sid) echo sid ;; esac
+	case $1 in 5.10) echo bullseye ;; sid|arm64-sid) echo sid ;; esac
+}
+
+# cc_pkg COMPILER -> the Debian package holding it (gcc-12, gcc-12-aarch64-linux-gnu)
+cc_pkg() {
+	case $1 in
+	aarch64-linux-gnu-gcc-*) echo "gcc-${1#aarch64-linux-gnu-gcc-}-aarch64-linux-gnu" ;;
+	*) echo "$1" ;;
+	esac
 }
 
 host_glibc() { dpkg-query -W -f='${Version}' libc6 | sed 's/-.*//'; }
@@ -72,14 +85,16 @@ private_cc() {
 # find_cc WANT -> a command for that gcc: installed, installable from the
 # system's archive, or unpacked from the kernel's suite. Empty if none.
 find_cc() {
-	local want=$1
+	local want=$1 pkg
+	pkg=$(cc_pkg "$want")
 	command -v "$want" >/dev/null && { echo "$want"; return; }
-	if apt-cache policy "$want" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-		log "$k: installing $want"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$want" >/dev/null 2>&1 &&
+	if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		log "$k: installing $pkg"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null 2>&1 &&
 			{ echo "$want"; return; }
 	fi
-	private_cc "$want"
+	# a cross compiler is not unpacked beside the host's: a root of its suite, below
+	[[ -n $cross ]] || private_cc "$want"
 }
 
 # kbuild_deps: what the kernel's linux-kbuild package (objtool, modpost,
@@ -96,11 +111,14 @@ kbuild_deps() {
 # of the kernel's suite with WANT, make, libc6-dev and kbuild's needs, made
 # once and cached by make-root.sh. Prints its path, or nothing.
 suite_root() {
-	local suite
+	local suite native=${1#"$cross"} extra=()
 	suite=$(suite_of "$k"); [[ -n $suite ]] || return 0
 	papt_init
+	# a cross compiler's root also holds the native one (HOSTCC): the same
+	# packages as the x86 kernel's root and more, so both reuse one root
+	[[ -n $cross ]] && extra=("$(cc_pkg "$1")")
 	# shellcheck disable=SC2046  # one package name a line
-	"$VM_ROOT/tools/vm/make-root.sh" "$suite" "$1" make libc6-dev $(kbuild_deps "$suite") || true
+	"$VM_ROOT/tools/vm/make-root.sh" "$suite" "$native" "${extra[@]}" make libc6-dev $(kbuild_deps "$suite") || true
 }
 
 # kbuild ROOT MAKE-ARGS...: make on the host (ROOT empty) or chrooted into
@@ -120,22 +138,24 @@ kbuild() {
 need make make
 need gcc gcc
 need pahole dwarves   # module BTF, for kernels whose headers carry vmlinux
-want=$(kernel_cc); want=${want:-gcc-12}
+want=$(kernel_cc); want=$cross${want:-gcc-12}
 cc=$(find_cc "$want") root='' hostcc=gcc how=''
 if [[ -z $cc ]]; then
 	root=$(suite_root "$want")
 	if [[ -n $root ]]; then
-		cc=$want hostcc=$want how=" in $(basename "$root")"
+		cc=$want hostcc=${want#"$cross"} how=" in $(basename "$root")"
 	else
-		log "$k: kernel built with $want, which cannot be had here; trying gcc-12"
-		cc=gcc-12
+		log "$k: kernel built with $want, which cannot be had here; trying ${cross}gcc-12"
+		cc=${cross}gcc-12
 	fi
 fi
+archargs=()
+[[ -n $cross ]] && archargs=(ARCH="$arch" CROSS_COMPILE="$cross")
 rm -rf "$out"; mkdir -p "$out"
 cp "$VM_ROOT"/tests/module/{kmemscope_test.c,Kbuild} "$out/"
 # 6.1+ Makefiles honour this; older ones ignore it. It skips a check that
 # compares our compiler with the one in the kernel's config.
-if kbuild "$root" -C "$kdir" M="$out" CC="$cc" HOSTCC="$hostcc" DEBIAN_KERNEL_NO_CC_VERSION_CHECK=y \
+if kbuild "$root" -C "$kdir" M="$out" "${archargs[@]}" CC="$cc" HOSTCC="$hostcc" DEBIAN_KERNEL_NO_CC_VERSION_CHECK=y \
 	KERNELRELEASE="$rel" modules >"$log" 2>&1 && [[ -f $out/kmemscope_test.ko ]]; then
 	log "$k: module built with $cc$how ($rel)"
 	echo "$(basename "$cc")$how" > "$out/compiler"

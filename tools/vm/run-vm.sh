@@ -4,6 +4,7 @@
 # Usage: tools/vm/run-vm.sh KERNEL
 #   env: VM_TIMEOUT (s, default 600, 1200 under vng), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
 #        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
+#        KMEMSCOPE_ARM64 (the same for arm64-* kernels, default build/arm64/kmemscope.static),
 #        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh),
 #        VM_APPEND (more kernel command line, e.g. slub_debug=U),
 #        VM_RESULTS (results directory name under build/vm/<kernel>, default results;
@@ -28,14 +29,33 @@ timeout_s=${VM_TIMEOUT:-600}
 # a vng guest takes about 1.5 times as long (virtme's init, files over virtiofs)
 [[ -z ${VM_TIMEOUT:-} && ${VM_RUNNER:-qemu} == vng ]] && timeout_s=1200
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
+arch=$(kernel_arch "$k")
+[[ $arch == arm64 ]] && tracer=${KMEMSCOPE_ARM64:-$VM_ROOT/build/arm64/kmemscope.static}
+
+# The guest's busybox: the host's for x86-64; for arm64, busybox-static:arm64
+# from bookworm through the private apt configuration, unpacked once.
+guest_busybox() {
+	local bb=$VM_CACHE/busybox-arm64/bin/busybox deb
+	[[ $arch == arm64 ]] || { echo /bin/busybox; return; }
+	if [[ ! -x $bb ]]; then
+		papt_init
+		mkdir -p "$VM_DEBS"
+		(cd "$VM_DEBS" && papt_get -o APT::Sandbox::User=root download busybox-static:arm64/bookworm >/dev/null) ||
+			die "cannot download busybox-static:arm64"
+		deb=$(compgen -G "$VM_DEBS/busybox-static_*_arm64.deb" | sort -V | tail -1)
+		rm -rf "$VM_CACHE/busybox-arm64"
+		dpkg-deb -x "$deb" "$VM_CACHE/busybox-arm64"
+	fi
+	echo "$bb"
+}
 
 # Build the initramfs: busybox, /init, the guest script, tracer and module.
 make_initramfs() {
 	local t=$dir/initramfs
 	rm -rf "$t"; mkdir -p "$t"/{bin,sbin,kms,etc}
-	cp /bin/busybox "$t/bin/busybox"
+	cp "$(guest_busybox)" "$t/bin/busybox"
 	file -L "$t/bin/busybox" 2>/dev/null | grep -q 'statically linked' ||
-		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || die "/bin/busybox is not static (install busybox-static)"
+		ldd "$t/bin/busybox" 2>&1 | grep -q 'not a dynamic' || die "/bin/busybox is not static (install busybox-static)"
 	install -m 755 "$VM_ROOT/tools/vm/init.sh" "$t/init"
 	install -m 755 "${VM_GUEST_SCRIPT:-$VM_ROOT/tests/vm/guest-test.sh}" "$t/kms/guest-test.sh"
 	install -m 644 "$VM_ROOT/tests/vm/guest-lib.sh" "$t/kms/guest-lib.sh"
@@ -51,9 +71,26 @@ boot_qemu() {
 	# attached, and died on the int3 (seen on 6.12 in kmem_cache_free)
 	[[ $accel == tcg ]] && accel=tcg,thread=single
 	[[ $accel == kvm ]] && cpu=host   # -cpu max under KVM aborts here (MSR 0x10a)
+	[[ $arch == arm64 ]] && { boot_qemu_arm64; return; }
 	timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" \
 		-m 1G -smp 2 -nographic -no-reboot -kernel "$dir/vmlinuz" \
 		-initrd "$dir/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 quiet${VM_APPEND:+ $VM_APPEND}" \
+		</dev/null >"$console" 2>&1
+}
+
+# arm64 under TCG: QEMU's virt board, no firmware (the Image boots directly),
+# -cpu max with pointer authentication on (pauth-impdef: QEMU's cheap
+# algorithm instead of QARMA, same PAC bits in return addresses), -nic none
+# (the default NIC wants a ROM file Debian's qemu-system-arm lacks).
+# cma=0: Debian's arm64 kernels reserve 64 MiB of CMA, which serves
+# dma_alloc_coherent() of more than a page without an mm_page_alloc event
+# (frees do fire mm_page_free); x86's cloud kernels have no CMA. Without it
+# both take the same path, and the module's DMA checks mean the same.
+boot_qemu_arm64() {
+	timeout --foreground -k 5 "$timeout_s" qemu-system-aarch64 -M virt -accel tcg,thread=single \
+		-cpu max,pauth-impdef=on -m 1G -smp 2 -nographic -no-reboot -nic none -kernel "$dir/vmlinuz" \
+		-initrd "$dir/initramfs.cpio.gz" \
+		-append "console=ttyAMA0 panic=-1 quiet cma=0${VM_APPEND:+ $VM_APPEND}" \
 		</dev/null >"$console" 2>&1
 }
 
@@ -111,7 +148,12 @@ extract() {
 		out != ""       { print >> out }'
 }
 
-need qemu-system-x86_64 qemu-system-x86
+if [[ $arch == arm64 ]]; then
+	need qemu-system-aarch64 qemu-system-arm
+	[[ ${VM_RUNNER:-qemu} == qemu ]] || die "$k: arm64 guests run under plain QEMU only (VM_RUNNER=qemu)"
+else
+	need qemu-system-x86_64 qemu-system-x86
+fi
 need cpio cpio
 [[ -x /bin/busybox ]] || need busybox busybox-static
 log "$k: booting $rel"

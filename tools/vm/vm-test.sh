@@ -4,7 +4,8 @@
 # Usage: tools/vm/vm-test.sh [KERNEL[:RUNNER]...]     (default: 5.10 6.1 6.12 sid)
 #   RUNNER: qemu or vng (default: $VM_RUNNER, else qemu); 6.12:vng boots 6.12
 #   under virtme-ng (fetched by tools/vm/fetch-vng.sh unless VM_VNG names one)
-#   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), KMEMSCOPE_HOST
+#   env: KMEMSCOPE (tracer binary; default build/kmemscope.static), KMEMSCOPE_ARM64
+#        (the arm64-* kernels'; default build/arm64/kmemscope.static), KMEMSCOPE_HOST
 #        (the host's build, reads the guest's recording back; default: kmemscope
 #        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_VNG, VM_ORACLE (kernels that
 #        also get the oracle boot under QEMU, tests/vm/check_oracle.py; default 6.12,
@@ -20,7 +21,8 @@ set -euo pipefail
 kernels=("$@")
 ((${#kernels[@]})) || read -r -a kernels <<< "$VM_KERNELS_ALL"
 tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
-export KMEMSCOPE=$tracer
+tracer_arm64=${KMEMSCOPE_ARM64:-$VM_ROOT/build/arm64/kmemscope.static}
+export KMEMSCOPE=$tracer KMEMSCOPE_ARM64=$tracer_arm64
 host_kms=${KMEMSCOPE_HOST:-$(dirname "$tracer")/kmemscope}
 need python3 python3
 pass=0 fail=0 skip=0 summary=()
@@ -67,7 +69,11 @@ one_kernel() {
 		args+=(--module-skip "$mod")
 		rc=0
 	fi
-	[[ -f $tracer ]] || args+=(--no-tracer)
+	if [[ $(kernel_arch "$k") == arm64 ]]; then
+		[[ -f $tracer_arm64 ]] || args+=(--no-tracer)
+	else
+		[[ -f $tracer ]] || args+=(--no-tracer)
+	fi
 	oargs=("${args[@]}")
 	[[ -x $host_kms ]] && args+=(--host-kmemscope "$host_kms")
 	VM_RUNNER=$runner "$VM_ROOT/tools/vm/run-vm.sh" "$k" || rc=$?

@@ -1,5 +1,5 @@
 # tools/vm/vm.mk: the QEMU kernel matrix. Included by the top-level Makefile.
-#   make vm-test                    # all kernels: 5.10 6.1 6.12 sid
+#   make vm-test                    # all kernels: 5.10 6.1 6.12 sid arm64-6.12 arm64-sid
 #   make vm-test KERNELS="6.1 6.12" # some of them
 #   make vm-kernels                 # only fetch kernel images and headers
 #   make vm-test KERNELS=6.12:vng   # 6.12 under virtme-ng (or VM_RUNNER=vng)
@@ -10,19 +10,28 @@
 # Details: tools/vm/README.md.
 
 VM_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-KERNELS ?= 5.10 6.1 6.12 sid
+KERNELS ?= 5.10 6.1 6.12 sid arm64-6.12 arm64-sid
 # K:vng boots K under virtme-ng instead of plain QEMU (tools/vm/README.md).
-# make check (every submission) boots each kernel once, CHECK_VNG under vng;
-# make check-all boots every kernel under both runners.
+# make check (every submission) boots each kernel once, CHECK_VNG under vng,
+# and of the arm64 guests (plain QEMU only) CHECK_ARM64;
+# make check-all boots every kernel, the x86 ones under both runners.
 CHECK_VNG ?= 6.1
-CHECK_KERNELS ?= $(foreach k,$(KERNELS),$(if $(filter $(k),$(CHECK_VNG)),$(k):vng,$(k)))
-CHECK_ALL_KERNELS ?= $(KERNELS) $(addsuffix :vng,$(KERNELS))
+CHECK_ARM64 ?= arm64-6.12
+CHECK_KERNELS ?= $(foreach k,$(filter-out arm64-%,$(KERNELS)),$(if $(filter $(k),$(CHECK_VNG)),$(k):vng,$(k))) \
+		 $(filter $(CHECK_ARM64),$(KERNELS))
+CHECK_ALL_KERNELS ?= $(KERNELS) $(addsuffix :vng,$(filter-out arm64-%,$(KERNELS)))
 
 .PHONY: vm-test vm-kernels vm-check vm-check-all
 
+# arm64-* kernels boot the cross build (make ARCH=arm64 static, in $(OUT)/arm64);
+# the recordings they make are read back by the host's $(OUT)/kmemscope.
+ARM64_KERNELS = $(filter arm64-%,$(foreach k,$(KERNELS),$(firstword $(subst :, ,$(k)))))
+
 vm-test:
 	$(MAKE) static $(OUT)/kmemscope
-	KMEMSCOPE=$(abspath $(OUT))/kmemscope.static $(VM_DIR)/vm-test.sh $(KERNELS)
+	$(if $(ARM64_KERNELS),$(MAKE) ARCH=arm64 OUT=$(OUT)/arm64 static)
+	KMEMSCOPE=$(abspath $(OUT))/kmemscope.static KMEMSCOPE_ARM64=$(abspath $(OUT))/arm64/kmemscope.static \
+		$(VM_DIR)/vm-test.sh $(KERNELS)
 
 vm-check:
 	$(MAKE) vm-test KERNELS="$(CHECK_KERNELS)"
