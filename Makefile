@@ -25,8 +25,8 @@ CROSS_LDFLAGS  := -L$(SYSROOT)/usr/lib/$(CROSS_TRIPLET) -L$(SYSROOT)/lib/$(CROSS
 		  -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(CROSS_TRIPLET):$(SYSROOT)/lib/$(CROSS_TRIPLET)
 # the host's pkg-config would name the host's libraries: the bare -l flags
 PKG_CONFIG     := false
-ifeq ($(wildcard $(SYSROOT)/usr/include/bpf/libbpf.h),)
-$(error no $(ARCH) sysroot in $(SYSROOT): run tools/deps cross (or set SYSROOT))
+ifeq ($(wildcard $(SYSROOT)/usr/include/bpf/libbpf.h)$(filter deps clean,$(MAKECMDGOALS)),)
+$(error no $(ARCH) sysroot in $(SYSROOT): run tools/deps cross, or make ARCH=$(ARCH) deps (or set SYSROOT))
 endif
 endif
 AR       ?= ar

@@ -743,7 +743,11 @@ static int kmst_dma_setup(void)
 	/* What a "dma-coherent" device tree node gives (x86's devices all are):
 	 * dma_alloc_coherent() hands out buddy pages, as on x86, where a
 	 * non-coherent device would get a non-cacheable remap in vmalloc space. */
+#ifdef KMST_DEV_FLAGS	/* 7.x: struct device's bools became flags (Kbuild) */
+	dev_set_dma_coherent(&kmst_pdev->dev);
+#else
 	kmst_pdev->dev.dma_coherent = true;
+#endif
 #endif
 	return 0;
 }
