@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch a Debian cloud kernel image and its headers into build/vm/<kernel>/.
-# Usage: tools/vm/fetch-kernel.sh KERNEL...   (KERNEL: 5.10 6.1 6.12 sid arm64-6.12 arm64-sid)
+# Usage: tools/vm/fetch-kernel.sh KERNEL...   (KERNEL: 5.10 6.1 6.12 sid arm64-6.1 arm64-6.12 arm64-sid)
 # Package names are resolved at run time from the archive; nothing is pinned.
 # A second run with the same current package downloads nothing.
 set -euo pipefail
@@ -23,6 +23,8 @@ resolve_release() {
 	sid)  pkg=$($cache depends linux-image-cloud-amd64 2>/dev/null |
 	            sed -n 's/^ *Depends: linux-image-\([^ ]*-cloud-amd64\)$/\1/p' | sort -V | tail -1) ;;
 	# arm64: the same metapackages for arm64, through the private configuration
+	arm64-6.1) pkg=$($cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-arm64$' |
+	            sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V | tail -1) ;;
 	arm64-6.12) pkg=$($cache depends linux-image-6.12-cloud-arm64:arm64 2>/dev/null |
 	            sed -n 's/^ *Depends: linux-image-\(6\.12\.[^ ]*-cloud-arm64\):arm64$/\1/p' | head -1) ;;
 	arm64-sid) pkg=$($cache depends linux-image-cloud-arm64:arm64 2>/dev/null |

@@ -6,7 +6,7 @@ VM_CACHE=${VM_CACHE:-$VM_ROOT/build/vm}
 VM_APT=$VM_CACHE/apt          # private apt configuration (bookworm, bullseye, trixie, sid; amd64, arm64)
 # shellcheck disable=SC2034  # used by the scripts that source this file
 VM_DEBS=$VM_CACHE/debs        # downloaded .deb files, kept between runs
-VM_KERNELS_ALL="5.10 6.1 6.12 sid arm64-6.12 arm64-sid"
+VM_KERNELS_ALL="5.10 6.1 6.12 sid arm64-6.1 arm64-6.12 arm64-sid"
 
 die()  { echo "vm: error: $*" >&2; exit 1; }
 log()  { echo "vm: $*" >&2; }
@@ -88,7 +88,7 @@ papt_init() {
 kernel_apt() {
 	case $1 in
 	6.1|6.12) echo host ;;
-	5.10|sid|arm64-6.12|arm64-sid) echo private ;;
+	5.10|sid|arm64-6.1|arm64-6.12|arm64-sid) echo private ;;
 	*) echo "vm: error: unknown kernel '$1' (known: $VM_KERNELS_ALL)" >&2; exit 2 ;;
 	esac
 }

@@ -1,5 +1,5 @@
 # tools/vm/vm.mk: the QEMU kernel matrix. Included by the top-level Makefile.
-#   make vm-test                    # all kernels: 5.10 6.1 6.12 sid arm64-6.12 arm64-sid
+#   make vm-test                    # all kernels: 5.10 6.1 6.12 sid arm64-6.1 arm64-6.12 arm64-sid
 #   make vm-test KERNELS="6.1 6.12" # some of them
 #   make vm-kernels                 # only fetch kernel images and headers
 #   make vm-test KERNELS=6.12:vng   # 6.12 under virtme-ng (or VM_RUNNER=vng)
@@ -10,7 +10,7 @@
 # Details: tools/vm/README.md.
 
 VM_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-KERNELS ?= 5.10 6.1 6.12 sid arm64-6.12 arm64-sid
+KERNELS ?= 5.10 6.1 6.12 sid arm64-6.1 arm64-6.12 arm64-sid
 # K:vng boots K under virtme-ng instead of plain QEMU (tools/vm/README.md).
 # make check (every submission) boots each kernel once, CHECK_VNG under vng,
 # and of the arm64 guests (plain QEMU only) CHECK_ARM64, first: the longest
