@@ -25,6 +25,10 @@ CROSS_LDFLAGS  := -L$(SYSROOT)/usr/lib/$(CROSS_TRIPLET) -L$(SYSROOT)/lib/$(CROSS
 		  -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(CROSS_TRIPLET):$(SYSROOT)/lib/$(CROSS_TRIPLET)
 # the host's pkg-config would name the host's libraries: the bare -l flags
 PKG_CONFIG     := false
+# shell completion needs a kmemscope this machine runs: the host's build if
+# there is one (else `make ARCH=... all` leaves completion out)
+LIST_OPTIONS_BIN ?= $(wildcard $(CURDIR)/build/kmemscope)
+NO_COMPLETION  := $(if $(LIST_OPTIONS_BIN),,1)
 ifeq ($(wildcard $(SYSROOT)/usr/include/bpf/libbpf.h)$(filter deps clean,$(MAKECMDGOALS)),)
 $(error no $(ARCH) sysroot in $(SYSROOT): run tools/deps cross, or make ARCH=$(ARCH) deps (or set SYSROOT))
 endif
@@ -95,7 +99,7 @@ INSTALL ?= install
 .PHONY: FORCE all static run check check-all unit unit-bins asan valgrind live test clean deps bench \
 	man install uninstall completion deb
 
-all: $(OUT)/kmemscope completion
+all: $(OUT)/kmemscope $(if $(NO_COMPLETION),,completion)
 
 deps:
 	$(Q)tools/deps $(if $(CROSS_COMPILE),cross,build)
