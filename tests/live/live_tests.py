@@ -82,7 +82,7 @@ def probes_says_how_page_callers_are_found():
     """The learner on x86-64 (the walk and its reason on arm64: the VM matrix)."""
     rc, out, err = run("probes", "--json")
     assert rc == 0, f"exit {rc}: {err.strip()}"
-    pc = json.loads(out).get("page_callers")
+    pc = loads(out, "probes").get("page_callers")
     want = {"mechanism": "learnt", "reason": None} if os.uname().machine == "x86_64" else \
         {"mechanism": "walk", "reason": "the learner knows x86-64 stacks only"}
     assert pc == want, f"page_callers {pc!r}, want {want!r}"
