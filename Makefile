@@ -228,7 +228,7 @@ live: $(OUT)/kmemscope
 # runners, every kernel (tools/vm/README.md).
 check:
 	$(Q)tools/deps all
-	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
+	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope completion $(UNIT_BINS) static
 	$(Q)tests/run all
 test: check
 
@@ -237,7 +237,7 @@ test: check
 check-all: export VM_ORACLE = 6.12 sid
 check-all:
 	$(Q)tools/deps all
-	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope $(UNIT_BINS) static
+	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope completion $(UNIT_BINS) static
 	$(Q)tests/run unit live faults asan fuzz install vm-runner vm-all
 
 clean:

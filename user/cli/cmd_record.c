@@ -72,7 +72,7 @@ static int summary(struct session *s, const struct cli_opts *o)
 
 static int run(struct cli_opts *o)
 {
-	struct rec r = { .path = where(o->output) };
+	struct rec r = { 0 };
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -83,6 +83,7 @@ static int run(struct cli_opts *o)
 	if (!strcmp(o->output, "-") && o->json)
 		return kms_err(KMS_EXIT_USAGE, "record: -o - and --json both want standard "
 			       "output");
+	r.path = where(o->output);
 	cmds__session_opts(o, &so);
 	so.interval = isatty(STDERR_FILENO) ? 1 : 0;
 	so.tick = progress;
