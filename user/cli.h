@@ -33,6 +33,7 @@ struct cli_opts {
 	const char *output;	/* -o FILE: write a recording */
 	bool force;		/* --force: -o may replace FILE */
 	bool folded;		/* --folded: flame graph lines */
+	const char *pprof;	/* --pprof FILE: a gzipped pprof profile */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
 	int sort;		/* --sort KEY: an enum report_sort; -1: the command's default */
@@ -67,6 +68,7 @@ enum cli_set {
 	OPT_SET_SCREEN	 = 1u << 14,	/* -C: top's table scrolls, no live screen */
 	OPT_SET_SORT	 = 1u << 15,	/* --sort */
 	OPT_SET_WIDE	 = 1u << 16,	/* -w: rows not cut to the terminal */
+	OPT_SET_PPROF	 = 1u << 17,	/* --pprof FILE */
 };
 /* What shapes the tracing itself: fixed once recorded. */
 #define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS)
@@ -74,7 +76,7 @@ enum cli_set {
 /* What an analysis of a recording ('report FILE VIEW') can still take. */
 #define OPT_SET_REPLAY	(OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_FOLDED | OPT_SET_LEAKS | \
 			 OPT_SET_CHECK | OPT_SET_FRAG | OPT_SET_SCREEN | OPT_SET_SORT | \
-			 OPT_SET_WIDE)
+			 OPT_SET_WIDE | OPT_SET_PPROF)
 
 /* How a value is parsed and stored, and what the shell completes for it. */
 enum cli_kind {

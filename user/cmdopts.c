@@ -73,6 +73,9 @@ const struct cli_opt cli_opts_table[] = {
 	{ "force", 0, NULL, OPT_SET_RECORD, FLAG(force), .help = "let -o replace an existing FILE" },
 	{ "folded", 0, NULL, OPT_SET_FOLDED, FLAG(folded),
 	  .help = "print folded stacks (flame graphs), bytes per line" },
+	{ "pprof", 0, "FILE", OPT_SET_PPROF, .kind = CLI_FILE, F(pprof), .what = "profile file",
+	  .help = "also write the call sites as a gzipped pprof profile (go tool pprof, "
+		  "Pyroscope, Parca): alloc_objects, alloc_space, inuse_objects, inuse_space" },
 	{ "sort", 0, "KEY", OPT_SET_SORT, .kind = CLI_CHOICE, F(sort), .choices = sort_keys,
 	  .what = "sort key (allocs, bytes, live, live-bytes, rate)",
 	  .help = "allocs, bytes (default), live, live-bytes, or rate (allocations per second "
