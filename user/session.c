@@ -199,3 +199,10 @@ const char *session__cgroup_path(const struct session *s)
 {
 	return s->o.cgroup;
 }
+
+int session__reload_symbols(struct session *s)
+{
+	if (s->o.replay || !s->ks)
+		return -EINVAL;
+	return ksyms__reload(s->ks, "/proc/kallsyms");
+}

@@ -63,6 +63,8 @@ int session__leftover_procs(const struct session *s);
 bool session__still_running(const struct session *s, uint32_t tgid);
 bool session__isolated(const struct session *s);
 bool session__is_replay(const struct session *s);
+/* Live: read /proc/kallsyms again (modules, BPF programs loaded since). -errno. */
+int session__reload_symbols(struct session *s);
 /* --cgroup: the cgroup path the run was limited to (labels), or NULL. */
 const char *session__cgroup_path(const struct session *s);
 /* Frames of a stack id from the stack map (--stacks); the count, or 0. */
