@@ -6,10 +6,17 @@ processes in nested cgroups made here. Arguments name the tests to run."""
 import collections
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
@@ -147,6 +154,238 @@ def pprof_of_a_replay_matches_its_json():
         again = path + ".2"
         run("report", rec, view, "--pprof", again)
         assert open(path, "rb").read() == open(again, "rb").read(), f"{view}: differs"
+
+
+class Agent:
+    """kmemscope agent on a loopback port of its own, stopped on exit."""
+
+    def __init__(self, *args, prefix=()):
+        self.err = os.path.join(TMP, f"agent.{len(os.listdir(TMP))}.err")
+        with open(self.err, "w") as e:
+            self.p = subprocess.Popen([*prefix, KMS, "agent", "--listen", "127.0.0.1:0", *args],
+                                      stdout=subprocess.DEVNULL, stderr=e)
+        self.addr = None
+        for _ in range(300):
+            text = open(self.err).read()
+            m = re.search(r"serving http://(\S+)/metrics", text)
+            if m:
+                self.addr = m.group(1)
+                break
+            assert self.p.poll() is None, f"agent exit {self.p.returncode}: {text.strip()}"
+            time.sleep(0.1)
+        assert self.addr, f"agent did not start: {open(self.err).read().strip()}"
+
+    def get(self, path="/metrics"):
+        with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=10) as r:
+            return r.headers.get("Content-Type"), r.read().decode()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=20)
+        return self.p.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of an exposition."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$', line)
+        assert m, f"not a sample line: {line!r}"
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def promtool_ok(text):
+    need("promtool", "prometheus")
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+        f"promtool: {(p.stdout + p.stderr).strip()[:600]}"
+
+
+def per_family(smp, name):
+    tot = collections.Counter()
+    for (n, labels), v in smp.items():
+        if n == name:
+            tot[dict(labels)["family"]] += v
+    return tot
+
+
+@test
+def agent_metrics_pass_promtool_and_add_up():
+    textfile = os.path.join(TMP, "kmemscope.prom")
+    with Agent("-i", "1", "--top", "3", "--textfile", textfile) as a:
+        subprocess.run([sys.executable, PIPES, "500"], check=True)
+        time.sleep(1.5)
+        ctype, text = a.get()
+        assert ctype.startswith("text/plain; version=0.0.4"), ctype
+        promtool_ok(text)
+        smp = samples(text)
+        # the call-site series of a family add up to its totals ("other" included)
+        for site, fam in (("kmemscope_callsite_allocations_total",
+                           "kmemscope_family_allocations_total"),
+                          ("kmemscope_callsite_allocated_bytes_total",
+                           "kmemscope_family_allocated_bytes_total"),
+                          ("kmemscope_callsite_outstanding_bytes",
+                           "kmemscope_family_outstanding_bytes")):
+            sites, fams = per_family(smp, site), per_family(smp, fam)
+            assert all(sites[f] == v for f, v in fams.items()), f"{site}: {sites}, {fam}: {fams}"
+        names = {n for n, _ in smp}
+        for want in ("kmemscope_zone_free_blocks", "kmemscope_zone_fragmentation_index",
+                     "kmemscope_events_lost_total", "kmemscope_untracked_allocations_total",
+                     "kmemscope_unmatched_frees_total", "process_cpu_seconds_total",
+                     "process_resident_memory_bytes"):
+            assert want in names, f"{want} missing"
+        # bounded: at most 3 call sites per family, then "other"
+        sites = collections.Counter(dict(lb)["family"] for n, lb in smp
+                                    if n == "kmemscope_callsite_allocations_total")
+        assert max(sites.values()) <= 4, sites
+        assert smp[("kmemscope_events_lost_total", frozenset())] == 0, "records lost"
+        # the textfile: whole, valid, without the process_* node_exporter has
+        tf = open(textfile).read()
+        promtool_ok(tf)
+        assert "kmemscope_callsite_allocations_total" in tf and "process_" not in tf
+        assert a.get("/")[1].startswith("kmemscope agent")
+        try:
+            a.get("/nothing")
+            raise AssertionError("/nothing: not a 404")
+        except urllib.error.HTTPError as e:
+            assert e.code == 404, e
+        # SIGHUP reloads (symbols), it does not end the agent
+        a.p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert a.p.poll() is None, "SIGHUP ended the agent"
+        assert a.get()[1], "no metrics after SIGHUP"
+        assert a.stop() == 0, f"SIGTERM: exit {a.p.returncode}"
+    assert "read again" in open(a.err).read(), open(a.err).read()
+
+
+@test
+def agent_memory_is_bounded_and_drops_counted():
+    with Agent("--max-tracked", "1000", "--top", "1000") as a:
+        p = subprocess.Popen([sys.executable, PIPES, "3000", "5"])
+        try:
+            time.sleep(3)
+            smp = samples(a.get()[1])
+        finally:
+            p.kill()
+            p.wait()
+    assert smp[("kmemscope_tracked_allocations", frozenset())] <= 1000, smp
+    assert smp[("kmemscope_untracked_allocations_total", frozenset())] > 0, \
+        "a full table dropped nothing"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prom_query(base, q):
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        doc = json.load(r)
+    assert doc["status"] == "success", doc
+    return doc["data"]["result"]
+
+
+def start_prometheus(target):
+    """Debian's prometheus on loopback, scraping @target every second."""
+    need("prometheus", "prometheus")
+    d = tempfile.mkdtemp(dir=TMP, prefix="prom.")
+    conf = os.path.join(d, "prometheus.yml")
+    shipped = open(os.path.join(ROOT, "dist", "prometheus.yml")).read()
+    # the shipped config, pointed at this agent and scraping every second
+    conf_text = shipped.replace("127.0.0.1:19183", target).replace("15s", "1s")
+    assert target in conf_text
+    open(conf, "w").write(conf_text)
+    port = free_port()
+    log = open(os.path.join(d, "log"), "w")
+    p = subprocess.Popen(["prometheus", f"--config.file={conf}",
+                          f"--storage.tsdb.path={d}/data",
+                          f"--web.listen-address=127.0.0.1:{port}"],
+                         stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{base}/-/ready", timeout=2)
+            return p, base, d
+        except (urllib.error.URLError, ConnectionError):
+            assert p.poll() is None, f"prometheus exit: {open(log.name).read()[-800:]}"
+            time.sleep(0.2)
+    p.kill()
+    raise AssertionError("prometheus not ready in 60 s")
+
+
+@test
+def prometheus_scrapes_the_agent_and_sees_a_workload():
+    n = 2000
+    q = 'kmemscope_callsite_allocations_total{family="kmalloc",caller="alloc_pipe_info"}'
+    with Agent("--top", "1000") as a:
+        p, base, d = start_prometheus(a.addr)
+        try:
+            before = None
+            for _ in range(100):	# the first scrapes
+                r = prom_query(base, q)
+                up = prom_query(base, 'up{job="kmemscope"}')
+                if up and up[0]["value"][1] == "1":
+                    before = float(r[0]["value"][1]) if r else 0.0
+                    break
+                time.sleep(0.2)
+            assert before is not None, f"never scraped: {prom_query(base, 'up')}"
+            subprocess.run([sys.executable, PIPES, str(n)], check=True)
+            got = before
+            for _ in range(100):
+                r = prom_query(base, q)
+                got = float(r[0]["value"][1]) if r else 0.0
+                if got >= before + n:
+                    break
+                time.sleep(0.2)
+            assert got >= before + n, f"{q}: {before} -> {got}, want +{n}"
+            inc = prom_query(base, 'sum(increase(kmemscope_family_allocations_total[1m]))')
+            assert inc and float(inc[0]["value"][1]) > 0, inc
+        finally:
+            p.terminate()
+            p.wait(timeout=30)
+
+
+@test
+def agent_runs_with_the_units_capabilities_only():
+    unit = open(os.path.join(ROOT, "dist", "kmemscope-agent.service.in")).read()
+    caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
+    assert caps == ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_RESOURCE", "CAP_SYSLOG"], caps
+    for key in ("ProtectSystem=strict", "Restart=on-failure", "ExecReload=/bin/kill -HUP"):
+        assert key in unit, key
+    bset = "-all," + ",".join("+" + c[4:].lower() for c in caps)
+    with Agent("--top", "1000", prefix=("setpriv", f"--bounding-set={bset}",
+                                        "--inh-caps=-all")) as a:
+        subprocess.run([sys.executable, PIPES, "300"], check=True)
+        time.sleep(1)
+        smp = samples(a.get()[1])
+    # events flowed, and callers have names (CAP_SYSLOG: kallsyms addresses)
+    pipes = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
+                and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
+    assert pipes >= 300, pipes
+    if shutil.which("systemd-analyze"):
+        svc = os.path.join(TMP, "kmemscope-agent.service")
+        open(svc, "w").write(unit.replace("@sbindir@/kmemscope", KMS))
+        r = subprocess.run(["systemd-analyze", "verify", svc], capture_output=True, text=True)
+        # (its man page is installed with the package, not here)
+        bad = [ln for ln in (r.stdout + r.stderr).splitlines() if "kmemscope-agent" in ln
+               and "'man kmemscope-agent(8)'" not in ln]
+        assert not bad, bad
 
 
 if __name__ == "__main__":
