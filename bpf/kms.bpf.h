@@ -19,6 +19,9 @@
 /* Tunables, set by the loader between open and load (defined in common.bpf.c). */
 extern const volatile __u32 filter_tgid;	/* 0: every process */
 extern const volatile __u64 filter_cgid;	/* 0: every cgroup (v2 id) */
+/* > 0: filter_cgid is a cgroup at this depth, and its descendants count too
+ * (--cgroup): the task's ancestor at that level must be it */
+extern const volatile __u32 filter_cg_level;
 extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
@@ -138,16 +141,25 @@ static __always_inline __s64 kms_who(void)
 		tgid = kms_tgid();
 		if (filter_tgid && tgid != filter_tgid)
 			return -1;
-		if (filter_cgid && bpf_get_current_cgroup_id() != filter_cgid)
+		if (filter_cg_level) {
+			if (bpf_get_current_ancestor_cgroup_id(filter_cg_level) != filter_cgid)
+				return -1;
+		} else if (filter_cgid && bpf_get_current_cgroup_id() != filter_cgid) {
 			return -1;
+		}
 		return tgid;
 	}
 	t = bpf_get_current_task_btf();
 	tgid = t->tgid;
 	if (filter_tgid && tgid != filter_tgid)
 		return -1;
-	if (filter_cgid && t->cgroups->dfl_cgrp->kn->id != filter_cgid)
+	/* a subtree: one more helper call (5.10+ in tracing programs) */
+	if (filter_cg_level) {
+		if (bpf_get_current_ancestor_cgroup_id(filter_cg_level) != filter_cgid)
+			return -1;
+	} else if (filter_cgid && t->cgroups->dfl_cgrp->kn->id != filter_cgid) {
 		return -1;
+	}
 	return tgid;
 }
 

@@ -37,6 +37,7 @@ struct cli_opts {
 	const char *listen;	/* agent --listen ADDR */
 	const char *textfile;	/* agent --textfile FILE */
 	uint64_t top;		/* agent --top N: call sites per family */
+	const char *cgroup;	/* --cgroup PATH: that cgroup and its descendants */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
 	int sort;		/* --sort KEY: an enum report_sort; -1: the command's default */
@@ -74,9 +75,11 @@ enum cli_set {
 	OPT_SET_PPROF	 = 1u << 17,	/* --pprof FILE */
 	OPT_SET_TRACKED	 = 1u << 18,	/* --max-tracked */
 	OPT_SET_AGENT	 = 1u << 19,	/* --listen --textfile --top */
+	OPT_SET_CGROUP	 = 1u << 20,	/* --cgroup PATH */
 };
 /* What shapes the tracing itself: fixed once recorded. */
-#define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS)
+#define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | \
+			 OPT_SET_CGROUP)
 #define OPT_SET_WINDOW	(OPT_SET_DURATION | OPT_SET_INTERVAL)
 /* What an analysis of a recording ('report FILE VIEW') can still take. */
 #define OPT_SET_REPLAY	(OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_FOLDED | OPT_SET_LEAKS | \

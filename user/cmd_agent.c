@@ -185,7 +185,7 @@ const struct cli_cmd cmd_agent = {
 	.name = "agent",
 	.summary = "always on: per-call-site kernel memory as Prometheus metrics",
 	.opts = OPT_SET_DURATION | OPT_SET_INTERVAL | OPT_SET_PID | OPT_SET_RING |
-		OPT_SET_CALLERS | OPT_SET_TRACKED | OPT_SET_AGENT,
+		OPT_SET_CALLERS | OPT_SET_TRACKED | OPT_SET_AGENT | OPT_SET_CGROUP,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "stop after this long (default: until SIGTERM or Ctrl-C)" },
 		{ "interval", "growth samples and the --textfile, this often (default 10s)" },
@@ -197,7 +197,8 @@ const struct cli_cmd cmd_agent = {
 	.run = run,
 	.usage =
 	"Usage: kmemscope agent [--listen ADDR] [--textfile FILE] [--top N] [-i INTERVAL]\n"
-	"                       [--max-tracked N] [-p PID] [--ring-mb N] [-d SECONDS]\n"
+	"                       [--max-tracked N] [-p PID] [--cgroup PATH] [--ring-mb N]\n"
+	"                       [-d SECONDS]\n"
 	"\n"
 	"Traces every allocator family until stopped and serves Prometheus metrics at\n"
 	"http://ADDR/metrics (default " AGENT_LISTEN ": loopback only): per call site\n"

@@ -41,6 +41,7 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	report__events_json(j, &tot);
+	report__cgroup_json(j, s);
 	leaks__trust_json(j, t);
 	if (trust__json(j, s)) {
 		json__free(j);
@@ -70,10 +71,14 @@ static int report(struct session *s, const struct cli_opts *o)
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
 	if (o->sort >= 0)
 		leaks__sort(&r, o->sort);
-	if (o->json)
+	if (o->json) {
 		rc = print_json(s, o, &r, &t);
-	else
-		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25), rc = trust__print_verbose(s);
+	} else {
+		if (session__cgroup_path(s))
+			printf("cgroup: %s and its descendants\n", session__cgroup_path(s));
+		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
+		rc = trust__print_verbose(s);
+	}
 	if (!rc && o->pprof)
 		rc = profile__leaks(s, &r, o->pprof);
 	if (t.lost)

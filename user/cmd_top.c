@@ -252,6 +252,8 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	shown = frame_start(t, mode, nr);
 	title_text(s, t, &tot, mode);
+	if (session__cgroup_path(s))
+		emit(t, "cgroup: %s and its descendants", session__cgroup_path(s));
 	print_hooks(s, t);
 	header_text(t);
 	for (size_t i = 0; i < shown; i++)
@@ -324,6 +326,7 @@ static int print_json(struct session *s, struct top *t)
 	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	report__events_json(j, &tot);
+	report__cgroup_json(j, s);
 	json__u64(j, "unmatched_frees", agg__stats(session__agg(s))->unmatched_frees);
 	json__u64(j, "missed_frees", agg__stats(session__agg(s))->missed_frees);
 	err = trust__json(j, s);

@@ -38,6 +38,10 @@ const struct cli_opt cli_opts_table[] = {
 	  .help = "rows to show" },
 	{ "pid", 'p', "PID", OPT_SET_PID, .kind = CLI_PID, F(pid), .umin = 1, .umax = 1u << 22,
 	  .what = "pid", .help = "only allocations made by this process" },
+	{ "cgroup", 0, "PATH", OPT_SET_CGROUP, .kind = CLI_FILE, F(cgroup),
+	  .what = "cgroup path",
+	  .help = "only allocations made in this cgroup (v2) and its descendants: /a/b under "
+		  "the cgroup2 mount, or in full" },
 	{ "stacks", 0, NULL, OPT_SET_STACKS, FLAG(stacks),
 	  .help = "collect full kernel stacks (costs more per event)" },
 	{ "ring-mb", 0, "N", OPT_SET_RING, .kind = CLI_POW2, F(ring_mb), .umin = 1, .umax = 4096,
@@ -121,6 +125,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->interval = o->interval;
 	so->command = o->command;
 	so->tracer.filter_tgid = o->pid;
+	so->cgroup = o->cgroup;
 	so->tracer.stacks = o->stacks;
 	so->tracer.caller_cache = o->caller_cache;
 	so->tracer.ring_bytes = o->ring_mb << 20;

@@ -306,3 +306,9 @@ const char *report__zone_name(const struct session *s, int slot, char *buf, size
 		snprintf(buf, len, "%s", z->name);
 	return buf;
 }
+
+void report__cgroup_json(struct json *j, const struct session *s)
+{
+	if (session__cgroup_path(s))
+		json__str(j, "cgroup", session__cgroup_path(s));
+}

@@ -48,6 +48,8 @@ void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct 
 void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
 /* "events": {"seen": ..., "lost": ...} and friends. */
 void report__events_json(struct json *j, const struct session_totals *t);
+/* "cgroup": the --cgroup path the run was limited to (nothing without one). */
+void report__cgroup_json(struct json *j, const struct session *s);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);

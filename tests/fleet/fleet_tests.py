@@ -388,6 +388,90 @@ def agent_runs_with_the_units_capabilities_only():
         assert not bad, bad
 
 
+def cgroup2_root():
+    for line in open("/proc/mounts"):
+        f = line.split()
+        if f[2] == "cgroup2":
+            return f[1]
+    raise AssertionError("no cgroup2 mount")
+
+
+class Cgroups:
+    """/fleet.PID/a/b and /fleet.PID/c under the cgroup2 mount, removed on exit."""
+
+    def __init__(self):
+        self.root = cgroup2_root()
+        self.top = f"/kms-fleet.{os.getpid()}"
+        self.dirs = [self.top, f"{self.top}/a", f"{self.top}/a/b", f"{self.top}/c"]
+        for d in self.dirs:
+            os.makedirs(self.root + d, exist_ok=True)
+
+    def run_in(self, cg, *argv):
+        """Start argv inside cgroup @cg (it moves itself there first)."""
+        procs = f"{self.root}{cg}/cgroup.procs"
+        return subprocess.Popen(["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh", *argv])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for d in reversed(self.dirs):
+            for _ in range(50):
+                try:
+                    os.rmdir(self.root + d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+@test
+def cgroup_counts_the_subtree_only():
+    n_in, n_out = 300, 170
+    with Cgroups() as cg:
+        path = os.path.join(TMP, "cg.pb.gz")
+        k = subprocess.Popen([KMS, "top", "--json", "-d", "6", "--cgroup", f"{cg.top}/a",
+                              "--pprof", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(2.5)		# the programs load and attach
+        ws = [cg.run_in(f"{cg.top}/a/b", sys.executable, PIPES, str(n_in)),
+              cg.run_in(f"{cg.top}/c", sys.executable, PIPES, str(n_out))]
+        for w in ws:
+            assert w.wait(timeout=60) == 0, "a workload failed"
+        out, err = k.communicate(timeout=60)
+        assert k.returncode == 0, f"top: exit {k.returncode}: {err.strip()}"
+    doc = json.loads(out)
+    assert doc["cgroup"] == f"{cg.top}/a", doc.get("cgroup")
+    pipes = [c["allocs"] for c in doc["callers"]
+             if c["family"] == "kmalloc" and c["function"] == "alloc_pipe_info"]
+    # the process in a/b counts (a descendant), the one in c does not
+    assert sorted(pipes) == [n_in, n_in], f"alloc_pipe_info rows {pipes}, want {n_in} twice"
+    assert doc["events"]["filtered"] > 0, doc["events"]
+    prof = pprof_raw.read(path)
+    assert {s["labels"].get("cgroup") for s in prof["samples"]} == {f"{cg.top}/a"}
+
+
+@test
+def cgroup_errors_and_labels_in_text_and_metrics():
+    p = subprocess.run([KMS, "top", "-d", "1", "--cgroup", "/no/such/cgroup"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "no such cgroup" in p.stderr, (p.returncode, p.stderr)
+    with Cgroups() as cg:
+        full = cg.root + cg.top		# the full path is taken too
+        with Agent("--cgroup", full, "--top", "1000") as a:
+            w = cg.run_in(f"{cg.top}/c", sys.executable, PIPES, "50")
+            assert w.wait(timeout=60) == 0
+            time.sleep(1)
+            smp = samples(a.get()[1])
+        t = subprocess.run([KMS, "top", "-d", "1", "--cgroup", cg.top], capture_output=True,
+                           text=True, timeout=60)
+    assert t.returncode == 0 and f"cgroup: {cg.top} and its descendants" in t.stdout, t.stdout
+    got = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
+              and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
+    assert got == 2 * 50, f"alloc_pipe_info in {cg.top}: {got}"
+    cgs = {dict(lb).get("cgroup") for n, lb in smp if n.startswith("kmemscope_callsite_")}
+    assert cgs == {cg.top}, cgs
+
+
 if __name__ == "__main__":
     shutil.rmtree(TMP, ignore_errors=True)
     summary()
