@@ -104,6 +104,8 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
+	if (o->pprof && (rc = profile__check_path(o->pprof)))
+		return rc;
 	cmds__session_opts(o, &so);
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;

@@ -425,6 +425,8 @@ static int run(struct cli_opts *o)
 		return kms_err(KMS_EXIT_USAGE, "top: --folded and --json exclude each other");
 	if (!o->duration && !o->command && !o->interval && !o->replay)
 		o->interval = t.tty ? 1 : 0;
+	if (o->pprof && (rc = profile__check_path(o->pprof)))
+		return rc;
 	if (!(t.rates = report__rates_new()))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	cmds__session_opts(o, &so);

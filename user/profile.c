@@ -12,6 +12,7 @@
 #include "pprof.h"
 #include "profile.h"
 #include "report.h"
+#include "safefile.h"
 #include "session.h"
 #include "util.h"
 
@@ -205,4 +206,15 @@ int profile__leaks(struct session *s, const struct leak_report *r, const char *p
 			err = sample(&b, lr->row, held, leaks__class_name(LEAK_PROCESS));
 	}
 	return finish(&b, err, path);
+}
+
+int profile__check_path(const char *path)
+{
+	struct safe_file sf;
+	int err = safe_file__open(&sf, path);
+
+	if (err)
+		return kms_err(KMS_EXIT_OUTPUT, "--pprof %s: %s", path, strerror(-err));
+	safe_file__abort(&sf);
+	return 0;
 }

@@ -19,6 +19,9 @@
 struct session;
 struct leak_report;
 
+/* Can @path be written (its directory checked now, before any tracing)?
+ * 0, or KMS_EXIT_OUTPUT after printing why. */
+int profile__check_path(const char *path);
 /* Every row of top but kmemscope's own. Error printed, exit code returned. */
 int profile__top(struct session *s, const char *path);
 /* The rows of a leak report: inuse_* are the outstanding counts. */

@@ -156,6 +156,16 @@ def pprof_of_a_replay_matches_its_json():
         assert open(path, "rb").read() == open(again, "rb").read(), f"{view}: differs"
 
 
+@test
+def pprof_unwritable_path_fails_before_tracing():
+    t0 = time.monotonic()
+    p = subprocess.run([KMS, "top", "-d", "30", "--pprof", "/nonexistent/dir/x.pb.gz"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 5 and "--pprof /nonexistent/dir/x.pb.gz" in p.stderr, \
+        (p.returncode, p.stderr)
+    assert time.monotonic() - t0 < 10, "traced before failing"
+
+
 class Agent:
     """kmemscope agent on a loopback port of its own, stopped on exit."""
 
