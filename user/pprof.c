@@ -172,8 +172,14 @@ struct pprof *pprof__new(const char *const (*types)[2], size_t nr, const char *d
 	pbuf__init(&p->out);
 	pbuf__init(&p->msg);
 	pbuf__init(&p->sub);
-	str_index(p, "-");	/* entry 0 must be "": this placeholder becomes it */
-	p->strs[0][0] = 0;
+	/* string 0 must be "" (never looked up: str_index() answers 0 for it) */
+	p->cap_strs = 256;
+	if (!(p->strs = malloc(p->cap_strs * sizeof(*p->strs))) || !(p->strs[0] = strdup(""))) {
+		free(p->strs);
+		free(p);
+		return NULL;
+	}
+	p->nr_strs = 1;
 	for (size_t i = 0; i < nr && i < PPROF_MAX_TYPES; i++) {
 		pbuf__reset(&p->msg);
 		pbuf__varint(&p->msg, 1, str_index(p, types[i][0]));
