@@ -82,7 +82,8 @@ const struct cli_opt cli_opts_table[] = {
 		  "Pyroscope, Parca): alloc_objects, alloc_space, inuse_objects, inuse_space" },
 	{ "listen", 0, "ADDR", OPT_SET_AGENT, .kind = CLI_TEXT, F(listen),
 	  .what = "address (HOST:PORT)",
-	  .help = "serve /metrics on ADDR: HOST:PORT, [V6]:PORT or :PORT (every address); "
+	  .help = "serve /metrics on ADDR: HOST:PORT, [V6]:PORT or :PORT (every IPv4 address), "
+		  "HOST numeric or localhost; "
 		  "default 127.0.0.1:19183" },
 	{ "textfile", 0, "FILE", OPT_SET_AGENT, .kind = CLI_FILE, F(textfile),
 	  .what = "textfile",

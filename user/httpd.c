@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include "httpd.h"
+#include "util.h"
 
 #define REQUEST_MAX	4096
 #define IO_TIMEOUT_S	1
@@ -44,14 +46,44 @@ static int split(char *buf, char **host, char **port)
 	return 0;
 }
 
-static int listen_on(const struct addrinfo *ai)
+/* @host (NULL: every address) and @port as a socket address. Numeric
+ * addresses only, and "localhost": no resolver, so the static build needs no
+ * NSS libraries at run time. */
+static int parse_addr(const char *host, const char *port, struct sockaddr_storage *ss,
+		      socklen_t *len)
 {
-	int one = 1, fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	uint64_t p;
+
+	if (parse_u64(port, 0, 65535, &p))
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (!host || !strcmp(host, "localhost") || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(p);
+		v4->sin_addr.s_addr = htonl(!host ? INADDR_ANY :
+					    strcmp(host, "localhost") ? ntohl(v4->sin_addr.s_addr) :
+					    INADDR_LOOPBACK);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) != 1)
+		return -EINVAL;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(p);
+	*len = sizeof(*v6);
+	return 0;
+}
+
+static int listen_on(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 16)) {
 		int err = -errno;
 
 		close(fd);
@@ -64,37 +96,40 @@ static void describe(struct httpd *h)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char host[64], port[16];
+	char host[INET6_ADDRSTRLEN];
+	const void *a;
+	int port;
 
-	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
-			NI_NUMERICHOST | NI_NUMERICSERV))
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len))
 		return;
-	snprintf(h->address, sizeof(h->address), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
-		 host, port);
+	a = &((struct sockaddr_in *)&ss)->sin_addr;
+	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6) {
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	if (inet_ntop(ss.ss_family, a, host, sizeof(host)))
+		snprintf(h->address, sizeof(h->address),
+			 ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
 struct httpd *httpd__open(const char *addr, httpd_handler fn, void *ctx, char *err,
 			  size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *res, *ai;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	char buf[128], *host, *port;
 	struct httpd *h;
-	int rc, fd = -EINVAL;
+	int fd;
 
 	if (strlen(addr) >= sizeof(buf) || (snprintf(buf, sizeof(buf), "%s", addr),
-					      split(buf, &host, &port))) {
-		snprintf(err, errlen, "'%s' is not HOST:PORT", addr);
+					      split(buf, &host, &port)) ||
+	    parse_addr(host, port, &ss, &len)) {
+		snprintf(err, errlen, "'%s' is not HOST:PORT (a numeric address, or localhost)",
+			 addr);
 		return NULL;
 	}
-	if ((rc = getaddrinfo(host, port, &hints, &res))) {
-		snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
-		return NULL;
-	}
-	for (ai = res; ai && fd < 0; ai = ai->ai_next)
-		fd = listen_on(ai);
-	freeaddrinfo(res);
+	fd = listen_on(&ss, len);
 	if (fd < 0 || !(h = calloc(1, sizeof(*h)))) {
 		snprintf(err, errlen, "listening on %s: %s", addr, strerror(fd < 0 ? -fd : ENOMEM));
 		if (fd >= 0)

@@ -19,7 +19,8 @@ struct httpd;
 typedef int (*httpd_handler)(const char *path, char **body, size_t *len,
 			     const char **content_type, void *ctx);
 
-/* Listen on ADDR: "HOST:PORT", "[V6]:PORT" or ":PORT" (every address).
+/* Listen on ADDR: "HOST:PORT", "[V6]:PORT" or ":PORT" (every IPv4 address);
+ * HOST numeric or "localhost".
  * Error text in @err; NULL on failure. */
 struct httpd *httpd__open(const char *addr, httpd_handler fn, void *ctx, char *err,
 			  size_t errlen);

@@ -283,6 +283,15 @@ def agent_metrics_pass_promtool_and_add_up():
 
 
 @test
+def agent_address_errors_are_one_line():
+    for addr in ("foo:1", "127.0.0.1", "127.0.0.1:99999"):
+        p = subprocess.run([KMS, "agent", "--listen", addr, "-d", "1"], capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 1 and p.stderr.count("\n") == 1 and addr in p.stderr, \
+            (addr, p.returncode, p.stderr)
+
+
+@test
 def agent_memory_is_bounded_and_drops_counted():
     with Agent("--max-tracked", "1000", "--top", "1000") as a:
         p = subprocess.Popen([sys.executable, PIPES, "3000", "5"])
