@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "fragindex.h"
 #include "hooks.h"
+#include "leaks.h"
 #include "memfacts.h"
 #include "metrics.h"
 #include "report.h"
@@ -220,6 +221,34 @@ static void families(FILE *f, struct session *s)
 	}
 }
 
+/* Outstanding memory per leak class (leaks.h): with --cgroup, what a
+ * container holds, e.g. reclaimable slab charged to it. */
+static void classes(FILE *f, struct session *s)
+{
+	static const char name[] = "kmemscope_class_outstanding_bytes";
+	uint64_t b[LEAK_NR][KMS_FAM_NR] = { { 0 } };
+	size_t n;
+	struct report_row *rows = report__rows(session__agg(s), SORT_BYTES, NULL, &n);
+	struct metrics_labels l;
+
+	for (size_t i = 0; rows && i < n; i++)
+		if (rows[i].r->live_bytes)
+			b[leaks__classify(s, rows[i].r)][rows[i].r->fam] += rows[i].r->live_bytes;
+	free(rows);
+	metrics__head(f, name, "gauge",
+		      "Bytes allocated since the agent started and not freed yet, per leak class "
+		      "(leak, reclaimable, process, rcu_deferred, allocator) and family.");
+	for (int c = 0; c < LEAK_NR; c++)
+		for (int fam = 0; fam < KMS_FAM_NR; fam++) {
+			metrics__labels_init(&l);
+			metrics__label(&l, "class", leaks__class_name(c));
+			metrics__label(&l, "family", kms_family_name(fam));
+			if (session__cgroup_path(s))
+				metrics__label(&l, "cgroup", session__cgroup_path(s));
+			metrics__u64(f, name, &l, b[c][fam]);
+		}
+}
+
 /* Every counter that says how far to trust the numbers. */
 static void trust(FILE *f, struct session *s, const struct session_totals *t)
 {
@@ -359,6 +388,7 @@ int agent__render(FILE *f, struct session *s, const struct agent_view *v)
 	if (callsites(f, s, v))
 		return -ENOMEM;
 	families(f, s);
+	classes(f, s);
 	trust(f, s, &t);
 	zones(f);
 	if (v->process)

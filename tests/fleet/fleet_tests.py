@@ -249,6 +249,8 @@ def agent_metrics_pass_promtool_and_add_up():
                           ("kmemscope_callsite_allocated_bytes_total",
                            "kmemscope_family_allocated_bytes_total"),
                           ("kmemscope_callsite_outstanding_bytes",
+                           "kmemscope_family_outstanding_bytes"),
+                          ("kmemscope_class_outstanding_bytes",
                            "kmemscope_family_outstanding_bytes")):
             sites, fams = per_family(smp, site), per_family(smp, fam)
             assert all(sites[f] == v for f, v in fams.items()), f"{site}: {sites}, {fam}: {fams}"
