@@ -93,6 +93,9 @@ datadir ?= $(PREFIX)/share
 mandir  ?= $(datadir)/man
 bashcompdir ?= $(datadir)/bash-completion/completions
 zshcompdir  ?= $(datadir)/zsh/vendor-completions
+# the agent's unit (the Debian package: /lib/systemd/system) and scrape config
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
+docdir  ?= $(datadir)/doc/kmemscope
 INSTALL ?= install
 
 .DELETE_ON_ERROR:
@@ -165,6 +168,12 @@ $(OUT)/completion/_kmemscope: $(OUT)/completion/kmemscope
 
 # Man pages from the help texts and docs/man/*.in (docs/man/README.md), all at
 # once: the command list comes from `kmemscope --help`.
+# The agent's systemd unit, naming the installed binary.
+$(OUT)/kmemscope-agent.service: dist/kmemscope-agent.service.in FORCE
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(OUT) && sed 's|@sbindir@|$(sbindir)|g' $< > $@.tmp && \
+		if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 man: $(OUT)/man/.stamp
 $(OUT)/man/.stamp: $(OUT)/kmemscope tools/gen-man.py $(wildcard docs/man/*.in)
 	$(call msg,MAN,$(OUT)/man)
@@ -172,10 +181,14 @@ $(OUT)/man/.stamp: $(OUT)/kmemscope tools/gen-man.py $(wildcard docs/man/*.in)
 	$(Q)$(PYTHON) tools/gen-man.py $(OUT)/kmemscope docs/man $(OUT)/man
 	$(Q)touch $@
 
-install: $(OUT)/kmemscope man completion
+install: $(OUT)/kmemscope man completion $(OUT)/kmemscope-agent.service
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8
+	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(docdir)/examples
 	$(Q)$(INSTALL) -m 0755 $(OUT)/kmemscope $(DESTDIR)$(sbindir)/kmemscope
+	$(Q)$(INSTALL) -m 0644 $(OUT)/kmemscope-agent.service \
+		$(DESTDIR)$(systemdunitdir)/kmemscope-agent.service
+	$(Q)$(INSTALL) -m 0644 dist/prometheus.yml $(DESTDIR)$(docdir)/examples/prometheus.yml
 	$(Q)$(INSTALL) -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(mandir)/man8/
 	$(Q)if [ -f $(OUT)/completion/kmemscope ]; then \
 		$(INSTALL) -d $(DESTDIR)$(bashcompdir) && \
@@ -189,7 +202,8 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(sbindir)/kmemscope $(DESTDIR)$(mandir)/man8/kmemscope.8 \
 		$(DESTDIR)$(mandir)/man8/kmemscope-*.8 $(DESTDIR)$(bashcompdir)/kmemscope \
-		$(DESTDIR)$(zshcompdir)/_kmemscope
+		$(DESTDIR)$(zshcompdir)/_kmemscope $(DESTDIR)$(systemdunitdir)/kmemscope-agent.service \
+		$(DESTDIR)$(docdir)/examples/prometheus.yml
 
 # $(OUT)/kmemscope_<version>_<arch>.deb, built by dpkg-buildpackage from a
 # copy of the sources (tools/make-deb).
@@ -238,11 +252,12 @@ check-all: export VM_ORACLE = 6.12 sid
 check-all:
 	$(Q)tools/deps all
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope completion $(UNIT_BINS) static
-	$(Q)tests/run unit live faults asan fuzz install vm-runner vm-all
+	$(Q)tests/run unit live fleet faults asan fuzz install vm-runner vm-all
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
-		$(OUT)/gen $(OUT)/man $(OUT)/kmemscope $(OUT)/kmemscope.static $(OUT)/completion
+		$(OUT)/gen $(OUT)/man $(OUT)/kmemscope $(OUT)/kmemscope.static $(OUT)/completion \
+		$(OUT)/kmemscope-agent.service
 
 -include tools/vm/vm.mk
 -include tools/bench/bench.mk

@@ -5,6 +5,7 @@
 
 const volatile __u32 filter_tgid = 0;
 const volatile __u64 filter_cgid = 0;
+const volatile __u32 filter_cg_level = 0;
 const volatile bool want_stacks = false;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 kmalloc_layout = KMS_LAYOUT_UNKNOWN;

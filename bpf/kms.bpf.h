@@ -76,6 +76,9 @@ static __always_inline __u64 kms_kprobe_stack_arg(struct pt_regs *ctx, __u32 n)
 /* Tunables, set by the loader between open and load (defined in common.bpf.c). */
 extern const volatile __u32 filter_tgid;	/* 0: every process */
 extern const volatile __u64 filter_cgid;	/* 0: every cgroup (v2 id) */
+/* > 0: filter_cgid is a cgroup at this depth, and its descendants count too
+ * (--cgroup): the task's ancestor at that level must be it */
+extern const volatile __u32 filter_cg_level;
 extern const volatile bool want_stacks;		/* full stacks into the stack map */
 extern const volatile __u64 wakeup_bytes;	/* force a wake-up above this much data */
 extern const volatile __u32 kmalloc_layout;	/* enum kms_layout */
@@ -184,6 +187,35 @@ static __always_inline bool kms_task_btf(void)
 	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf);
 }
 
+/* Older kernels (5.10 here) keep the ancestors' ids in struct cgroup, not
+ * pointers to them: until "cgroup: Replace cgroup->ancestor_ids[] with
+ * ->ancestors[]" (2022). */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* The id of @t's cgroup v2 ancestor at depth filter_cg_level (--cgroup: the
+ * cgroup and its descendants), 0 when it is not that deep. Read with CO-RE:
+ * 5.10 refuses bpf_get_current_ancestor_cgroup_id() to tracing programs
+ * (seen: "unknown func bpf_get_current_ancestor_cgroup_id#123"). Only runs
+ * with --cgroup. */
+static __always_inline __u64 kms_cg_ancestor(struct task_struct *t)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp), *a = NULL;
+	__u32 level = filter_cg_level & 0xff;	/* a bound for the verifier */
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		bpf_core_read(&a, sizeof(a), &cg->ancestors[level]);
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	bpf_core_read(&id, sizeof(id), &((struct cgroup___ids *)cg)->ancestor_ids[level]);
+	return id;
+}
+
 /* The allocating task's tgid, or -1 when the filters leave it out. The cgroup
  * read is bpf_get_current_cgroup_id()'s: the default hierarchy's kernfs id. */
 static __always_inline __s64 kms_who(void)
@@ -195,16 +227,24 @@ static __always_inline __s64 kms_who(void)
 		tgid = kms_tgid();
 		if (filter_tgid && tgid != filter_tgid)
 			return -1;
-		if (filter_cgid && bpf_get_current_cgroup_id() != filter_cgid)
+		if (filter_cg_level) {
+			if (kms_cg_ancestor((void *)bpf_get_current_task()) != filter_cgid)
+				return -1;
+		} else if (filter_cgid && bpf_get_current_cgroup_id() != filter_cgid) {
 			return -1;
+		}
 		return tgid;
 	}
 	t = bpf_get_current_task_btf();
 	tgid = t->tgid;
 	if (filter_tgid && tgid != filter_tgid)
 		return -1;
-	if (filter_cgid && t->cgroups->dfl_cgrp->kn->id != filter_cgid)
+	if (filter_cg_level) {
+		if (kms_cg_ancestor(t) != filter_cgid)
+			return -1;
+	} else if (filter_cgid && t->cgroups->dfl_cgrp->kn->id != filter_cgid) {
 		return -1;
+	}
 	return tgid;
 }
 

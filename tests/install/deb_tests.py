@@ -40,7 +40,9 @@ def deb_builds():
     assert os.path.exists(DEB), "no %s after make deb" % DEB
     files = run("dpkg-deb", "-c", DEB).stdout
     for path in ("./usr/sbin/kmemscope", "./usr/share/man/man8/kmemscope.8.gz",
-                 "./usr/share/man/man8/kmemscope-leaks.8.gz"):
+                 "./usr/share/man/man8/kmemscope-leaks.8.gz",
+                 "./lib/systemd/system/kmemscope-agent.service",
+                 "./usr/share/doc/kmemscope/examples/prometheus.yml"):
         assert path in files, "%s not in the package" % path
     state["built"] = True
 

@@ -166,10 +166,14 @@ def install_destdir_and_uninstall():
         make("install", "DESTDIR=" + d, "PREFIX=/usr")
         want = ["usr/sbin/kmemscope"] + ["usr/share/man/man8/%s.8" % p for p in pages()]
         want += ["usr/share/bash-completion/completions/kmemscope",
-                 "usr/share/zsh/vendor-completions/_kmemscope"]
+                 "usr/share/zsh/vendor-completions/_kmemscope",
+                 "usr/lib/systemd/system/kmemscope-agent.service",
+                 "usr/share/doc/kmemscope/examples/prometheus.yml"]
         got = tree(d)
         assert got == sorted(want), "installed %s, want %s" % (got, sorted(want))
         assert os.stat(os.path.join(d, "usr/sbin/kmemscope")).st_mode & 0o777 == 0o755
+        unit = open(os.path.join(d, "usr/lib/systemd/system/kmemscope-agent.service")).read()
+        assert "ExecStart=/usr/sbin/kmemscope agent" in unit, unit
         r = run(os.path.join(d, "usr/sbin/kmemscope"), "--version")
         assert r.returncode == 0 and r.stdout.startswith("kmemscope "), r
         make("uninstall", "DESTDIR=" + d, "PREFIX=/usr")
@@ -179,7 +183,8 @@ def install_destdir_and_uninstall():
 @test
 def install_paths_follow_variables():
     with tempfile.TemporaryDirectory() as d:
-        dirs = ("sbindir=/opt/k/bin", "mandir=/opt/k/man", "datadir=/opt/k/share")
+        dirs = ("sbindir=/opt/k/bin", "mandir=/opt/k/man", "datadir=/opt/k/share",
+                "systemdunitdir=/opt/k/systemd")
         make("install", "DESTDIR=" + d, *dirs)
         got = tree(d)
         assert "opt/k/bin/kmemscope" in got and "opt/k/man/man8/kmemscope.8" in got, got

@@ -208,6 +208,24 @@ def check_pipes(c):
     c.ok(n >= PIPES, "tracer.top_pipes.alloc_pipe_info", "allocs %d < %d" % (n, PIPES))
 
 
+def check_cgroup(c):
+    """--cgroup /kms_t: the 200 pipe writes of a loop in /kms_t/a, one page
+    each, and none of the 120 of a loop in /kms_c."""
+    if c.step("top_cgroup")[0] is None:
+        c.report("SKIP", "tracer.top_cgroup", "no cgroup2 hierarchy in the guest")
+        return
+    doc = tracer_json(c, "top_cgroup")
+    if doc is None:
+        return
+    c.ok(doc.get("cgroup") == "/kms_t", "tracer.top_cgroup.label",
+         "cgroup %r, want '/kms_t'" % doc.get("cgroup"))
+    n = sum(r.get("allocs", 0) for r in doc.get("callers", [])
+            if r.get("family") == "page" and r.get("function") in ("pipe_write", "anon_pipe_write"))
+    c.ok(n == 200, "tracer.top_cgroup.subtree_only",
+         "pipe_write page allocations %d, want 200 (the loop in /kms_t/a, not the 120 in "
+         "/kms_c)" % n)
+
+
 def check_callers(c, with_module):
     """--caller-cache verify: every followed stack equals the walk beside it."""
     steps = ["callers_verify"] + (["callers_pages"] if with_module else [])
@@ -670,6 +688,7 @@ def main():
     else:
         check_probes(c)
         check_pipes(c)
+        check_cgroup(c)
         check_callers(c, not a.module_skip)
         for kind in TOP:
             if a.module_skip:

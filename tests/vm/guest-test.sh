@@ -81,10 +81,25 @@ module_tests() {
 	step bad_busy sh -c "echo 'kmalloc 1 8 keep' > $CTL; echo 'kmalloc 1 8 keep' > $CTL; r=\$?; echo release > $CTL; exit \$r"
 }
 
+# --cgroup: a pipe loop in /kms_t/a counts for --cgroup /kms_t (a descendant),
+# one in /kms_c does not. Only where a cgroup2 hierarchy is mounted.
+cgroup_test() {
+	local cg
+	cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$cg" ] && mkdir -p "$cg/kms_t/a" "$cg/kms_c" || return 0
+	cat > /tmp/cgloop.sh <<EOF
+echo \$\$ > "$cg\$1/cgroup.procs" || exit 1
+i=0; while [ \$i -lt "\$2" ]; do echo x | cat > /dev/null; i=\$((i+1)); done
+EOF
+	step top_cgroup "$KMS" top --json --cgroup /kms_t -- sh -c \
+		"sh /tmp/cgloop.sh /kms_t/a 200 && sh /tmp/cgloop.sh /kms_c 120"
+}
+
 tracer_tests() {
 	step probes "$KMS" probes --json
 	step top_pipes "$KMS" top --json -- sh -c \
 		'i=0; while [ $i -lt 50 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
+	cgroup_test
 	# page callers followed from learnt steps, checked against a walk each
 	step callers_verify "$KMS" top --json --caller-cache verify -- sh -c \
 		'i=0; while [ $i -lt 200 ]; do echo x | cat > /dev/null; i=$((i+1)); done'

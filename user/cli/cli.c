@@ -100,7 +100,7 @@ static int set_value(const char *name, const struct cli_opt *opt, const char *ar
 			return bad(name, opt, arg);
 		*(const char **)field(o, opt) = arg;
 		return 0;
-	case CLI_FILE:
+	case CLI_FILE: case CLI_TEXT:
 		if (!*arg)
 			return bad(name, opt, arg);
 		*(const char **)field(o, opt) = arg;

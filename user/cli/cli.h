@@ -33,6 +33,11 @@ struct cli_opts {
 	const char *output;	/* -o FILE: write a recording */
 	bool force;		/* --force: -o may replace FILE */
 	bool folded;		/* --folded: flame graph lines */
+	const char *pprof;	/* --pprof FILE: a gzipped pprof profile */
+	const char *listen;	/* agent --listen ADDR */
+	const char *textfile;	/* agent --textfile FILE */
+	uint64_t top;		/* agent --top N: call sites per family */
+	const char *cgroup;	/* --cgroup PATH: that cgroup and its descendants */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
 	int sort;		/* --sort KEY: an enum rows_sort; -1: the command's default */
@@ -60,21 +65,27 @@ enum cli_set {
 	OPT_SET_CALLERS	 = 1u << 7,	/* --caller-cache */
 	OPT_SET_RECORD	 = 1u << 8,	/* -o --force */
 	OPT_SET_FOLDED	 = 1u << 9,	/* --folded */
-	OPT_SET_LEAKS	 = 1u << 10,	/* --min-age --settle --max-tracked */
+	OPT_SET_LEAKS	 = 1u << 10,	/* --min-age --settle */
 	OPT_SET_CHECK	 = 1u << 11,	/* --max-leak-bytes --max-leaks --junit */
 	OPT_SET_FRAG	 = 1u << 12,	/* --order --zone */
 	OPT_SET_COMMAND	 = 1u << 13,	/* -- COMMAND [ARGS...] */
 	OPT_SET_SCREEN	 = 1u << 14,	/* -C: top's table scrolls, no live screen */
 	OPT_SET_SORT	 = 1u << 15,	/* --sort */
 	OPT_SET_WIDE	 = 1u << 16,	/* -w: rows not cut to the terminal */
+	OPT_SET_PPROF	 = 1u << 17,	/* --pprof FILE */
+	OPT_SET_TRACKED	 = 1u << 18,	/* --max-tracked */
+	OPT_SET_AGENT	 = 1u << 19,	/* --listen --textfile --top */
+	OPT_SET_CGROUP	 = 1u << 20,	/* --cgroup PATH */
 };
 /* What shapes the tracing itself: fixed once recorded. */
-#define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS)
+#define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | \
+			 OPT_SET_CGROUP)
 #define OPT_SET_WINDOW	(OPT_SET_DURATION | OPT_SET_INTERVAL)
 /* What an analysis of a recording ('report FILE VIEW') can still take. */
 #define OPT_SET_REPLAY	(OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_FOLDED | OPT_SET_LEAKS | \
+			 OPT_SET_TRACKED | \
 			 OPT_SET_CHECK | OPT_SET_FRAG | OPT_SET_SCREEN | OPT_SET_SORT | \
-			 OPT_SET_WIDE)
+			 OPT_SET_WIDE | OPT_SET_PPROF)
 
 /* How a value is parsed and stored, and what the shell completes for it. */
 enum cli_kind {
@@ -86,6 +97,7 @@ enum cli_kind {
 	CLI_INT,	/* int in [umin, umax] */
 	CLI_NAME,	/* const char *, 1 to 15 characters */
 	CLI_FILE,	/* const char *, a file name (completed as one) */
+	CLI_TEXT,	/* const char *, not empty (not completed) */
 	CLI_CHOICE,	/* int: the index of the value in .choices */
 	CLI_JSON,	/* bool, and JSON errors from here on */
 	CLI_PRETTY,	/* bool, and --json */

@@ -8,6 +8,7 @@
 #include "leaks.h"
 #include "leaks_print.h"
 #include "out.h"
+#include "profile.h"
 #include "report.h"
 #include "session.h"
 #include "trust.h"
@@ -68,10 +69,16 @@ static int report(struct session *s, const struct cli_opts *o)
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
 	if (o->sort >= 0)
 		leaks__sort(&r, o->sort);
-	if (o->json)
+	if (o->json) {
 		rc = print_json(s, o, &r);
-	else
-		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25), rc = trust__print_verbose(s);
+	} else {
+		if (session__cgroup_path(s))
+			printf("cgroup: %s and its descendants\n", session__cgroup_path(s));
+		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
+		rc = trust__print_verbose(s);
+	}
+	if (!rc && o->pprof)
+		rc = profile__leaks(s, &r, o->pprof);
 	if (t.lost)
 		kms_warn("%llu events lost: outstanding counts may include freed memory",
 			 (unsigned long long)t.lost);
@@ -95,6 +102,8 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
+	if (o->pprof && (rc = profile__check_path(o->pprof)))
+		return rc;
 	cmds__session_opts(o, &so);
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;
@@ -114,8 +123,8 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
-		OPT_SET_SORT | OPT_SET_COMMAND,
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS | OPT_SET_TRACKED |
+		OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
 			      "1m, 2h)" },
@@ -138,7 +147,7 @@ const struct cli_cmd cmd_leaks = {
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
 	"                       [-p PID] [-n ROWS] [--sort KEY] [--settle SECONDS]\n"
 	"                       [--max-tracked N] [--ring-mb N] [-o FILE [--force]]\n"
-	"                       [--json] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                       [--json] [--pretty] [--pprof FILE] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"
@@ -173,5 +182,6 @@ const struct cli_cmd cmd_leaks = {
 	"  sudo kmemscope leaks -d 1m -i 5s             # a minute, growth every 5 s\n"
 	"  sudo kmemscope leaks --min-age 10 -d 30 --json\n"
 	"  sudo kmemscope leaks --stacks -- ./my-test   # what my-test left behind\n"
-	"  sudo kmemscope leaks -o t.kms -- ./my-test; kmemscope report t.kms leaks\n",
+	"  sudo kmemscope leaks -o t.kms -- ./my-test; kmemscope report t.kms leaks\n"
+	"  sudo kmemscope leaks -d 1m --pprof leaks.pb.gz  # inuse_space: what is left\n",
 };

@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "json.h"
 #include "out.h"
+#include "profile.h"
 #include "report.h"
 #include "screen.h"
 #include "session.h"
@@ -252,6 +253,8 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	shown = frame_start(t, mode, nr);
 	title_text(s, t, &tot, mode);
+	if (session__cgroup_path(s))
+		emit(t, "cgroup: %s and its descendants", session__cgroup_path(s));
 	print_hooks(s, t);
 	header_text(t);
 	for (size_t i = 0; i < shown; i++)
@@ -409,6 +412,8 @@ static int run(struct cli_opts *o)
 		return kms_err(KMS_EXIT_USAGE, "top: --folded and --json exclude each other");
 	if (!o->duration && !o->command && !o->interval && !o->replay)
 		o->interval = t.tty ? 1 : 0;
+	if (o->pprof && (rc = profile__check_path(o->pprof)))
+		return rc;
 	if (!(t.rates = rows__rates_new()))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	cmds__session_opts(o, &so);
@@ -425,6 +430,8 @@ static int run(struct cli_opts *o)
 	rc = session__run(s);
 	if (!rc)
 		rc = print(s, &t);
+	if (!rc && o->pprof)
+		rc = profile__top(s, o->pprof);
 	screen__leave();	/* an error ended it: the terminal as it was */
 	if (!rc && !o->json && !o->folded) {
 		struct session_totals tot;
@@ -442,7 +449,7 @@ const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
-		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND,
+		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND | OPT_SET_PPROF,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
 			      "number is seconds)" },
@@ -454,7 +461,8 @@ const struct cli_cmd cmd_top = {
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
 	"                     [--sort KEY] [-w] [-C] [--ring-mb N] [-o FILE [--force]]\n"
-	"                     [--json | --folded] [--pretty] [-- COMMAND [ARGS...]]\n"
+	"                     [--json | --folded] [--pretty] [--pprof FILE]\n"
+	"                     [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
 	"shows per call site: allocations, frees of those allocations, still live,\n"
@@ -475,5 +483,6 @@ const struct cli_cmd cmd_top = {
 	"  sudo kmemscope top -d 10 -n 30          # ten seconds, one table\n"
 	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n"
 	"  sudo kmemscope top -d 10s --stacks --folded | flamegraph.pl > kmem.svg\n"
-	"  sudo kmemscope top -d 1m -o trace.kms   # the same table, and a recording\n",
+	"  sudo kmemscope top -d 1m -o trace.kms   # the same table, and a recording\n"
+	"  sudo kmemscope top -d 30s --pprof kmem.pb.gz; go tool pprof -top kmem.pb.gz\n",
 };

@@ -38,6 +38,10 @@ const struct cli_opt cli_opts_table[] = {
 	  .help = "rows to show" },
 	{ "pid", 'p', "PID", OPT_SET_PID, .kind = CLI_PID, F(pid), .umin = 1, .umax = 1u << 22,
 	  .what = "pid", .help = "only allocations made by this process" },
+	{ "cgroup", 0, "PATH", OPT_SET_CGROUP, .kind = CLI_FILE, F(cgroup),
+	  .what = "cgroup path",
+	  .help = "only allocations made in this cgroup (v2) and its descendants: /a/b under "
+		  "the cgroup2 mount, or in full" },
 	{ "stacks", 0, NULL, OPT_SET_STACKS, FLAG(stacks),
 	  .help = "collect full kernel stacks (costs more per event)" },
 	{ "ring-mb", 0, "N", OPT_SET_RING, .kind = CLI_POW2, F(ring_mb), .umin = 1, .umax = 4096,
@@ -52,7 +56,7 @@ const struct cli_opt cli_opts_table[] = {
 	  .what = "minimum age", .help = "only allocations at least this old at the end" },
 	{ "settle", 0, "SECONDS", OPT_SET_LEAKS, SECONDS(settle, 0, 3600),
 	  .what = "settle time", .help = "deferred frees are awaited this long after the window" },
-	{ "max-tracked", 0, "N", OPT_SET_LEAKS, U64(max_tracked, 1000, 1ull << 32),
+	{ "max-tracked", 0, "N", OPT_SET_TRACKED, U64(max_tracked, 1000, 1ull << 32),
 	  .what = "table size",
 	  .help = "outstanding allocations tracked at most (default 8388608); beyond it "
 		  "they are counted in trust.table_full" },
@@ -73,6 +77,21 @@ const struct cli_opt cli_opts_table[] = {
 	{ "force", 0, NULL, OPT_SET_RECORD, FLAG(force), .help = "let -o replace an existing FILE" },
 	{ "folded", 0, NULL, OPT_SET_FOLDED, FLAG(folded),
 	  .help = "print folded stacks (flame graphs), bytes per line" },
+	{ "pprof", 0, "FILE", OPT_SET_PPROF, .kind = CLI_FILE, F(pprof), .what = "profile file",
+	  .help = "also write the call sites as a gzipped pprof profile (go tool pprof, "
+		  "Pyroscope, Parca): alloc_objects, alloc_space, inuse_objects, inuse_space" },
+	{ "listen", 0, "ADDR", OPT_SET_AGENT, .kind = CLI_TEXT, F(listen),
+	  .what = "address (HOST:PORT)",
+	  .help = "serve /metrics on ADDR: HOST:PORT, [V6]:PORT or :PORT (every IPv4 address), "
+		  "HOST numeric or localhost; "
+		  "default 127.0.0.1:19183" },
+	{ "textfile", 0, "FILE", OPT_SET_AGENT, .kind = CLI_FILE, F(textfile),
+	  .what = "textfile",
+	  .help = "also write the metrics to FILE every interval, replaced whole "
+		  "(node_exporter's textfile collector)" },
+	{ "top", 0, "N", OPT_SET_AGENT, U64(top, 1, 100000), .what = "call site count",
+	  .help = "call sites per family with series of their own (default 20), the "
+		  "rest in caller=\"other\"" },
 	{ "sort", 0, "KEY", OPT_SET_SORT, .kind = CLI_CHOICE, F(sort), .choices = sort_keys,
 	  .what = "sort key (allocs, bytes, live, live-bytes, rate)",
 	  .help = "allocs, bytes (default), live, live-bytes, or rate (allocations per second "
@@ -97,7 +116,7 @@ const struct cli_opt cli_opts_table[] = {
 /* The default command first: 'kmemscope -d 5' is 'kmemscope summary -d 5'. */
 const struct cli_cmd *const cli_commands[] = {
 	&cmd_summary, &cmd_top, &cmd_leaks, &cmd_check, &cmd_frag, &cmd_record, &cmd_report,
-	&cmd_probes, &cmd_version, NULL,
+	&cmd_probes, &cmd_agent, &cmd_version, NULL,
 };
 
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
@@ -107,6 +126,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->interval = o->interval;
 	so->command = o->command;
 	so->tracer.filter_tgid = o->pid;
+	so->cgroup = o->cgroup;
 	so->tracer.stacks = o->stacks;
 	so->tracer.caller_cache = o->caller_cache;
 	so->tracer.ring_bytes = o->ring_mb << 20;

@@ -14,6 +14,7 @@ extern const struct cli_cmd cmd_frag;
 extern const struct cli_cmd cmd_record;
 extern const struct cli_cmd cmd_report;
 extern const struct cli_cmd cmd_version;
+extern const struct cli_cmd cmd_agent;
 
 /* Shared by commands that trace: session options from the parsed CLI
  * (cmdopts.c). */

@@ -283,6 +283,7 @@ static void set_rodata(struct tracer *t)
 
 	ro->filter_tgid = t->opts.filter_tgid;
 	ro->filter_cgid = t->opts.filter_cgid;
+	ro->filter_cg_level = t->opts.filter_cg_level;
 	ro->want_stacks = t->opts.stacks;
 	ro->wakeup_bytes = t->opts.wakeup_bytes;
 	ro->kmalloc_layout = t->feat.kmalloc_layout;

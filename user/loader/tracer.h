@@ -15,6 +15,7 @@ struct ksyms;
 struct tracer_opts {
 	uint32_t filter_tgid;	/* 0: all */
 	uint64_t filter_cgid;	/* cgroup v2 id, 0: all */
+	uint32_t filter_cg_level;	/* > 0: filter_cgid's depth, its descendants count too */
 	bool stacks;		/* full stacks into the stack map */
 	uint32_t skip_families;	/* (1 << enum kms_family) bits: families not to hook */
 	uint64_t ring_bytes;	/* power of two, >= 4096 */

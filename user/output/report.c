@@ -73,6 +73,7 @@ void report__run_json(struct json *j, struct session *s, double duration_s)
 	if (session__has_command(s))
 		json__i64(j, "command_status", session__command_status(s));
 	json__bool(j, "interrupted", signals__caught() != 0);
+	report__cgroup_json(j, s);
 }
 
 void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
@@ -219,4 +220,10 @@ const char *report__zone_name(const struct session *s, int slot, char *buf, size
 	else
 		snprintf(buf, len, "%s", z->name);
 	return buf;
+}
+
+void report__cgroup_json(struct json *j, const struct session *s)
+{
+	if (session__cgroup_path(s))
+		json__str(j, "cgroup", session__cgroup_path(s));
 }

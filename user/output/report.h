@@ -39,6 +39,8 @@ void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
  * ({"seen": ..., "lost": ..., "unmatched_frees": ...}), and "recording" when
  * a file was written or read. */
 void report__events_json(struct json *j, struct session *s, const struct session_totals *t);
+/* "cgroup": the --cgroup path the run was limited to (nothing without one). */
+void report__cgroup_json(struct json *j, const struct session *s);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);

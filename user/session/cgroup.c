@@ -152,3 +152,33 @@ void cgroup__destroy(struct kms_cgroup *cg)
 	rmdir(cg->path);
 	cg->path[0] = 0;
 }
+
+int cgroup__resolve(const char *arg, char *label, size_t len, uint64_t *id, uint32_t *level)
+{
+	char root[256], full[600];
+	size_t rl;
+	struct stat st;
+	const char *rel = arg;
+	int err;
+
+	if ((err = find_root(root, sizeof(root))))
+		return err;
+	rl = strlen(root);
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		rel = arg + rl;
+	while (*rel == '/')
+		rel++;
+	snprintf(label, len, "/%s", rel);
+	for (size_t n = strlen(label); n > 1 && label[n - 1] == '/'; n--)
+		label[n - 1] = 0;
+	snprintf(full, sizeof(full), "%s%s", root, label);
+	if (stat(full, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;	/* the kernfs node id, since 5.5 */
+	*level = 0;
+	for (const char *p = label; *p; p++)
+		*level += p[0] == '/' && p[1] && p[1] != '/';
+	return 0;
+}

@@ -22,6 +22,13 @@ int cgroup__enter(const struct kms_cgroup *cg);
 int cgroup__procs(const struct kms_cgroup *cg, int *pids, int max);
 /* SIGKILL every process in it. */
 void cgroup__kill(const struct kms_cgroup *cg);
+/*
+ * --cgroup PATH: a cgroup by its path under the cgroup2 mount ("/a/b" or
+ * "a/b") or in full ("/sys/fs/cgroup/a/b"). Its id, its depth (the root is
+ * 0) and its path as labels show it ("/a/b") into @label. -ENOENT: no such
+ * cgroup (or no cgroup2), -errno.
+ */
+int cgroup__resolve(const char *arg, char *label, size_t len, uint64_t *id, uint32_t *level);
 /* Move what is left to the root cgroup and remove the directory. */
 void cgroup__destroy(struct kms_cgroup *cg);
 

@@ -154,6 +154,27 @@ static char *slab_aliases(struct session *s, size_t *len)
 	return text;
 }
 
+/* --cgroup PATH: only that cgroup and its descendants; labels name its path. */
+static int filter_cgroup(struct session *s)
+{
+	struct live *l = live_of(s);
+	uint64_t id;
+	uint32_t level;
+	int err = cgroup__resolve(s->o.cgroup, l->cgroup_label, sizeof(l->cgroup_label), &id,
+				  &level);
+
+	if (err)
+		return kms_err(KMS_EXIT_FAIL, "--cgroup %s: %s", s->o.cgroup,
+			       err == -ENOENT ? "no such cgroup (cgroup v2)" : strerror(-err));
+	if (s->o.command && s->o.isolate)
+		return kms_err(KMS_EXIT_USAGE, "--cgroup and -- COMMAND exclude each other here: "
+			       "the command runs in a cgroup of its own");
+	s->o.cgroup = l->cgroup_label;
+	s->o.tracer.filter_cgid = level ? id : 0;	/* the root: every process */
+	s->o.tracer.filter_cg_level = level;
+	return 0;
+}
+
 /* What is checked before anything is traced, and the command's cgroup. */
 static int prepare(struct session *s)
 {
@@ -166,6 +187,8 @@ static int prepare(struct session *s)
 	if (s->o.command && (rc = preflight__command(s->o.command)))
 		return rc;
 	s->o.tracer.free_context = s->o.settle > 0;
+	if (s->o.cgroup && (rc = filter_cgroup(s)))
+		return rc;
 	if (s->o.command && s->o.isolate) {
 		if (cgroup__create(&l->cg))
 			kms_warn("no cgroup v2 to isolate the command in: every process's "

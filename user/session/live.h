@@ -14,6 +14,7 @@ struct live {
 	struct tracer *tracer;
 	struct stream *st;		/* the records, in event order */
 	struct kms_cgroup cg;		/* --isolate: the command's cgroup */
+	char cgroup_label[320];		/* --cgroup: its path under the cgroup2 mount */
 	struct command cmd;
 	uint64_t start_ns, end_ns;
 	bool in_tick;			/* in the tick callback: elapsed frozen */

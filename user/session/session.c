@@ -189,3 +189,20 @@ int session__seed(struct session *s, const struct session_seed_model *m,
 
 struct zoneinfo *session__buddyinfo(struct session *s) { return s->src->buddyinfo(s); }
 bool session__thp(const struct session *s) { return s->src->thp(s); }
+
+bool session__is_replay(const struct session *s)
+{
+	return s->o.replay != NULL;
+}
+
+const char *session__cgroup_path(const struct session *s)
+{
+	return s->o.cgroup;
+}
+
+int session__reload_symbols(struct session *s)
+{
+	if (s->o.replay || !s->ks)
+		return -EINVAL;
+	return ksyms__reload(s->ks, "/proc/kallsyms");
+}

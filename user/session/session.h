@@ -33,6 +33,7 @@ struct session_opts {
 	bool force;			/* the recording may replace FILE */
 	bool record_only;		/* the recording is the run's job: a write error ends it */
 	const char *replay;		/* read this recording: no tracer, no privileges */
+	const char *cgroup;		/* --cgroup: its path, as labels show it */
 };
 
 struct session_totals {
@@ -61,6 +62,11 @@ int session__leftover_procs(const struct session *s);
 /* Is tgid one of the command's processes still running when the run ended? */
 bool session__still_running(const struct session *s, uint32_t tgid);
 bool session__isolated(const struct session *s);
+bool session__is_replay(const struct session *s);
+/* Live: read /proc/kallsyms again (modules, BPF programs loaded since). -errno. */
+int session__reload_symbols(struct session *s);
+/* --cgroup: the cgroup path the run was limited to (labels), or NULL. */
+const char *session__cgroup_path(const struct session *s);
 /* Frames of a stack id from the stack map (--stacks); the count, or 0. */
 int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max);
 int session__totals(struct session *s, struct session_totals *t);

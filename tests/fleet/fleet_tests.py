@@ -1,0 +1,498 @@
+#!/usr/bin/env python3
+"""Fleet mode on the running kernel (root): pprof profiles read back with
+Debian's go tool pprof and compared with the JSON of the same run; the agent's
+metrics checked by promtool and scraped by a real Prometheus; --cgroup with
+processes in nested cgroups made here. Arguments name the tests to run."""
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KMS = os.environ.get("KMEMSCOPE", os.path.join(ROOT, "build", "kmemscope"))
+PIPES = os.path.join(ROOT, "tests", "live", "workload_pipes.py")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fleet"))
+from harness import summary, test  # noqa: E402
+import pprof_raw  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="kms-fleet.")
+VALUES = ("allocs", "bytes_alloc", "live", "live_bytes")
+# leaks' JSON rows: what is outstanding (inuse_objects, inuse_space)
+LEAK_VALUES = [lambda c: c["count"], lambda c: c["bytes"]]
+
+
+def run(*args, timeout=120):
+    p = subprocess.run([KMS, *args], capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"kmemscope {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}"
+    return p.stdout
+
+
+def need(tool, pkg):
+    if not shutil.which(tool):
+        raise AssertionError(f"{tool} missing (Debian package {pkg}: tools/deps all)")
+
+
+def leaf_function(prof, sample):
+    """The caller: the last location (the wrapper, if any, comes first)."""
+    return prof["locations"][sample["locs"][-1]][1]
+
+
+def check_profile_matches(prof, callers, values, first=0):
+    """Every JSON row is one sample: same family, caller, cache, class, and
+    values (the sample's from index @first on; None in @callers: any)."""
+    assert prof["types"] == ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"], \
+        prof["types"]
+    assert len(prof["samples"]) == len(callers), \
+        f"{len(prof['samples'])} samples for {len(callers)} JSON rows"
+
+    def key(fam, fn, cache, cls, vals):
+        return (fam, fn, cache, cls, vals)
+    want = [key(c["family"], c["function"], c.get("cache"), c.get("class"),
+                tuple(v(c) for v in values)) for c in callers]
+    got = collections.Counter()
+    for s in prof["samples"]:
+        lb = s["labels"]
+        vals = tuple(s["values"][first:])
+        k = key(lb.get("family"), leaf_function(prof, s), lb.get("cache"), lb.get("class"), vals)
+        # a wanted None takes any value at that place
+        for w in want:
+            if all(a is None or a == b for a, b in zip(w[4], vals)) and w[:4] == k[:4]:
+                k = w
+                break
+        got[k] += 1
+    want = collections.Counter(want)
+    assert got == want, (f"only pprof: {list((got - want).items())[:3]}, "
+                         f"only JSON: {list((want - got).items())[:3]}")
+    files = set(prof["mappings"].values())
+    assert "[kernel.kallsyms]" in files, files
+    assert all(f.startswith("[") and f.endswith("]") for f in files), files
+
+
+def leak_samples(rows):
+    """The samples a leaks report's rows make: a row's part held by processes
+    still running is one of its own, class process."""
+    out = []
+    for r in rows:
+        held = r["still_running"] if r["class"] != "process" else 0
+        if held:	# JSON gives the count held, not the bytes
+            out.append(dict(r, count=held, bytes=None, **{"class": "process"}))
+        out.append(dict(r, count=r["count"] - held, bytes=None if held else r["bytes"]))
+    return out
+
+
+def top_values():
+    return [lambda c, k=k: c[k] for k in VALUES]
+
+
+@test
+def pprof_top_matches_json_of_the_same_run():
+    need("go", "golang-go")
+    path = os.path.join(TMP, "top.pb.gz")
+    doc = json.loads(run("top", "--json", "--pprof", path, "--",
+                         sys.executable, PIPES, "300"))
+    prof = pprof_raw.read(path)
+    check_profile_matches(prof, doc["callers"], top_values())
+    # -top agrees: alloc_pipe_info's flat allocations are the JSON's
+    want = sum(c["allocs"] for c in doc["callers"]
+               if c["function"] == "alloc_pipe_info" and not c["via"])
+    assert want >= 300, f"alloc_pipe_info allocs {want}"
+    out = pprof_raw.go_pprof("-top", "-nodefraction=0", "-nodecount=100000",
+                             "-sample_index=alloc_objects", path)
+    flat = {ln.split()[-1]: ln.split()[0] for ln in out.splitlines()
+            if ln.strip().endswith("alloc_pipe_info")}
+    assert flat.get("alloc_pipe_info") == str(want), f"-top: {flat}, JSON: {want}"
+
+
+@test
+def pprof_leaks_matches_json_of_the_same_run():
+    need("go", "golang-go")
+    path = os.path.join(TMP, "leaks.pb.gz")
+    holder = f"{sys.executable} {PIPES} 100 8 & sleep 1.5"
+    try:
+        doc = json.loads(run("leaks", "--json", "--settle", "0.5", "--pprof", path, "--",
+                             "sh", "-c", holder))
+    finally:
+        subprocess.run(["pkill", "-f", f"{PIPES} 100 8"])
+    prof = pprof_raw.read(path)
+    rows = leak_samples(doc["outstanding"])
+    assert rows, "nothing outstanding"
+    check_profile_matches(prof, rows, LEAK_VALUES, first=2)
+    per_class = collections.Counter()
+    for s in prof["samples"]:
+        per_class[s["labels"]["class"]] += s["values"][2]
+    for cls, t in doc["totals"].items():
+        assert per_class[cls] == t["count"], f"{cls}: pprof {per_class[cls]}, JSON {t}"
+    assert per_class["process"] >= 100, per_class
+
+
+@test
+def pprof_of_a_replay_matches_its_json():
+    need("go", "golang-go")
+    rec = os.path.join(TMP, "t.kms")
+    run("record", "-o", rec, "--force", "--", sys.executable, PIPES, "200")
+    for view in ("top", "leaks"):
+        path = os.path.join(TMP, f"replay-{view}.pb.gz")
+        doc = json.loads(run("report", rec, view, "--json", "--pprof", path))
+        prof = pprof_raw.read(path)
+        if view == "top":
+            check_profile_matches(prof, doc["callers"], top_values())
+        else:
+            check_profile_matches(prof, leak_samples(doc["outstanding"]), LEAK_VALUES,
+                                  first=2)
+        # the same file again: the same bytes (nothing but the recording in it)
+        again = path + ".2"
+        run("report", rec, view, "--pprof", again)
+        assert open(path, "rb").read() == open(again, "rb").read(), f"{view}: differs"
+
+
+@test
+def pprof_unwritable_path_fails_before_tracing():
+    t0 = time.monotonic()
+    p = subprocess.run([KMS, "top", "-d", "30", "--pprof", "/nonexistent/dir/x.pb.gz"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 5 and "--pprof /nonexistent/dir/x.pb.gz" in p.stderr, \
+        (p.returncode, p.stderr)
+    assert time.monotonic() - t0 < 10, "traced before failing"
+
+
+class Agent:
+    """kmemscope agent on a loopback port of its own, stopped on exit."""
+
+    def __init__(self, *args, prefix=()):
+        self.err = os.path.join(TMP, f"agent.{len(os.listdir(TMP))}.err")
+        with open(self.err, "w") as e:
+            self.p = subprocess.Popen([*prefix, KMS, "agent", "--listen", "127.0.0.1:0", *args],
+                                      stdout=subprocess.DEVNULL, stderr=e)
+        self.addr = None
+        for _ in range(300):
+            text = open(self.err).read()
+            m = re.search(r"serving http://(\S+)/metrics", text)
+            if m:
+                self.addr = m.group(1)
+                break
+            assert self.p.poll() is None, f"agent exit {self.p.returncode}: {text.strip()}"
+            time.sleep(0.1)
+        assert self.addr, f"agent did not start: {open(self.err).read().strip()}"
+
+    def get(self, path="/metrics"):
+        with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=10) as r:
+            return r.headers.get("Content-Type"), r.read().decode()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=20)
+        return self.p.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of an exposition."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$', line)
+        assert m, f"not a sample line: {line!r}"
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def promtool_ok(text):
+    need("promtool", "prometheus")
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+        f"promtool: {(p.stdout + p.stderr).strip()[:600]}"
+
+
+def per_family(smp, name):
+    tot = collections.Counter()
+    for (n, labels), v in smp.items():
+        if n == name:
+            tot[dict(labels)["family"]] += v
+    return tot
+
+
+@test
+def agent_metrics_pass_promtool_and_add_up():
+    textfile = os.path.join(TMP, "kmemscope.prom")
+    with Agent("-i", "1", "--top", "3", "--textfile", textfile) as a:
+        subprocess.run([sys.executable, PIPES, "500"], check=True)
+        time.sleep(1.5)
+        ctype, text = a.get()
+        assert ctype.startswith("text/plain; version=0.0.4"), ctype
+        promtool_ok(text)
+        smp = samples(text)
+        # the call-site series of a family add up to its totals ("other" included)
+        for site, fam in (("kmemscope_callsite_allocations_total",
+                           "kmemscope_family_allocations_total"),
+                          ("kmemscope_callsite_allocated_bytes_total",
+                           "kmemscope_family_allocated_bytes_total"),
+                          ("kmemscope_callsite_outstanding_bytes",
+                           "kmemscope_family_outstanding_bytes"),
+                          ("kmemscope_class_outstanding_bytes",
+                           "kmemscope_family_outstanding_bytes")):
+            sites, fams = per_family(smp, site), per_family(smp, fam)
+            assert all(sites[f] == v for f, v in fams.items()), f"{site}: {sites}, {fam}: {fams}"
+        names = {n for n, _ in smp}
+        for want in ("kmemscope_zone_free_blocks", "kmemscope_zone_fragmentation_index",
+                     "kmemscope_events_lost_total", "kmemscope_untracked_allocations_total",
+                     "kmemscope_unmatched_frees_total", "process_cpu_seconds_total",
+                     "process_resident_memory_bytes"):
+            assert want in names, f"{want} missing"
+        # bounded: at most 3 call sites per family, then "other"
+        sites = collections.Counter(dict(lb)["family"] for n, lb in smp
+                                    if n == "kmemscope_callsite_allocations_total")
+        assert max(sites.values()) <= 4, sites
+        assert smp[("kmemscope_events_lost_total", frozenset())] == 0, "records lost"
+        # the textfile: whole, valid, without the process_* node_exporter has
+        tf = open(textfile).read()
+        promtool_ok(tf)
+        assert "kmemscope_callsite_allocations_total" in tf and "process_" not in tf
+        assert a.get("/")[1].startswith("kmemscope agent")
+        try:
+            a.get("/nothing")
+            raise AssertionError("/nothing: not a 404")
+        except urllib.error.HTTPError as e:
+            assert e.code == 404, e
+        # SIGHUP reloads (symbols), it does not end the agent
+        a.p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert a.p.poll() is None, "SIGHUP ended the agent"
+        assert a.get()[1], "no metrics after SIGHUP"
+        assert a.stop() == 0, f"SIGTERM: exit {a.p.returncode}"
+    assert "read again" in open(a.err).read(), open(a.err).read()
+
+
+@test
+def agent_address_errors_are_one_line():
+    for addr in ("foo:1", "127.0.0.1", "127.0.0.1:99999"):
+        p = subprocess.run([KMS, "agent", "--listen", addr, "-d", "1"], capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 1 and p.stderr.count("\n") == 1 and addr in p.stderr, \
+            (addr, p.returncode, p.stderr)
+
+
+@test
+def agent_memory_is_bounded_and_drops_counted():
+    with Agent("--max-tracked", "1000", "--top", "1000") as a:
+        p = subprocess.Popen([sys.executable, PIPES, "3000", "5"])
+        try:
+            time.sleep(3)
+            smp = samples(a.get()[1])
+        finally:
+            p.kill()
+            p.wait()
+    assert smp[("kmemscope_tracked_allocations", frozenset())] <= 1000, smp
+    assert smp[("kmemscope_untracked_allocations_total", frozenset())] > 0, \
+        "a full table dropped nothing"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prom_query(base, q):
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        doc = json.load(r)
+    assert doc["status"] == "success", doc
+    return doc["data"]["result"]
+
+
+def start_prometheus(target):
+    """Debian's prometheus on loopback, scraping @target every second."""
+    need("prometheus", "prometheus")
+    d = tempfile.mkdtemp(dir=TMP, prefix="prom.")
+    conf = os.path.join(d, "prometheus.yml")
+    shipped = open(os.path.join(ROOT, "dist", "prometheus.yml")).read()
+    # the shipped config, pointed at this agent and scraping every second
+    conf_text = shipped.replace("127.0.0.1:19183", target).replace("15s", "1s")
+    assert target in conf_text
+    open(conf, "w").write(conf_text)
+    port = free_port()
+    log = open(os.path.join(d, "log"), "w")
+    p = subprocess.Popen(["prometheus", f"--config.file={conf}",
+                          f"--storage.tsdb.path={d}/data",
+                          f"--web.listen-address=127.0.0.1:{port}"],
+                         stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{base}/-/ready", timeout=2)
+            return p, base, d
+        except (urllib.error.URLError, ConnectionError):
+            assert p.poll() is None, f"prometheus exit: {open(log.name).read()[-800:]}"
+            time.sleep(0.2)
+    p.kill()
+    raise AssertionError("prometheus not ready in 60 s")
+
+
+@test
+def prometheus_scrapes_the_agent_and_sees_a_workload():
+    n = 2000
+    q = 'kmemscope_callsite_allocations_total{family="kmalloc",caller="alloc_pipe_info"}'
+    with Agent("--top", "1000") as a:
+        p, base, d = start_prometheus(a.addr)
+        try:
+            before = None
+            for _ in range(100):	# the first scrapes
+                r = prom_query(base, q)
+                up = prom_query(base, 'up{job="kmemscope"}')
+                if up and up[0]["value"][1] == "1":
+                    before = float(r[0]["value"][1]) if r else 0.0
+                    break
+                time.sleep(0.2)
+            assert before is not None, f"never scraped: {prom_query(base, 'up')}"
+            subprocess.run([sys.executable, PIPES, str(n)], check=True)
+            got = before
+            for _ in range(100):
+                r = prom_query(base, q)
+                got = float(r[0]["value"][1]) if r else 0.0
+                if got >= before + n:
+                    break
+                time.sleep(0.2)
+            assert got >= before + n, f"{q}: {before} -> {got}, want +{n}"
+            inc = prom_query(base, 'sum(increase(kmemscope_family_allocations_total[1m]))')
+            assert inc and float(inc[0]["value"][1]) > 0, inc
+        finally:
+            p.terminate()
+            p.wait(timeout=30)
+
+
+@test
+def agent_runs_with_the_units_capabilities_only():
+    unit = open(os.path.join(ROOT, "dist", "kmemscope-agent.service.in")).read()
+    caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
+    assert caps == ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_RESOURCE", "CAP_SYSLOG"], caps
+    for key in ("ProtectSystem=strict", "Restart=on-failure", "ExecReload=/bin/kill -HUP"):
+        assert key in unit, key
+    bset = "-all," + ",".join("+" + c[4:].lower() for c in caps)
+    with Agent("--top", "1000", prefix=("setpriv", f"--bounding-set={bset}",
+                                        "--inh-caps=-all")) as a:
+        subprocess.run([sys.executable, PIPES, "300"], check=True)
+        time.sleep(1)
+        smp = samples(a.get()[1])
+    # events flowed, and callers have names (CAP_SYSLOG: kallsyms addresses)
+    pipes = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
+                and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
+    assert pipes >= 300, pipes
+    if shutil.which("systemd-analyze"):
+        svc = os.path.join(TMP, "kmemscope-agent.service")
+        open(svc, "w").write(unit.replace("@sbindir@/kmemscope", KMS))
+        r = subprocess.run(["systemd-analyze", "verify", svc], capture_output=True, text=True)
+        # (its man page is installed with the package, not here)
+        bad = [ln for ln in (r.stdout + r.stderr).splitlines() if "kmemscope-agent" in ln
+               and "'man kmemscope-agent(8)'" not in ln]
+        assert not bad, bad
+
+
+def cgroup2_root():
+    for line in open("/proc/mounts"):
+        f = line.split()
+        if f[2] == "cgroup2":
+            return f[1]
+    raise AssertionError("no cgroup2 mount")
+
+
+class Cgroups:
+    """/fleet.PID/a/b and /fleet.PID/c under the cgroup2 mount, removed on exit."""
+
+    def __init__(self):
+        self.root = cgroup2_root()
+        self.top = f"/kms-fleet.{os.getpid()}"
+        self.dirs = [self.top, f"{self.top}/a", f"{self.top}/a/b", f"{self.top}/c"]
+        for d in self.dirs:
+            os.makedirs(self.root + d, exist_ok=True)
+
+    def run_in(self, cg, *argv):
+        """Start argv inside cgroup @cg (it moves itself there first)."""
+        procs = f"{self.root}{cg}/cgroup.procs"
+        return subprocess.Popen(["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh", *argv])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for d in reversed(self.dirs):
+            for _ in range(50):
+                try:
+                    os.rmdir(self.root + d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+@test
+def cgroup_counts_the_subtree_only():
+    n_in, n_out = 300, 170
+    with Cgroups() as cg:
+        path = os.path.join(TMP, "cg.pb.gz")
+        k = subprocess.Popen([KMS, "top", "--json", "-d", "6", "--cgroup", f"{cg.top}/a",
+                              "--pprof", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(2.5)		# the programs load and attach
+        ws = [cg.run_in(f"{cg.top}/a/b", sys.executable, PIPES, str(n_in)),
+              cg.run_in(f"{cg.top}/c", sys.executable, PIPES, str(n_out))]
+        for w in ws:
+            assert w.wait(timeout=60) == 0, "a workload failed"
+        out, err = k.communicate(timeout=60)
+        assert k.returncode == 0, f"top: exit {k.returncode}: {err.strip()}"
+    doc = json.loads(out)
+    assert doc["cgroup"] == f"{cg.top}/a", doc.get("cgroup")
+    pipes = [c["allocs"] for c in doc["callers"]
+             if c["family"] == "kmalloc" and c["function"] == "alloc_pipe_info"]
+    # the process in a/b counts (a descendant), the one in c does not
+    assert sorted(pipes) == [n_in, n_in], f"alloc_pipe_info rows {pipes}, want {n_in} twice"
+    assert doc["events"]["filtered"] > 0, doc["events"]
+    prof = pprof_raw.read(path)
+    assert {s["labels"].get("cgroup") for s in prof["samples"]} == {f"{cg.top}/a"}
+
+
+@test
+def cgroup_errors_and_labels_in_text_and_metrics():
+    p = subprocess.run([KMS, "top", "-d", "1", "--cgroup", "/no/such/cgroup"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "no such cgroup" in p.stderr, (p.returncode, p.stderr)
+    with Cgroups() as cg:
+        full = cg.root + cg.top		# the full path is taken too
+        with Agent("--cgroup", full, "--top", "1000") as a:
+            w = cg.run_in(f"{cg.top}/c", sys.executable, PIPES, "50")
+            assert w.wait(timeout=60) == 0
+            time.sleep(1)
+            smp = samples(a.get()[1])
+        t = subprocess.run([KMS, "top", "-d", "1", "--cgroup", cg.top], capture_output=True,
+                           text=True, timeout=60)
+    assert t.returncode == 0 and f"cgroup: {cg.top} and its descendants" in t.stdout, t.stdout
+    got = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
+              and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
+    assert got == 2 * 50, f"alloc_pipe_info in {cg.top}: {got}"
+    cgs = {dict(lb).get("cgroup") for n, lb in smp if n.startswith("kmemscope_callsite_")}
+    assert cgs == {cg.top}, cgs
+
+
+if __name__ == "__main__":
+    shutil.rmtree(TMP, ignore_errors=True)
+    summary()
