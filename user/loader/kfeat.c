@@ -23,7 +23,11 @@ static void find_tracefs(struct kfeat *k)
 			snprintf(k->tracefs, sizeof(k->tracefs), "%s", paths[i]);
 			return;
 		}
+		if (errno == EACCES && !k->tracefs_denied[0])
+			snprintf(k->tracefs_denied, sizeof(k->tracefs_denied), "%s", paths[i]);
 	}
+	if (k->tracefs_denied[0])
+		return;		/* there, not ours to read: mounting again would not help */
 	/* Not mounted at boot on some kernels: mount it where it belongs. */
 	if (!mount("nodev", paths[0], "tracefs", 0, NULL)) {
 		snprintf(k->tracefs, sizeof(k->tracefs), "%s", paths[0]);

@@ -14,6 +14,7 @@ struct kfeat {
 	struct btf *btf;		/* vmlinux BTF, NULL if absent */
 	const struct ksyms *ksyms;	/* for kprobe targets; may be NULL */
 	char tracefs[64];		/* "" when tracefs is not reachable */
+	char tracefs_denied[64];	/* mounted there, but this user may not read it */
 	bool tracefs_mounted_by_us;
 	bool kprobes;			/* CONFIG_KPROBES: kprobe PMU or kprobe_events */
 	enum kms_layout kmalloc_layout;

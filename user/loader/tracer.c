@@ -187,6 +187,9 @@ static bool cand_usable(const struct tracer *t, const struct kms_hook *h,
 		need = raw_needs(t, h);
 		return need ? (snprintf(why, len, "%s", need), false) : true;
 	case KMS_MECH_TRACEPOINT:
+		if (!t->feat.tracefs[0] && t->feat.tracefs_denied[0])
+			return snprintf(why, len, "tracefs not readable by this user (%.30s)",
+					t->feat.tracefs_denied), false;
 		if (!t->feat.tracefs[0])
 			return snprintf(why, len, "tracefs not mounted and could not be mounted"), false;
 		if (!kfeat__tracepoint(&t->feat, c->targets[0]))
@@ -999,8 +1002,10 @@ bool tracer__complete(const struct tracer *t, const char **missing)
 	for (int i = 0; i < kms_nr_hooks; i++) {
 		const struct hook_result *r = &t->res[i];
 
+		/* of the page events, only alloc and free are needed to count pages */
 		if (r->attached || r->hook->absent_note || r->hook->blind_spot ||
-		    r->hook->family == KMS_FAM_PAGE ||
+		    (r->hook->family == KMS_FAM_PAGE && strcmp(r->hook->event, "alloc") &&
+		     strcmp(r->hook->event, "free")) ||
 		    (t->opts.skip_families & (1u << r->hook->family)))
 			continue;
 		*missing = kms_family_name(r->hook->family);

@@ -24,8 +24,8 @@ int preflight__privileges(void)
 	if (!syscall(SYS_capget, &h, d) &&
 	    (d[1].effective & (1u << (bpf - 32))) && (d[1].effective & (1u << (perfmon - 32))))
 		return 0;
-	return kms_err(KMS_EXIT_FAIL, "tracing needs root (or CAP_BPF and CAP_PERFMON): "
-		       "try sudo");
+	return kms_err(KMS_EXIT_FAIL, "tracing needs root (or CAP_BPF and CAP_PERFMON, and "
+		       "CAP_SYSLOG to read kernel addresses): try sudo");
 }
 
 int preflight__btf(void)
@@ -43,7 +43,7 @@ int preflight__ksyms(struct ksyms **out)
 		return 0;
 	if (errno == EACCES)
 		return kms_err(KMS_EXIT_FAIL, "/proc/kallsyms hides addresses "
-			       "(run as root; check kernel.kptr_restrict)");
+			       "(run as root, or with CAP_SYSLOG; check kernel.kptr_restrict)");
 	return kms_err(KMS_EXIT_FAIL, "cannot read /proc/kallsyms: %s", strerror(errno));
 }
 
