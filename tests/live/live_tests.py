@@ -354,6 +354,27 @@ def records_per_cpu_and_shared_ring_agree():
 
 
 @test
+def leaks_stacks_start_at_the_caller_in_text_and_json():
+    # --stacks: each row's kernel stack, from its caller up (no BPF or allocator frames)
+    n = 100
+    holder = f"{sys.executable} {PIPES} {n} 20 & sleep 2"
+    try:
+        doc = leaks_json("--stacks", "--settle", "0.5", "--", "sh", "-c", holder)
+        rc, text, err = run("leaks", "--stacks", "--settle", "0.5", "--", "sh", "-c", holder,
+                            timeout=180)
+    finally:
+        subprocess.run(["pkill", "-f", f"{PIPES} {n} 20"])
+    rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    assert rows and all(r["stack"][0].startswith("alloc_pipe_info+") for r in rows), rows[:1]
+    assert not any(f.startswith(("bpf_", "__kmalloc", "kmalloc")) for r in rows
+                   for f in r["stack"]), rows[:1]
+    lines = text.splitlines()
+    at = [i for i, l in enumerate(lines) if "alloc_pipe_info+" in l and l.startswith("process")]
+    assert rc == 0 and at, text[-600:]
+    assert lines[at[0] + 1].strip().startswith("alloc_pipe_info+"), lines[at[0]:at[0] + 3]
+
+
+@test
 def leaks_forgets_released_pipes():
     doc = leaks_json("--", sys.executable, PIPES, "200")
     rows = outstanding(doc, "kmalloc", "alloc_pipe_info")

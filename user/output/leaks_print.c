@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What a leak report prints, text and JSON; the report itself is leaks.c's. */
 #include <stdio.h>
+#include <string.h>
 #include "callsite.h"
 #include "hooks.h"
 #include "json.h"
@@ -10,10 +11,28 @@
 #include "session.h"
 #include "util.h"
 
+/* The frames of stack @id from the caller up: the tracing path and the
+ * allocator below the caller left out (the row names its family). */
+static int caller_frames(struct session *s, int32_t id, uint64_t *frames)
+{
+	int n = session__stack(s, id, frames, KMS_STACK_DEPTH), skip = 0;
+	struct caller_name cn;
+
+	for (; skip < n; skip++) {
+		report__caller(session__ksyms(s), frames[skip], &cn);
+		if (strcmp(cn.module, "bpf") && !callsite__is_allocator(cn.function))
+			break;
+	}
+	if (skip == n)
+		skip = 0;	/* nothing but allocator frames: show them all */
+	memmove(frames, frames + skip, (n - skip) * sizeof(*frames));
+	return n - skip;
+}
+
 static void stack_json(struct json *j, struct session *s, int32_t id)
 {
 	uint64_t frames[KMS_STACK_DEPTH];
-	int n = session__stack(s, id, frames, KMS_STACK_DEPTH);
+	int n = caller_frames(s, id, frames);
 	struct caller_name cn;
 
 	json__arr(j, "stack");
@@ -56,6 +75,20 @@ void leaks__rows_json(struct json *j, struct session *s, const struct leak_repor
 	json__end(j);
 }
 
+/* --stacks: the row's kernel stack under it, innermost frame first. */
+static void stack_text(struct session *s, int32_t id)
+{
+	uint64_t frames[KMS_STACK_DEPTH];
+	int n = caller_frames(s, id, frames);
+	struct caller_name cn;
+
+	for (int i = 0; i < n; i++) {
+		report__caller(session__ksyms(s), frames[i], &cn);
+		printf("%16s%s%s%s%s\n", "", cn.caller, cn.module[0] ? " [" : "", cn.module,
+		       cn.module[0] ? "]" : "");
+	}
+}
+
 static void row_text(struct session *s, const struct leak_row *lr)
 {
 	const struct agg_row *r = lr->row;
@@ -77,6 +110,8 @@ static void row_text(struct session *s, const struct leak_row *lr)
 	if (lr->running && lr->cls != LEAK_PROCESS)
 		printf("  (%llu held by processes still running)", (unsigned long long)lr->running);
 	putchar('\n');
+	if (r->stack_id >= 0)
+		stack_text(s, r->stack_id);
 }
 
 void leaks__print_text(struct session *s, const struct leak_report *r,
