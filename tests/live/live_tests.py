@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -718,6 +719,11 @@ def report_info_names_the_machine():
     assert doc["complete"] and doc["kernel_release"] == os.uname().release, doc
     assert doc["boot_id"] == boot and doc["page_size"] == os.sysconf("SC_PAGESIZE"), doc
     assert isinstance(doc["start_realtime"], float) and doc["stacks"] is False, doc
+    assert doc["host"] == os.uname().nodename and doc["nr_cpus"] == os.cpu_count(), doc
+    mem = int(open("/proc/meminfo").read().split()[1]) * 1024
+    assert doc["mem_total_bytes"] == mem, doc
+    rc, out, err = run("report", f, "info")
+    assert rc == 0 and time.strftime("%Y-%m-%d ", time.gmtime(doc["start_realtime"])) in out, out
 
 
 @test

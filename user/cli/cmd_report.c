@@ -2,7 +2,9 @@
 /* kmemscope report: any analysis over a recording, exactly as it runs live. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cmds.h"
 #include "json.h"
 #include "out.h"
@@ -27,18 +29,33 @@ static const struct cli_cmd *find_view(const char *name)
 	return NULL;
 }
 
+/* start_realtime (seconds since the epoch) as UTC: "2026-12-05 21:26:41 UTC". */
+static bool start_time(const char *epoch, char *buf, size_t len)
+{
+	time_t t = epoch ? (time_t)strtoll(epoch, NULL, 10) : 0;
+	struct tm tm;
+
+	return t > 0 && gmtime_r(&t, &tm) && strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
 static void info_text(const struct recr *r, const char *path)
 {
 	const struct rec_end *e = recr__end(r);
 	const struct rec_counters *c = recr__counters(r, UINT64_MAX);
-	const char *k[] = { "kernel_release", "machine", "boot_id", "start_realtime",
+	const char *k[] = { "kernel_release", "machine", "host", "nr_cpus", "boot_id",
 			    "command", "stacks", "pid_filter" };
 	const char *probes = recr__text(r, REC_F_PROBES, NULL);
+	const char *mem = recr__meta(r, "mem_total_bytes");
+	char when[64];
 
 	printf("recording %s: %s\n", path, recr__complete(r) ? "complete" : recr__damage(r));
+	if (start_time(recr__meta(r, "start_realtime"), when, sizeof(when)))
+		printf("  %-16s %s\n", "started", when);
 	for (size_t i = 0; i < ARRAY_SIZE(k); i++)
 		if (recr__meta(r, k[i]))
 			printf("  %-16s %s\n", k[i], recr__meta(r, k[i]));
+	if (mem && strtoull(mem, NULL, 10))
+		printf("  %-16s %.1f GiB\n", "memory", strtoull(mem, NULL, 10) / 1073741824.0);
 	printf("  %-16s %llu\n", "chunks", (unsigned long long)recr__chunks(r));
 	if (e)
 		printf("  %-16s %.3f\n  %-16s %llu\n", "duration_s", e->elapsed_ns / 1e9,
@@ -70,8 +87,9 @@ static void meta_num(struct json *j, const struct recr *r, const char *key)
 static void info_json(const struct recr *r, const char *path)
 {
 	const struct rec_end *e = recr__end(r);
-	const char *k[] = { "kernel_release", "machine", "boot_id" };
-	const char *n[] = { "page_size", "pageblock_order", "start_realtime", "pid_filter" };
+	const char *k[] = { "kernel_release", "machine", "host", "boot_id" };
+	const char *n[] = { "page_size", "pageblock_order", "start_realtime", "pid_filter",
+			    "nr_cpus", "mem_total_bytes" };
 	const char *stacks = recr__meta(r, "stacks");
 	struct json *j = out__json_doc(false);
 

@@ -136,6 +136,19 @@ int memfacts__kpageflags(uint64_t start, uint64_t n,
 	return err;
 }
 
+uint64_t memfacts__mem_total(void)
+{
+	size_t len;
+	char *text = memfacts__read(MEMFACTS_PROC "/meminfo", &len);
+	const char *at = text ? strstr(text, "MemTotal:") : NULL;
+	unsigned long long kb = 0;
+
+	if (at && sscanf(at, "MemTotal: %llu kB", &kb) != 1)
+		kb = 0;
+	free(text);
+	return kb * 1024;
+}
+
 bool memfacts__thp(void)
 {
 	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);

@@ -30,6 +30,8 @@ uint64_t memfacts__managed(int node, const char *zone);
  * the file's end are left out (holes). -errno, or @fn's error. */
 int memfacts__kpageflags(uint64_t start, uint64_t n,
 			 int (*fn)(void *ctx, const uint64_t *kpf, size_t n), void *ctx);
+/* MemTotal of /proc/meminfo, bytes; 0 when unknown. */
+uint64_t memfacts__mem_total(void);
 /* Does the kernel have transparent huge pages? */
 bool memfacts__thp(void);
 

@@ -188,6 +188,8 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 			"machine=%s\nboot_id=%s\npage_size=%ld\npageblock_order=%d\n",
 			u.release, u.version, u.machine, id, sysconf(_SC_PAGESIZE),
 			zi ? zoneinfo__pageblock_order(zi) : -1);
+	err |= text_add(t, "host=%.64s\nmem_total_bytes=%" PRIu64 "\n", u.nodename,
+			memfacts__mem_total());
 	err |= text_add(t, "clock=CLOCK_MONOTONIC, ns since the trace began\nnr_cpus=%ld\n"
 			"stacks=%d\npid_filter=%u\nself_tgid=%u\nring_bytes=%" PRIu64 "\n"
 			"records=kms_records.h/1\ntick_interval=%.17g\nthp=%d\n",
