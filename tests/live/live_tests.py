@@ -376,6 +376,28 @@ def leaks_stacks_start_at_the_caller_in_text_and_json():
 
 
 @test
+def leaks_says_why_it_waits_after_the_window_on_a_terminal():
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.run([KMS, "leaks", "-d", "0.5", "--settle", "0.7"], stdout=subprocess.DEVNULL,
+                       stderr=slave, timeout=60)
+    os.close(slave)
+    said = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        said += chunk
+    os.close(master)
+    assert p.returncode == 0 and b"waiting 0.7 s for the frees the kernel defers" in said, said
+    rc, out, err = run("leaks", "-d", "0.5", "--settle", "0.7")	# a pipe: quiet
+    assert rc == 0 and "waiting" not in err, err
+
+
+@test
 def leaks_forgets_released_pipes():
     doc = leaks_json("--", sys.executable, PIPES, "200")
     rows = outstanding(doc, "kmalloc", "alloc_pipe_info")

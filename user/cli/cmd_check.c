@@ -221,8 +221,8 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
-	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS | OPT_SET_TRACKED |
-		OPT_SET_CHECK | OPT_SET_COMMAND,
+	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS |
+		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
 		{ "rows", "rows to show (default 25; JSON: all)" },
 		{ "stacks", "group by full kernel stack, and print it" },

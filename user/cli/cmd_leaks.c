@@ -123,8 +123,8 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
-	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS | OPT_SET_TRACKED |
-		OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF,
+	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
+		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
 			      "1m, 2h)" },

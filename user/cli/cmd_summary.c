@@ -14,8 +14,8 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_summary = {
 	.name = "summary",
 	.summary = "a short live report of this kernel (the default)",
-	.opts = OPT_SET_DURATION | OPT_SET_ROWS | OPT_SET_PID | OPT_SET_CGROUP | OPT_SET_RING | OPT_SET_SORT |
-		OPT_SET_WIDE,
+	.opts = OPT_SET_DURATION | OPT_SET_ROWS | OPT_SET_PID | OPT_SET_CGROUP | OPT_SET_RING |
+		OPT_SET_SORT | OPT_SET_WIDE,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long (default 5; 500ms, 5s, 1m, 2h)" },
 		{ "rows", "rows to show (default 15)" },

@@ -6,15 +6,19 @@
  *
  * Adding an option is one row here, and its field in struct cli_opts. The row
  * names the set of the commands that take it (-C/--noclear: OPT_SET_SCREEN,
- * which top and 'report FILE top' take). The parser (short letters included), every --help that takes it and the
- * shell completion follow; test_cli and tests/unit/cli_surface.py check it.
+ * which top and 'report FILE top' take). The parser (short letters
+ * included), every --help that takes it and the shell completion follow;
+ * test_cli and tests/unit/cli_surface.py check it.
  * A set of its own is a new OPT_SET_* bit (cli.h) named in the commands' .opts.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cmds.h"
 #include "kms_records.h"
+#include "out.h"
 #include "session.h"
 
 #define F(field)	.off = offsetof(struct cli_opts, field)
@@ -119,9 +123,20 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_probes, &cmd_agent, &cmd_version, NULL,
 };
 
+/* On a terminal, the wait after the window and why (leaks, check). */
+static void settling(struct session *s, void *ctx, double seconds)
+{
+	(void)s;
+	(void)ctx;
+	if (isatty(STDERR_FILENO) && !out__json())
+		fprintf(stderr, "kmemscope: window ended; waiting %.1f s for the frees the kernel "
+			"defers (RCU callbacks, kworkers)...\n", seconds);
+}
+
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 {
 	memset(so, 0, sizeof(*so));
+	so->settling = settling;
 	so->duration = o->duration;
 	so->interval = o->interval;
 	so->command = o->command;

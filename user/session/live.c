@@ -303,6 +303,8 @@ static int settle(struct session *s)
 {
 	int rc;
 
+	if (s->o.settling)
+		s->o.settling(s, s->o.tick_ctx, s->o.settle);
 	hurry__start();
 	rc = loop(s, live_of(s)->start_ns + s->window_end_ns + s->o.settle * 1e9, true);
 	if (!rc && !session__interrupted() && !hurry__done())

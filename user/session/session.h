@@ -29,6 +29,8 @@ struct session_opts {
 	void *tick_ctx;
 	/* live tracing starts now (never in a replay); gets tick_ctx */
 	void (*started)(struct session *s, void *ctx);
+	/* live: the window ended and the settle (this many seconds) begins */
+	void (*settling)(struct session *s, void *ctx, double seconds);
 	const char *record;		/* -o FILE: also write a recording (rectap.h) */
 	bool force;			/* the recording may replace FILE */
 	bool record_only;		/* the recording is the run's job: a write error ends it */
