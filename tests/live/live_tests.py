@@ -375,26 +375,40 @@ def leaks_stacks_start_at_the_caller_in_text_and_json():
     assert lines[at[0] + 1].strip().startswith("alloc_pipe_info+"), lines[at[0]:at[0] + 3]
 
 
-@test
-def leaks_says_why_it_waits_after_the_window_on_a_terminal():
+def stderr_on_a_terminal(*args):
+    """Run kmemscope with its stderr on a pseudo-terminal: (exit code, what it said)."""
     import pty
     master, slave = pty.openpty()
-    p = subprocess.run([KMS, "leaks", "-d", "0.5", "--settle", "0.7"], stdout=subprocess.DEVNULL,
-                       stderr=slave, timeout=60)
+    p = subprocess.run([KMS, *args], stdout=subprocess.DEVNULL, stderr=slave, timeout=120)
     os.close(slave)
     said = b""
     while True:
         try:
             chunk = os.read(master, 4096)
-        except OSError:
+        except OSError:	# EIO: the other end is closed
             break
         if not chunk:
             break
         said += chunk
     os.close(master)
-    assert p.returncode == 0 and b"waiting 0.7 s for the frees the kernel defers" in said, said
+    return p.returncode, said.decode(errors="replace")
+
+
+@test
+def leaks_says_why_it_waits_after_the_window_on_a_terminal():
+    rc, said = stderr_on_a_terminal("leaks", "-d", "0.5", "--settle", "0.7")
+    assert rc == 0 and "waiting 0.7 s for the frees the kernel defers" in said, said
     rc, out, err = run("leaks", "-d", "0.5", "--settle", "0.7")	# a pipe: quiet
     assert rc == 0 and "waiting" not in err, err
+
+
+@test
+def frag_shows_how_far_its_seed_has_got_on_a_terminal():
+    rc, said = stderr_on_a_terminal("frag", "-d", "0.5")
+    assert rc == 0 and "seeding the model from /proc/kpageflags: " in said, said[-300:]
+    assert "%" in said and "model seeded" in said, said[-300:]
+    rc, out, err = run("frag", "-d", "0.5")	# a pipe: no progress line
+    assert rc == 0 and "seeding the model" not in err, err[-300:]
 
 
 @test

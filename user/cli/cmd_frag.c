@@ -48,7 +48,8 @@ struct fcmd {
 	double *tl;			/* timeline: per tick t, then divergence per zone */
 	size_t tl_n, tl_cap;
 	double next_print;		/* -i: next timeline entry, seconds */
-	bool tty;
+	bool tty, tty_err;
+	int shown_pct;			/* the seed progress shown, -1: none */
 };
 
 static const uint64_t *bi_counts(const struct zoneinfo *bi, const struct zone_desc *d)
@@ -485,12 +486,28 @@ static void fcmd_free(struct fcmd *c)
 	free(c->tl);
 }
 
+/* On a terminal: how far the seed has got, a line rewritten in place. */
+static void progress(struct session *s, void *ctx, const char *what, uint64_t done,
+		     uint64_t total)
+{
+	struct fcmd *c = ctx;
+	int pct = total ? (int)(100 * done / total) : 0;
+
+	(void)s;
+	if (!c->tty_err || c->o->json || pct == c->shown_pct)
+		return;
+	c->shown_pct = pct;
+	fprintf(stderr, "\r\033[Kkmemscope: %s: %d%%", what, pct);
+}
+
 /* Live tracing starts: what the seed came to. */
 static void started(struct session *s, void *ctx)
 {
-	const struct fcmd *c = ctx;
+	struct fcmd *c = ctx;
 
 	(void)s;
+	if (c->shown_pct >= 0)
+		fputs("\r\033[K", stderr);	/* the progress line goes */
 	if (!c->o->json && !c->o->interval)
 		fprintf(stderr, "kmemscope: model seeded (%d %s, divergence %.4f%%); "
 			"tracing%s... (Ctrl-C to stop)\n", c->seeded.tries,
@@ -500,7 +517,8 @@ static void started(struct session *s, void *ctx)
 
 static int run(struct cli_opts *o)
 {
-	struct fcmd c = { .o = o, .tty = isatty(STDOUT_FILENO) };
+	struct fcmd c = { .o = o, .tty = isatty(STDOUT_FILENO), .tty_err = isatty(STDERR_FILENO),
+			  .shown_pct = -1 };
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -512,6 +530,7 @@ static int run(struct cli_opts *o)
 	so.tick = tick;
 	so.tick_ctx = &c;
 	so.started = started;
+	so.progress = progress;
 	so.tracer.skip_families = ~(1u << KMS_FAM_PAGE);	/* page events only */
 	c.next_print = o->interval;
 	if ((rc = session__open(&s, &so)))

@@ -25,6 +25,7 @@
 struct chunk_ctx {
 	struct session *s;
 	const struct session_seed_model *m;
+	uint64_t *done, total;		/* pages of the round, for the progress */
 };
 
 /* A chunk of kpageflags words: the ring drained, then the model (and -o). */
@@ -38,16 +39,21 @@ static int chunk(void *ctx, const uint64_t *kpf, size_t n)
 	if (live__consume(c->s) < 0)
 		return -EIO;
 	err = c->m->feed(c->m->ctx, kpf, n);
+	*c->done += n;
+	if (c->s->o.progress)
+		c->s->o.progress(c->s, c->s->o.tick_ctx, "seeding the model from /proc/kpageflags",
+				 *c->done, c->total);
 	return !err && l->tap ? rectap__seed_feed(l->tap, kpf, n) : err;
 }
 
 /* Model zone @i from /proc/kpageflags (and into the recording). */
-static int seed_zone(struct session *s, const struct session_seed_model *m, size_t i)
+static int seed_zone(struct session *s, const struct session_seed_model *m, size_t i,
+		     uint64_t *done, uint64_t total)
 {
 	const struct zone_desc *z = zoneinfo__zone(s->zi, m->zones[i]);
 	uint64_t managed = z ? memfacts__managed(z->node, z->name) : PAGESEED_MANAGED_UNKNOWN;
 	struct live *l = live_of(s);
-	struct chunk_ctx c = { s, m };
+	struct chunk_ctx c = { s, m, done, total };
 	int err, e2;
 
 	if (!z)
@@ -78,11 +84,17 @@ static int round_of(struct session *s, const struct session_seed_model *m, bool 
 		    double *worst)
 {
 	struct zoneinfo *before = buddyinfo_now(), *after;
+	uint64_t done = 0, total = 0;
 	int err = 0;
 
+	for (size_t i = 0; i < m->nr; i++) {
+		const struct zone_desc *z = zoneinfo__zone(s->zi, m->zones[i]);
+
+		total += redo[i] && z ? z->spanned : 0;
+	}
 	for (size_t i = 0; i < m->nr && !err; i++)
 		if (redo[i])
-			err = seed_zone(s, m, i);
+			err = seed_zone(s, m, i, &done, total);
 	after = buddyinfo_now();
 	*worst = 0;
 	for (size_t i = 0; i < m->nr && !err; i++) {

@@ -31,6 +31,9 @@ struct session_opts {
 	void (*started)(struct session *s, void *ctx);
 	/* live: the window ended and the settle (this many seconds) begins */
 	void (*settling)(struct session *s, void *ctx, double seconds);
+	/* live: long work before tracing (a page seed): @done of @total */
+	void (*progress)(struct session *s, void *ctx, const char *what, uint64_t done,
+			 uint64_t total);
 	const char *record;		/* -o FILE: also write a recording (rectap.h) */
 	bool force;			/* the recording may replace FILE */
 	bool record_only;		/* the recording is the run's job: a write error ends it */
