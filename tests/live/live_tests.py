@@ -928,6 +928,22 @@ def frag_counts_not_managed_blocks_apart():
 
 # ---- report FILE leaks | frag: the live command's answer from its recording ----
 @test
+def check_records_and_report_gives_the_same_verdict():
+    # check -o FILE keeps the run; 'report FILE check' judges it again, offline
+    f = rec_path("check.kms")
+    subprocess.run(["ipcrm", "-a"])
+    rc, live, err = run("check", "--json", "-o", f, "--", "ipcmk", "-M", "65536", timeout=120)
+    subprocess.run(["ipcrm", "-a"])
+    assert rc == 1, f"exit {rc}: {err}"
+    rc2, rep, err = run("report", readable_copy(f), "check", "--json", user=65534)
+    assert rc2 == 1, f"report check exit {rc2}: {err}"
+    assert rep == live, "offline verdict differs: " + json_diff(live, rep)
+    xml = rec_path("check.xml")
+    rc3, out, err = run("report", f, "check", "--junit", xml)
+    assert rc3 == 1 and 'failures="1"' in open(xml).read(), (rc3, err)
+
+
+@test
 def report_leaks_equals_live_leaks_json():
     for args in ((), ("-i", "0.2")):
         f = rec_path("leaks.kms")

@@ -152,7 +152,7 @@ def completes_files_recordings_and_views():
         assert got == ["notes.txt"], got
         got = sorted(complete(["kmemscope", "report", "--json", "a"], cwd=d))
         assert got == ["a.kms"], got
-    assert complete(["kmemscope", "report", "a.kms", ""]) == ["top", "leaks", "frag", "info"]
+    assert complete(["kmemscope", "report", "a.kms", ""]) == ["top", "leaks", "frag", "check", "info"]
     assert complete(["kmemscope", "report", "a.kms", "leaks", "--m"]) == ["--min-age",
                                                                          "--max-tracked"]
     assert complete(["kmemscope", "report", "a.kms", "--f"]) == ["--folded"]	# top's
@@ -209,7 +209,7 @@ def zsh_completion_offers_the_same():
             (["kmemscope", "top", "--caller-cache=v"], ["verify"]),
             (["kmemscope", "top", "-o", ""], ["<files >"]),
             (["kmemscope", "report", ""], ["<files -g *.kms>"]),
-            (["kmemscope", "report", "a.kms", ""], ["top", "leaks", "frag", "info"]),
+            (["kmemscope", "report", "a.kms", ""], ["top", "leaks", "frag", "check", "info"]),
             (["kmemscope", "report", "a.kms", "leaks", "--m"], ["--min-age", "--max-tracked"]),
             (["kmemscope", "report", "a.kms", "--f"], ["--folded"]),
             (["kmemscope", "top", "-d", ""], []),

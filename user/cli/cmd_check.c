@@ -87,6 +87,27 @@ static int write_junit(struct safe_file *sf, struct session *s, const struct cli
 	return err ? kms_err(KMS_EXIT_OUTPUT, "cannot write %s: %s", o->junit, strerror(-err)) : 0;
 }
 
+/* "command": the argv, or in a replay the recorded line split at its spaces
+ * (an argument that held a space comes back as two). */
+static void command_json(struct json *j, struct session *s, char **argv)
+{
+	const char *line = argv ? NULL : session__command_line(s);
+
+	json__arr(j, "command");
+	for (char **a = argv; a && *a; a++)
+		json__str(j, NULL, *a);
+	while (line && *line) {
+		size_t n = strcspn(line, " ");
+		char word[256];
+
+		snprintf(word, sizeof(word), "%.*s", (int)n, line);
+		if (n)
+			json__str(j, NULL, word);
+		line += n + (line[n] == ' ');
+	}
+	json__end(j);
+}
+
 static int print_json(struct session *s, const struct cli_opts *o, const struct leak_report *r,
 		      const struct verdict *v)
 {
@@ -99,10 +120,7 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 
 	report__run_json(j, s, r->window_s);	/* "interrupted": v->signal != 0 */
 	json__str(j, "signal", v->signal ? signals__name(v->signal) : NULL);
-	json__arr(j, "command");
-	for (char **a = o->command; *a; a++)
-		json__str(j, NULL, *a);
-	json__end(j);
+	command_json(j, s, o->command);
 	if (v->signal)
 		json__null(j, "passed");	/* no verdict */
 	else
@@ -196,7 +214,7 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
-	if (!o->command)
+	if (!o->command && !o->replay)
 		return kms_err(KMS_EXIT_USAGE, "check: no command (usage: kmemscope check [OPTIONS] "
 			       "-- COMMAND [ARGS...])");
 	/* the report's place is checked before the command runs */
@@ -222,7 +240,7 @@ const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
 	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS |
-		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_COMMAND,
+		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_RECORD | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
 		{ "rows", "rows to show (default 25; JSON: all)" },
 		{ "stacks", "group by full kernel stack, and print it" },

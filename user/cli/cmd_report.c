@@ -18,7 +18,7 @@ static const struct cli_cmd view_info = { .name = "info", .summary = "what the f
  * prints (see docs/recording-format.md). A view takes the options of its
  * analysis, not of the tracing (cli__view_sets): -p, --stacks, --ring-mb and
  * -o were fixed when recording. */
-static const struct cli_cmd *const views[] = { &cmd_top, &cmd_leaks, &cmd_frag, &view_info,
+static const struct cli_cmd *const views[] = { &cmd_top, &cmd_leaks, &cmd_frag, &cmd_check, &view_info,
 					       NULL };
 
 static const struct cli_cmd *find_view(const char *name)
@@ -174,7 +174,8 @@ const struct cli_cmd cmd_report = {
 	},
 	.run = run,
 	.usage =
-	"Usage: kmemscope report FILE [top|leaks|frag|info] [OPTIONS] [--json | --folded]\n"
+	"Usage: kmemscope report FILE [top|leaks|frag|check|info] [OPTIONS]\n"
+	"                        [--json | --folded]\n"
 	"\n"
 	"Runs an analysis over a recording made by 'kmemscope record' (or 'top -o')\n"
 	"and prints what the live command would have printed for that window. Needs\n"
@@ -183,6 +184,7 @@ const struct cli_cmd cmd_report = {
 	"standard input ('kmemscope record -o -').\n"
 	"\n"
 	"  top (default), leaks, frag   the analysis, with its own options (below)\n"
+	"  check                        the verdict 'check -o FILE' gave, again\n"
 	"  info                         what the file holds (kernel, duration, probes)\n",
 	.more =
 	"Options that shape the tracing (-p, --stacks, --ring-mb) were fixed when\n"

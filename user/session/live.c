@@ -482,6 +482,12 @@ static bool live_has_command(const struct session *s)
 	return s->o.command != NULL;
 }
 
+static const char *live_command_line(const struct session *s)
+{
+	(void)s;
+	return NULL;	/* the caller's argv */
+}
+
 /* GFP names: the kernel's BTF. */
 static void live_gfp(const struct session *s, struct gfp_table *t)
 {
@@ -533,6 +539,7 @@ const struct source_ops live_source = {
 	.isolated = live_isolated, .stack = live_stack, .hook = live_hook,
 	.counters = live_counters, .recursion_misses = live_recursion_misses,
 	.kernel_release = live_kernel_release, .has_command = live_has_command,
+	.command_line = live_command_line,
 	.gfp = live_gfp, .recorded = live_recorded, .seed = liveseed__seed,
 	.buddyinfo = live_buddyinfo, .thp = live_thp,
 };

@@ -333,6 +333,11 @@ static bool replay_has_command(const struct session *s)
 	return recr__meta(rp_of(s)->rr, "command") != NULL;
 }
 
+static const char *replay_command_line(const struct session *s)
+{
+	return recr__meta(rp_of(s)->rr, "command");
+}
+
 /* GFP names: the recorded table. */
 static void replay_gfp(const struct session *s, struct gfp_table *t)
 {
@@ -451,6 +456,7 @@ const struct source_ops replay_source = {
 	.elapsed = replay_elapsed, .isolated = replay_isolated, .stack = replay_stack,
 	.hook = replay_hook, .counters = replay_counters,
 	.recursion_misses = replay_recursion_misses, .kernel_release = replay_kernel_release,
-	.has_command = replay_has_command, .gfp = replay_gfp, .recorded = replay_recorded,
+	.has_command = replay_has_command,
+	.command_line = replay_command_line, .gfp = replay_gfp, .recorded = replay_recorded,
 	.seed = replay_seed, .buddyinfo = replay_buddyinfo, .thp = replay_thp,
 };

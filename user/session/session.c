@@ -174,6 +174,11 @@ const char *session__kernel_release(const struct session *s)
 }
 
 bool session__has_command(const struct session *s) { return s->src->has_command(s); }
+
+const char *session__command_line(const struct session *s)
+{
+	return s->src->command_line(s);
+}
 void session__gfp(const struct session *s, struct gfp_table *t) { s->src->gfp(s, t); }
 
 void session__recorded(const struct session *s, uint64_t *records, uint64_t *bytes)

@@ -92,6 +92,9 @@ const struct slabalias *session__slab_aliases(const struct session *s);
  * ask the session rather than the running kernel. */
 const char *session__kernel_release(const struct session *s);
 bool session__has_command(const struct session *s);	/* traced a COMMAND */
+/* A replay: the COMMAND the recording traced, its argv joined by spaces (NULL
+ * when none); live: NULL, the caller has its argv. */
+const char *session__command_line(const struct session *s);
 struct gfp_table;
 void session__gfp(const struct session *s, struct gfp_table *t);
 /* -o: records and bytes written so far (zeros when not recording). */

@@ -31,6 +31,7 @@ struct source_ops {
 	uint64_t (*recursion_misses)(const struct session *s);
 	const char *(*kernel_release)(const struct session *s);
 	bool (*has_command)(const struct session *s);
+	const char *(*command_line)(const struct session *s);
 	void (*gfp)(const struct session *s, struct gfp_table *t);
 	void (*recorded)(const struct session *s, uint64_t *records, uint64_t *bytes);
 	int (*seed)(struct session *s, const struct session_seed_model *m,
