@@ -741,6 +741,8 @@ def report_folded_stacks():
     assert pipe, "no stack through pipe_write: " + "\n".join(lines[:5])
     assert pipe[0].split(";")[0] in ("entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64"), \
         pipe[0]
+    # the leaf is the caller: no BPF program or tracing frame (issue 17)
+    assert not [x for x in lines if "bpf_trace_run" in x or ";0xffff" in x], lines[:3]
 
 
 @test

@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <stdbool.h>
 #include <stddef.h>
 #include "agg.h"
-#include "callsite.h"
 #include "folded.h"
 #include "ksyms.h"
 #include "report.h"
 #include "session.h"
-
-static bool is_alloc_frame(const struct ksyms *ks, uint64_t addr)
-{
-	const struct ksym *k = ksyms__find(ks, addr);
-
-	return k && callsite__is_allocator(k->name);
-}
 
 /* Frame names go between ';': a name holding ';' or a space would split it. */
 static void frame(FILE *f, const struct ksyms *ks, uint64_t addr)
@@ -31,15 +22,13 @@ void folded__row(FILE *f, struct session *s, const struct agg_row *r, uint64_t c
 {
 	const struct ksyms *ks = session__ksyms(s);
 	uint64_t fr[KMS_STACK_DEPTH];
-	int n = session__stack(s, r->stack_id, fr, KMS_STACK_DEPTH), top = 0;
+	int n = r->stack_id >= 0 ? report__caller_frames(s, r->stack_id, fr) : 0;
 
-	while (top < n && is_alloc_frame(ks, fr[top]))
-		top++;
-	if (top >= n)		/* no stack, or nothing outside the allocators */
+	if (!n)			/* no stack */
 		frame(f, ks, r->caller);
-	for (int i = n - 1; i >= top; i--) {
+	for (int i = n - 1; i >= 0; i--) {
 		frame(f, ks, fr[i]);
-		if (i > top)
+		if (i)
 			fputc(';', f);
 	}
 	fprintf(f, " %llu\n", (unsigned long long)count);

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What a leak report prints, text and JSON; the report itself is leaks.c's. */
 #include <stdio.h>
-#include <string.h>
-#include "callsite.h"
 #include "hooks.h"
 #include "json.h"
 #include "leaks.h"
@@ -11,28 +9,10 @@
 #include "session.h"
 #include "util.h"
 
-/* The frames of stack @id from the caller up: the tracing path and the
- * allocator below the caller left out (the row names its family). */
-static int caller_frames(struct session *s, int32_t id, uint64_t *frames)
-{
-	int n = session__stack(s, id, frames, KMS_STACK_DEPTH), skip = 0;
-	struct caller_name cn;
-
-	for (; skip < n; skip++) {
-		report__caller(session__ksyms(s), frames[skip], &cn);
-		if (strcmp(cn.module, "bpf") && !callsite__is_allocator(cn.function))
-			break;
-	}
-	if (skip == n)
-		skip = 0;	/* nothing but allocator frames: show them all */
-	memmove(frames, frames + skip, (n - skip) * sizeof(*frames));
-	return n - skip;
-}
-
 static void stack_json(struct json *j, struct session *s, int32_t id)
 {
 	uint64_t frames[KMS_STACK_DEPTH];
-	int n = caller_frames(s, id, frames);
+	int n = report__caller_frames(s, id, frames);
 	struct caller_name cn;
 
 	json__arr(j, "stack");
@@ -79,7 +59,7 @@ void leaks__rows_json(struct json *j, struct session *s, const struct leak_repor
 static void stack_text(struct session *s, int32_t id)
 {
 	uint64_t frames[KMS_STACK_DEPTH];
-	int n = caller_frames(s, id, frames);
+	int n = report__caller_frames(s, id, frames);
 	struct caller_name cn;
 
 	for (int i = 0; i < n; i++) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "callsite.h"
 #include "decode.h"
 #include "gfp.h"
 #include "json.h"
@@ -87,6 +88,24 @@ void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
 		     tok = strtok_r(NULL, "|", &save))
 			json__str(j, NULL, tok);
 	json__end(j);
+}
+
+/* The frames of stack @id from the caller up: the tracing path and the
+ * allocator below the caller left out (the row names its family). */
+int report__caller_frames(struct session *s, int32_t id, uint64_t *frames)
+{
+	int n = session__stack(s, id, frames, KMS_STACK_DEPTH), skip = 0;
+	struct caller_name cn;
+
+	for (; skip < n; skip++) {
+		report__caller(session__ksyms(s), frames[skip], &cn);
+		if (strcmp(cn.module, "bpf") && !callsite__is_allocator(cn.function))
+			break;
+	}
+	if (skip == n)
+		skip = 0;	/* nothing but allocator frames: show them all */
+	memmove(frames, frames + skip, (n - skip) * sizeof(*frames));
+	return n - skip;
 }
 
 void report__caller_json(struct json *j, struct session *s, const struct agg_row *r)

@@ -24,6 +24,10 @@ void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *o
 void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);
 /* "via": the wrapper's function (kallsyms name), or null. */
 void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
+/* Stack @id (KMS_STACK_DEPTH frames into @frames) from the caller up: the
+ * BPF program, the tracing path and the allocator below the caller left out
+ * (all of it when nothing else is there); the count. */
+int report__caller_frames(struct session *s, int32_t id, uint64_t *frames);
 /* A row's "function", "caller", "module", "via" and, for kmem_cache rows,
  * its cache ("cache", "merged"). */
 void report__caller_json(struct json *j, struct session *s, const struct agg_row *r);
