@@ -4,6 +4,7 @@ error, dpkg -i installs a working kmemscope with its man pages (and the
 completion files), dpkg -r takes every file away.
 tests/run runs it only as root with dpkg-buildpackage and debhelper present."""
 import os
+import time
 import re
 import shutil
 import subprocess
@@ -60,13 +61,24 @@ def deb_lintian_clean():
     assert r.returncode == 0, "lintian errors: %s" % [t for t in tags if t.startswith("E:")]
 
 
+def dpkg(*args):
+    """dpkg, waiting up to a minute for another dpkg or apt (apt-daily, a second
+    checkout's suite) to let go of its lock."""
+    for _ in range(60):
+        r = run("dpkg", *args)
+        if r.returncode == 0 or "lock" not in r.stderr:
+            return r
+        time.sleep(1)
+    return r
+
+
 @test
 def deb_installs_and_removes():
     assert state.get("built"), "no package"
     if installed():
         print("     (kmemscope is installed here: the test leaves it alone)")
         return
-    r = run("dpkg", "-i", DEB)
+    r = dpkg("-i", DEB)
     assert r.returncode == 0, "dpkg -i: %s" % r.stderr[-400:]
     try:
         files = [f for f in run("dpkg", "-L", "kmemscope").stdout.splitlines()
@@ -91,7 +103,7 @@ def deb_installs_and_removes():
                 "printf '%s\\n' \"${COMPREPLY[@]}\"")
         assert p.stdout.split() == ["leaks"], "completion of 'lea': %r" % p.stdout
     finally:
-        r = run("dpkg", "-r", "kmemscope")
+        r = dpkg("-r", "kmemscope")
     assert r.returncode == 0, "dpkg -r: %s" % r.stderr[-400:]
     left = [f for f in files if os.path.exists(f)]
     assert not left, "left after dpkg -r: %s" % left
