@@ -4,11 +4,11 @@ error, dpkg -i installs a working kmemscope with its man pages (and the
 completion files), dpkg -r takes every file away.
 tests/run runs it only as root with dpkg-buildpackage and debhelper present."""
 import os
-import time
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from harness import test, summary  # noqa: E402
