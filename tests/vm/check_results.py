@@ -221,7 +221,10 @@ def check_cgroup(c):
          "cgroup %r, want '/kms_t'" % doc.get("cgroup"))
     n = sum(r.get("allocs", 0) for r in doc.get("callers", [])
             if r.get("family") == "page" and r.get("function") in ("pipe_write", "anon_pipe_write"))
-    c.ok(n == 200, "tracer.top_cgroup.subtree_only",
+    # 200 writes in /kms_t/a, 120 in /kms_c: the filter takes the first loop alone. One
+    # run on 7.2 counted 199 (one write found its page there already; the other
+    # kernels 200 every time), so 198-200 proves the subtree and nothing else.
+    c.ok(198 <= n <= 200, "tracer.top_cgroup.subtree_only",
          "pipe_write page allocations %d, want 200 (the loop in /kms_t/a, not the 120 in "
          "/kms_c)" % n)
 
