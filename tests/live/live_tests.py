@@ -729,6 +729,18 @@ def report_counts_known_workload():
     assert rc == 0 and loads(out, "top")["duration_s"] <= 0.05 + 1e-9, out[:200]
 
 
+def folded_lines(text):
+    """[(stack, weight)] of --folded output; every line 'a;b;[leaf] N'."""
+    out = []
+    for x in text.splitlines():
+        stack, _, w = x.rpartition(" ")
+        assert stack and w.isdigit() and int(w) > 0, f"not a folded line: {x!r}"
+        leaf = stack.rsplit(";", 1)[-1]
+        assert leaf.startswith("[") and leaf.endswith("]"), f"no family leaf: {x!r}"
+        out.append((stack, int(w)))
+    return out
+
+
 @test
 def report_folded_stacks():
     f = rec_path("stacks.kms")
@@ -737,15 +749,76 @@ def report_folded_stacks():
     assert rc == 0, f"record exit {rc}: {err.strip()}"
     rc, out, err = run("report", f, "--folded")
     assert rc == 0, f"report --folded exit {rc}: {err.strip()}"
-    lines = out.splitlines()
-    assert lines and all(len(x.rsplit(" ", 1)) == 2 and x.rsplit(" ", 1)[1].isdigit()
-                         for x in lines), lines[:3]
-    pipe = [x for x in lines if "pipe_write" in x and ";" in x]
+    lines = [x for x, _ in folded_lines(out)]
+    pipe = [x for x in lines if "pipe_write;[page:order0]" in x and ";" in x]
     assert pipe, "no stack through pipe_write: " + "\n".join(lines[:5])
     assert pipe[0].split(";")[0] in ("entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64"), \
         pipe[0]
     # the leaf is the caller: no BPF program or tracing frame (issue 17)
     assert not [x for x in lines if "bpf_trace_run" in x or ";0xffff" in x], lines[:3]
+
+
+@test
+def report_folded_weighs_bytes_or_count_with_family_leaves():
+    """--weight count/bytes: the lines add up to top's allocs/bytes_alloc exactly;
+    a kmem_cache leaf names the row's cache, a page leaf its order (issue 17)."""
+    f = rec_path("folded.kms")
+    n = 200
+    rc, out, err = run("record", "-o", f, "--", sys.executable, PIPES, str(n), timeout=120)
+    assert rc == 0, f"record exit {rc}: {err.strip()}"
+    rc, out, err = run("report", f, "top", "--json")
+    assert rc == 0, err
+    doc = loads(out, "top")
+    by = {}
+    for w in ("count", "bytes"):
+        rc, out, err = run("report", f, "--folded", "--weight", w)
+        assert rc == 0, f"--weight {w}: exit {rc}: {err.strip()}"
+        by[w] = folded_lines(out)
+    rc, out, err = run("report", f, "--folded")
+    assert rc == 0 and folded_lines(out) == by["bytes"], "bytes is not the default weight"
+    assert sum(w for _, w in by["count"]) == sum(r["allocs"] for r in doc["callers"])
+    assert sum(w for _, w in by["bytes"]) == sum(r["bytes_alloc"] for r in doc["callers"])
+    leaves = {s.rsplit(";", 1)[1] for s, _ in by["count"]}
+    caches = {r["cache"] for r in doc["callers"] if r["family"] == "kmem_cache" and r["cache"]}
+    assert caches and {f"[kmem_cache:{c}]" for c in caches} <= leaves, (caches, leaves)
+    assert "[kmem_cache:filp]" in leaves, leaves
+    pages = sum(w for s, w in by["count"] if s.endswith("pipe_write;[page:order0]"))
+    assert pages == sum(r["allocs"] for r in rows(doc, "page", ("anon_pipe_write", "pipe_write"))) \
+        and pages >= n, pages
+    # a page row's lines by order add up to its allocations of each order
+    for r in rows(doc, "page"):
+        for o, c in r["orders"].items():
+            got = sum(w for s, w in by["count"] if s == f"{r['function']};[page:order{o}]")
+            assert got >= c, f"{r['function']} order {o}: {got} < {c}"
+    rc, out, err = run("report", f, "--folded", "--weight", "pages")
+    assert rc == 2 and "weight" in err, (rc, err)
+
+
+@test
+def leaks_folded_weighs_what_is_outstanding():
+    """leaks --folded: held pipes, outstanding count and bytes, live and replayed."""
+    n = 200
+    f = rec_path("leaks-folded.kms")
+    holder = f"{sys.executable} {PIPES} {n} 5 & sleep 2"
+    rc, out, err = run("leaks", "--folded", "--weight", "count", "--settle", "0.5", "-o", f,
+                       "--force", "--", "sh", "-c", holder, timeout=180)
+    assert rc == 0, f"leaks --folded exit {rc}: {err.strip()}"
+    lines = folded_lines(out)
+    assert sorted(w for s, w in lines if s == "alloc_pipe_info;[kmalloc]") == [n, n], lines
+    assert sum(w for s, w in lines if s.endswith("pipe_write;[page:order0]")) == n, lines
+    rc, out, err = run("report", f, "leaks", "--folded", "--weight", "count")
+    assert rc == 0 and folded_lines(out) == lines, "the replay's lines differ"
+    rc, out, err = run("report", f, "leaks", "--json")
+    assert rc == 0, err
+    doc = loads(out, "leaks")
+    rc, out, err = run("report", f, "leaks", "--folded")
+    assert rc == 0, err
+    lines = folded_lines(out)
+    assert sum(w for _, w in lines) == sum(r["bytes"] for r in doc["outstanding"]), lines[:5]
+    want = sorted(r["bytes"] for r in outstanding(doc, "kmalloc", "alloc_pipe_info"))
+    assert sorted(w for s, w in lines if s == "alloc_pipe_info;[kmalloc]") == want, want
+    rc, out, err = run("leaks", "--folded", "--json", "-d", "0.1")
+    assert rc == 2 and "exclude" in err, (rc, err)
 
 
 @test

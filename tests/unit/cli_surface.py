@@ -26,7 +26,7 @@ for _path in (KMS, COMPLETION, COMPLETION_ZSH):
 SAMPLE = {"-p": str(os.getpid()), "--pid": str(os.getpid()), "--ring-mb": "2",
           "--caller-cache": "on", "--order": "3", "--zone": "Normal", "-o": "/nonexistent/x",
           "--output": "/nonexistent/x", "--junit": "/nonexistent/x", "--max-tracked": "1000",
-          "--sort": "bytes"}
+          "--sort": "bytes", "--weight": "count"}
 
 
 def run(*args):

@@ -33,6 +33,7 @@ struct cli_opts {
 	const char *output;	/* -o FILE: write a recording */
 	bool force;		/* --force: -o may replace FILE */
 	bool folded;		/* --folded: flame graph lines */
+	int weight;		/* --weight: enum folded_weight (bytes, count) */
 	const char *pprof;	/* --pprof FILE: a gzipped pprof profile */
 	const char *listen;	/* agent --listen ADDR */
 	const char *textfile;	/* agent --textfile FILE */
@@ -64,7 +65,7 @@ enum cli_set {
 	OPT_SET_STACKS	 = 1u << 6,	/* --stacks */
 	OPT_SET_CALLERS	 = 1u << 7,	/* --caller-cache */
 	OPT_SET_RECORD	 = 1u << 8,	/* -o --force */
-	OPT_SET_FOLDED	 = 1u << 9,	/* --folded */
+	OPT_SET_FOLDED	 = 1u << 9,	/* --folded --weight */
 	OPT_SET_LEAKS	 = 1u << 10,	/* --min-age --settle */
 	OPT_SET_CHECK	 = 1u << 11,	/* --max-leak-bytes --max-leaks --junit */
 	OPT_SET_FRAG	 = 1u << 12,	/* --order --zone */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "agg.h"
 #include "cmds.h"
+#include "folded.h"
 #include "json.h"
 #include "leakin.h"
 #include "leaks.h"
@@ -57,6 +58,15 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 	return 0;
 }
 
+/* Flame graph input: what is outstanding, by bytes or count (--weight). */
+static void print_folded(struct session *s, const struct cli_opts *o,
+			 const struct leak_report *r)
+{
+	for (size_t i = 0; i < r->nr && (!o->rows || i < o->rows); i++)
+		folded__leak_row(stdout, s, r->rows[i].row, r->rows[i].count, r->rows[i].bytes,
+				 o->weight);
+}
+
 static int report(struct session *s, const struct cli_opts *o)
 {
 	struct leak_report r;
@@ -69,7 +79,10 @@ static int report(struct session *s, const struct cli_opts *o)
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
 	if (o->sort >= 0)
 		leaks__sort(&r, o->sort);
-	if (o->json) {
+	if (o->folded) {
+		print_folded(s, o, &r);
+		rc = 0;
+	} else if (o->json) {
 		rc = print_json(s, o, &r);
 	} else {
 		if (session__cgroup_path(s))
@@ -102,6 +115,8 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
+	if (o->folded && o->json)
+		return kms_err(KMS_EXIT_USAGE, "leaks: --folded and --json exclude each other");
 	if (o->pprof && (rc = profile__check_path(o->pprof)))
 		return rc;
 	cmds__session_opts(o, &so);
@@ -124,7 +139,7 @@ const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
-		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF,
+		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF | OPT_SET_FOLDED,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
 			      "1m, 2h)" },
@@ -147,7 +162,8 @@ const struct cli_cmd cmd_leaks = {
 	"Usage: kmemscope leaks [-d SECONDS] [-i INTERVAL] [--min-age SECONDS] [--stacks]\n"
 	"                       [-p PID] [-n ROWS] [--sort KEY] [--settle SECONDS]\n"
 	"                       [--max-tracked N] [--ring-mb N] [-o FILE [--force]]\n"
-	"                       [--json] [--pretty] [--pprof FILE] [-- COMMAND [ARGS...]]\n"
+	"                       [--json | --folded [--weight KIND]] [--pretty] [--pprof FILE]\n"
+	"                       [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"
@@ -183,5 +199,6 @@ const struct cli_cmd cmd_leaks = {
 	"  sudo kmemscope leaks --min-age 10 -d 30 --json\n"
 	"  sudo kmemscope leaks --stacks -- ./my-test   # what my-test left behind\n"
 	"  sudo kmemscope leaks -o t.kms -- ./my-test; kmemscope report t.kms leaks\n"
-	"  sudo kmemscope leaks -d 1m --pprof leaks.pb.gz  # inuse_space: what is left\n",
+	"  sudo kmemscope leaks -d 1m --pprof leaks.pb.gz  # inuse_space: what is left\n"
+	"  sudo kmemscope leaks --stacks --folded -d 1m | flamegraph.pl > left.svg\n",
 };

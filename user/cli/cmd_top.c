@@ -326,7 +326,7 @@ static int print_json(struct session *s, struct top *t)
 	return err ? kms_err(KMS_EXIT_FAIL, "out of memory") : 0;
 }
 
-/* Flame graph input: one line per row, weighted by bytes allocated. */
+/* Flame graph input: the rows' allocations, by bytes or count (--weight). */
 static int print_folded(struct session *s, struct top *t)
 {
 	size_t nr;
@@ -335,7 +335,7 @@ static int print_folded(struct session *s, struct top *t)
 	if (!rows)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	for (size_t i = 0; i < (t->o->rows ? row_limit(t, nr) : nr); i++)
-		folded__row(stdout, s, rows[i].r, rows[i].r->bytes_alloc);
+		folded__row(stdout, s, rows[i].r, FOLDED_ALLOCS, t->o->weight);
 	free(rows);
 	return 0;
 }
@@ -461,7 +461,7 @@ const struct cli_cmd cmd_top = {
 	.usage =
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
 	"                     [--sort KEY] [-w] [-C] [--ring-mb N] [-o FILE [--force]]\n"
-	"                     [--json | --folded] [--pretty] [--pprof FILE]\n"
+	"                     [--json | --folded [--weight KIND]] [--pretty] [--pprof FILE]\n"
 	"                     [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"

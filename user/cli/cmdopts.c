@@ -28,6 +28,8 @@
 
 /* Indexed by enum rows_sort. */
 static const char *const sort_keys[] = { "allocs", "bytes", "live", "live-bytes", "rate", NULL };
+/* Indexed by enum folded_weight. */
+static const char *const weights[] = { "bytes", "count", NULL };
 /* Indexed by enum kms_caller_cache. */
 static const char *const caller_cache_modes[] = { "off", "on", "verify", NULL };
 
@@ -80,7 +82,12 @@ const struct cli_opt cli_opts_table[] = {
 	  .help = "also record the trace to FILE (see 'kmemscope record')" },
 	{ "force", 0, NULL, OPT_SET_RECORD, FLAG(force), .help = "let -o replace an existing FILE" },
 	{ "folded", 0, NULL, OPT_SET_FOLDED, FLAG(folded),
-	  .help = "print folded stacks (flame graphs), bytes per line" },
+	  .help = "print folded stacks (flame graphs): one line per call site or stack, "
+		  "its leaf frame the family and cache ([kmem_cache:filp], [page:order2])" },
+	{ "weight", 0, "KIND", OPT_SET_FOLDED, .kind = CLI_CHOICE, F(weight), .choices = weights,
+	  .what = "weight (bytes, count)",
+	  .help = "what a --folded line (and the HTML report's flame graphs by default) "
+		  "weighs: bytes (default) or count" },
 	{ "pprof", 0, "FILE", OPT_SET_PPROF, .kind = CLI_FILE, F(pprof), .what = "profile file",
 	  .help = "also write the call sites as a gzipped pprof profile (go tool pprof, "
 		  "Pyroscope, Parca): alloc_objects, alloc_space, inuse_objects, inuse_space" },
