@@ -127,6 +127,15 @@ $(VERSION_H): FORCE
 $(OUT)/user/base/version.o: $(VERSION_H)
 FORCE:
 
+# The HTML report's style sheet and script, embedded in the binary.
+HTML_ASSETS := $(OUT)/gen/html_assets.h
+$(HTML_ASSETS): tools/gen-asset user/output/html/report.css user/output/html/report.js
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PYTHON) tools/gen-asset $@ html_report_css=user/output/html/report.css \
+		html_report_js=user/output/html/report.js
+$(OUT)/user/output/html.o: $(HTML_ASSETS)
+
 $(OUT)/user/%.o: user/%.c | $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

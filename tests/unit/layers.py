@@ -2,7 +2,8 @@
 """The folders of user/ are layers (docs/design.md, Layout): a file may include
 the headers of its own layer and of those before it in LAYERS, never of one
 after it. Also: every folder is a layer, and every header name is unique (the
-folders are all on the include path)."""
+folders are all on the include path). Only .c and .h files are read: a
+layer's other files (output/html/, embedded at build time) include nothing."""
 import os
 import re
 import sys
@@ -26,6 +27,8 @@ def main():
                 where[f] = layer
     for layer in LAYERS:
         for f in sorted(os.listdir(os.path.join(USER, layer))):
+            if not f.endswith((".c", ".h")):
+                continue	# output/html/: the HTML report's style sheet and script
             text = open(os.path.join(USER, layer, f)).read()
             for inc in re.findall(r'#include "([a-z_]+\.h)"', text):
                 if inc in where and LAYERS.index(where[inc]) > LAYERS.index(layer):

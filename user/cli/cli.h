@@ -34,6 +34,7 @@ struct cli_opts {
 	bool force;		/* --force: -o may replace FILE */
 	bool folded;		/* --folded: flame graph lines */
 	int weight;		/* --weight: enum folded_weight (bytes, count) */
+	const char *html;	/* --html FILE: the HTML report, written at the end */
 	const char *pprof;	/* --pprof FILE: a gzipped pprof profile */
 	const char *listen;	/* agent --listen ADDR */
 	const char *textfile;	/* agent --textfile FILE */
@@ -77,6 +78,7 @@ enum cli_set {
 	OPT_SET_TRACKED	 = 1u << 18,	/* --max-tracked */
 	OPT_SET_AGENT	 = 1u << 19,	/* --listen --textfile --top */
 	OPT_SET_CGROUP	 = 1u << 20,	/* --cgroup PATH */
+	OPT_SET_HTML	 = 1u << 21,	/* --html FILE */
 };
 /* What shapes the tracing itself: fixed once recorded. */
 #define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | \
@@ -86,7 +88,7 @@ enum cli_set {
 #define OPT_SET_REPLAY	(OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_FOLDED | OPT_SET_LEAKS | \
 			 OPT_SET_TRACKED | \
 			 OPT_SET_CHECK | OPT_SET_FRAG | OPT_SET_SCREEN | OPT_SET_SORT | \
-			 OPT_SET_WIDE | OPT_SET_PPROF)
+			 OPT_SET_WIDE | OPT_SET_PPROF | OPT_SET_HTML)
 
 /* How a value is parsed and stored, and what the shell completes for it. */
 enum cli_kind {

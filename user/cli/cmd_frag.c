@@ -14,6 +14,8 @@
 #include "frag.h"
 #include "fragindex.h"
 #include "fragseed.h"
+#include "html.h"
+#include "htmlmap.h"
 #include "json.h"
 #include "out.h"
 #include "report.h"
@@ -412,21 +414,55 @@ static void doc_json(struct json *j, struct session *s, const struct fcmd *c,
 	json__end(j);
 }
 
+/* --html: the page-block map (the attribution's own pass tells it every
+ * block) and the zones against buddyinfo. */
+static int write_html(struct session *s, struct fcmd *c, struct htmlmap *m,
+		      const struct frag_row *rows, size_t nr, const struct frag_blocks *fb)
+{
+	struct htmlmap_zone *hz = calloc(c->nz + 1, sizeof(*hz));
+	struct html *h = hz ? html__open(c->o->html, "frag", s) : NULL;
+	int rc;
+
+	if (!h) {
+		free(hz);
+		return hz ? KMS_EXIT_OUTPUT : kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
+	for (size_t i = 0; i < c->nz; i++)
+		hz[i] = (struct htmlmap_zone){ c->z[i].id, c->z[i].d->name, c->z[i].d->node };
+	rc = htmlmap__write(m, h, s, c->f, hz, c->nz, rows, nr, fb);
+	free(hz);
+	json__obj(html__data(h), "frag");
+	doc_json(html__data(h), s, c, rows, nr, fb);
+	json__end(html__data(h));
+	if (rc) {
+		html__close(h);
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
+	return html__close(h);
+}
+
 static int report(struct session *s, struct fcmd *c)
 {
 	struct frag_blocks fb;
 	struct frag_row *rows;
 	struct session_totals tot;
+	struct htmlmap *m = NULL;
 	size_t nr;
 	struct json *j;
+	int rc = 0;
 
 	if (!c->z[0].snap)
 		snapshot(c);		/* no tick came (or none read buddyinfo): now */
 	if (!c->z[0].snap)
 		kms_warn("no /proc/buddyinfo for this moment (in a replay: -d, or a truncated "
 			 "file): the model is shown without the comparison");
-	if (frag__attribute(c->f, c->ids, c->nz, &rows, &nr, &fb))
+	if (c->o->html && !(m = htmlmap__new()))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	if (frag__attribute_visit(c->f, c->ids, c->nz, &rows, &nr, &fb, m ? htmlmap__visit : NULL,
+				  m)) {
+		htmlmap__free(m);
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
 	if (!c->o->json) {
 		timeline_text(s, c);
 		attribution_text(s, c, rows, nr, &fb);
@@ -434,10 +470,13 @@ static int report(struct session *s, struct fcmd *c)
 		doc_json(j, s, c, rows, nr, &fb);
 		json__free(j);
 	}
+	if (m)
+		rc = write_html(s, c, m, rows, nr, &fb);
+	htmlmap__free(m);
 	free(rows);
 	if (!session__totals(s, &tot))
 		report__warn_losses(&tot);
-	return 0;
+	return rc;
 }
 
 /* ---- the session ---- */
@@ -523,6 +562,8 @@ static int run(struct cli_opts *o)
 	struct session *s;
 	int rc;
 
+	if (o->html && (rc = html__check_path(o->html)))
+		return rc;
 	if (o->ring_mb == CLI_RING_MB)	/* the CLI default: frag needs more */
 		o->ring_mb = RING_MB_DEFAULT;
 	cmds__session_opts(o, &so);
@@ -553,7 +594,7 @@ const struct cli_cmd cmd_frag = {
 	.name = "frag",
 	.summary = "free blocks rebuilt from page events, and who fragments memory",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_RING | OPT_SET_CALLERS | OPT_SET_RECORD |
-		OPT_SET_FRAG | OPT_SET_COMMAND,
+		OPT_SET_FRAG | OPT_SET_COMMAND | OPT_SET_HTML,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long, print, exit (500ms, 5s, 1m, 2h; a plain number "
 			      "is seconds)" },
@@ -569,7 +610,7 @@ const struct cli_cmd cmd_frag = {
 	.usage =
 	"Usage: kmemscope frag [-d SECONDS] [-i INTERVAL] [--order N] [--zone NAME]\n"
 	"                      [-n ROWS] [--ring-mb N] [-o FILE [--force]] [--json] [--pretty]\n"
-	"                      [-- COMMAND...]\n"
+	"                      [--html FILE] [-- COMMAND...]\n"
 	"\n"
 	"Seeds a page-level model of the buddy free lists from /proc/kpageflags, keeps\n"
 	"it current from the page events (zone_locked, pcpu_drain, direct frees,\n"
@@ -589,5 +630,6 @@ const struct cli_cmd cmd_frag = {
 	"EXAMPLES\n"
 	"  sudo kmemscope frag -d 10s                # ten seconds, then the tables\n"
 	"  sudo kmemscope frag -i 1 --zone Normal    # a live timeline of one zone\n"
-	"  sudo kmemscope frag --order 10 --json -- ./player   # who breaks up 4 MiB blocks\n",
+	"  sudo kmemscope frag --order 10 --json -- ./player   # who breaks up 4 MiB blocks\n"
+	"  sudo kmemscope frag -d 10s --html frag.html   # the page-block map in a browser\n",
 };

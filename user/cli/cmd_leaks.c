@@ -4,6 +4,7 @@
 #include "agg.h"
 #include "cmds.h"
 #include "folded.h"
+#include "html.h"
 #include "json.h"
 #include "leakin.h"
 #include "leaks.h"
@@ -67,6 +68,18 @@ static void print_folded(struct session *s, const struct cli_opts *o,
 				 o->weight);
 }
 
+/* --html: what is outstanding, as a flame graph, and the growth timeline (-i). */
+static int write_html(struct session *s, const struct cli_opts *o, const struct leak_report *r)
+{
+	struct html *h = html__open(o->html, "leaks", s);
+
+	if (!h)
+		return KMS_EXIT_OUTPUT;
+	html__flame_leaks(h, "flame_leaks", "Outstanding at the window's end (flame graph)", s, r,
+			  o->weight);
+	return html__close(h);
+}
+
 static int report(struct session *s, const struct cli_opts *o)
 {
 	struct leak_report r;
@@ -92,6 +105,8 @@ static int report(struct session *s, const struct cli_opts *o)
 	}
 	if (!rc && o->pprof)
 		rc = profile__leaks(s, &r, o->pprof);
+	if (!rc && o->html)
+		rc = write_html(s, o, &r);
 	if (t.lost)
 		kms_warn("%llu events lost: outstanding counts may include freed memory",
 			 (unsigned long long)t.lost);
@@ -119,6 +134,8 @@ static int run(struct cli_opts *o)
 		return kms_err(KMS_EXIT_USAGE, "leaks: --folded and --json exclude each other");
 	if (o->pprof && (rc = profile__check_path(o->pprof)))
 		return rc;
+	if (o->html && (rc = html__check_path(o->html)))
+		return rc;
 	cmds__session_opts(o, &so);
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;
@@ -139,7 +156,8 @@ const struct cli_cmd cmd_leaks = {
 	.name = "leaks",
 	.summary = "allocations made in a window and still outstanding, per call site",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
-		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF | OPT_SET_FOLDED,
+		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF | OPT_SET_FOLDED |
+		OPT_SET_HTML,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
 			      "1m, 2h)" },
@@ -163,7 +181,7 @@ const struct cli_cmd cmd_leaks = {
 	"                       [-p PID] [-n ROWS] [--sort KEY] [--settle SECONDS]\n"
 	"                       [--max-tracked N] [--ring-mb N] [-o FILE [--force]]\n"
 	"                       [--json | --folded [--weight KIND]] [--pretty] [--pprof FILE]\n"
-	"                       [-- COMMAND [ARGS...]]\n"
+	"                       [--html FILE] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family, matches each free to its allocation (slab by\n"
 	"pointer, pages by pfn and order, partial page frees included, vmalloc by\n"

@@ -9,6 +9,7 @@
 #include "callsite.h"
 #include "cmds.h"
 #include "folded.h"
+#include "html.h"
 #include "gfp.h"
 #include "hooks.h"
 #include "json.h"
@@ -340,6 +341,20 @@ static int print_folded(struct session *s, struct top *t)
 	return 0;
 }
 
+/* --html: allocations and what is still outstanding, as flame graphs. */
+static int write_html(struct session *s, struct top *t)
+{
+	struct html *h = html__open(t->o->html, "top", s);
+
+	if (!h)
+		return KMS_EXIT_OUTPUT;
+	html__flame_rows(h, "flame_allocs", "Allocations (flame graph)", s, FOLDED_ALLOCS,
+			 t->o->weight);
+	html__flame_rows(h, "flame_live", "Still outstanding at the end (flame graph)", s,
+			 FOLDED_LIVE, t->o->weight);
+	return html__close(h);
+}
+
 static int print(struct session *s, struct top *t)
 {
 	return t->o->folded ? print_folded(s, t) : t->o->json ? print_json(s, t) :
@@ -414,6 +429,8 @@ static int run(struct cli_opts *o)
 		o->interval = t.tty ? 1 : 0;
 	if (o->pprof && (rc = profile__check_path(o->pprof)))
 		return rc;
+	if (o->html && (rc = html__check_path(o->html)))
+		return rc;
 	if (!(t.rates = rows__rates_new()))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	cmds__session_opts(o, &so);
@@ -432,6 +449,8 @@ static int run(struct cli_opts *o)
 		rc = print(s, &t);
 	if (!rc && o->pprof)
 		rc = profile__top(s, o->pprof);
+	if (!rc && o->html)
+		rc = write_html(s, &t);
 	screen__leave();	/* an error ended it: the terminal as it was */
 	if (!rc && !o->json && !o->folded) {
 		struct session_totals tot;
@@ -449,7 +468,8 @@ const struct cli_cmd cmd_top = {
 	.name = "top",
 	.summary = "allocations per call site, refreshed live",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
-		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND | OPT_SET_PPROF,
+		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND | OPT_SET_PPROF |
+		OPT_SET_HTML,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
 			      "number is seconds)" },
@@ -462,7 +482,7 @@ const struct cli_cmd cmd_top = {
 	"Usage: kmemscope top [-d SECONDS] [-i INTERVAL] [-n ROWS] [-p PID] [--stacks]\n"
 	"                     [--sort KEY] [-w] [-C] [--ring-mb N] [-o FILE [--force]]\n"
 	"                     [--json | --folded [--weight KIND]] [--pretty] [--pprof FILE]\n"
-	"                     [-- COMMAND [ARGS...]]\n"
+	"                     [--html FILE] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Traces every allocator family (page, kmalloc, kmem_cache, vmalloc, dma) and\n"
 	"shows per call site: allocations, frees of those allocations, still live,\n"
@@ -484,5 +504,6 @@ const struct cli_cmd cmd_top = {
 	"  sudo kmemscope top --json -- make -j2   # what a build allocates, as JSON\n"
 	"  sudo kmemscope top -d 10s --stacks --folded | flamegraph.pl > kmem.svg\n"
 	"  sudo kmemscope top -d 1m -o trace.kms   # the same table, and a recording\n"
-	"  sudo kmemscope top -d 30s --pprof kmem.pb.gz; go tool pprof -top kmem.pb.gz\n",
+	"  sudo kmemscope top -d 30s --pprof kmem.pb.gz; go tool pprof -top kmem.pb.gz\n"
+	"  sudo kmemscope top -d 30s --stacks --html kmem.html   # flame graphs in a browser\n",
 };

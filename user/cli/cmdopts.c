@@ -88,6 +88,9 @@ const struct cli_opt cli_opts_table[] = {
 	  .what = "weight (bytes, count)",
 	  .help = "what a --folded line (and the HTML report's flame graphs by default) "
 		  "weighs: bytes (default) or count" },
+	{ "html", 0, "FILE", OPT_SET_HTML, .kind = CLI_FILE, F(html), .what = "HTML file",
+	  .help = "also write a self-contained HTML report to FILE at the end: flame "
+		  "graphs, the page-block map (frag), trust counters" },
 	{ "pprof", 0, "FILE", OPT_SET_PPROF, .kind = CLI_FILE, F(pprof), .what = "profile file",
 	  .help = "also write the call sites as a gzipped pprof profile (go tool pprof, "
 		  "Pyroscope, Parca): alloc_objects, alloc_space, inuse_objects, inuse_space" },

@@ -601,9 +601,32 @@ static bool block_unmanaged(const struct frag *f, const struct buddy_block_info 
  * Returns false, charging no row, for a block of pages the allocator does
  * not manage.
  */
-static bool scan_block(struct frag *f, const struct buddy_block_info *bi, uint64_t zs,
-		       uint64_t ze, uint32_t *touched)
+struct visit {
+	frag_block_fn fn;
+	void *ctx;
+	int zone;
+	struct frag_block_owner *own;	/* 2^T + 1 */
+};
+
+/* Tell the visitor about a block: its owners, and the row that alone blocks it. */
+static void visit_block(struct frag *f, struct visit *v, const struct buddy_block_info *bi,
+			const uint32_t *touched, size_t nt, bool managed, int64_t sole)
 {
+	struct frag_block b = {
+		.zone = v->zone, .pfn = bi->pfn, .nr_free = bi->nr_free, .nr_hole = bi->nr_hole,
+		.nr_outside = bi->nr_outside, .managed = managed, .owners = v->own,
+		.nr_owners = nt, .sole = sole,
+	};
+
+	for (size_t i = 0; i < nt; i++)
+		v->own[i] = (struct frag_block_owner){ touched[i], f->rows[touched[i]].cnt };
+	v->fn(v->ctx, &b);
+}
+
+static bool scan_block(struct frag *f, const struct buddy_block_info *bi, uint64_t zs,
+		       uint64_t ze, uint32_t *touched, struct visit *v)
+{
+	int64_t sole = -1;
 	uint64_t s = bi->pfn > zs ? bi->pfn : zs, size = 1ULL << f->c.target_order;
 	uint64_t e = bi->pfn + size < ze ? bi->pfn + size : ze, none = 0;
 	bool fixable = !bi->nr_hole && !bi->nr_outside;
@@ -622,8 +645,11 @@ static bool scan_block(struct frag *f, const struct buddy_block_info *bi, uint64
 	if (none > (uint64_t)bi->nr_free + bi->nr_hole)
 		count_in(f, FRAG_ROW_UNTRACKED, (uint32_t)(none - bi->nr_free - bi->nr_hole),
 			 touched, &nt);
-	if (block_unmanaged(f, bi, touched, nt))
+	if (block_unmanaged(f, bi, touched, nt)) {
+		if (v->fn)
+			visit_block(f, v, bi, touched, nt, false, -1);
 		return false;
+	}
 	pcp = f->rows[FRAG_ROW_PCP].stamp == f->stamp ? f->rows[FRAG_ROW_PCP].cnt : 0;
 	for (size_t i = 0; i < nt; i++) {
 		struct frow *w = &f->rows[touched[i]];
@@ -631,13 +657,19 @@ static bool scan_block(struct frag *f, const struct buddy_block_info *bi, uint64
 
 		w->live += w->cnt;
 		w->blocked++;
-		if (fixable && with == size)
+		if (fixable && with == size) {
 			w->sole++;
+			if (sole < 0 || sole == FRAG_ROW_PCP)
+				sole = touched[i];
+		}
 	}
+	if (v->fn)
+		visit_block(f, v, bi, touched, nt, true, sole);
 	return true;
 }
 
-static void scan_zone(struct frag *f, int zone, uint32_t *touched, struct frag_blocks *fb)
+static void scan_zone(struct frag *f, int zone, uint32_t *touched, struct frag_blocks *fb,
+		      struct visit *v)
 {
 	unsigned int T = f->c.target_order;
 	struct buddy_block_info bi;
@@ -646,8 +678,9 @@ static void scan_zone(struct frag *f, int zone, uint32_t *touched, struct frag_b
 	if (buddy__zone_span(f->b, zone, &zs, &span) || !span)
 		return;
 	fb->total += ((zs + span - 1) >> T) - (zs >> T) + 1;
+	v->zone = zone;
 	while (buddy__next_blocked(f->b, zone, T, &cur, &bi) == 1) {
-		if (!scan_block(f, &bi, zs, zs + span, touched)) {
+		if (!scan_block(f, &bi, zs, zs + span, touched, v)) {
 			fb->not_managed++;
 			continue;
 		}
@@ -698,17 +731,29 @@ static int collect_rows(struct frag *f, struct frag_row **rows, size_t *nr)
 int frag__attribute(struct frag *f, const int *zones, size_t nr_zones,
 		    struct frag_row **rows, size_t *nr, struct frag_blocks *blocks)
 {
-	uint32_t *touched = malloc(((1ULL << f->c.target_order) + 1) * sizeof(*touched));
+	return frag__attribute_visit(f, zones, nr_zones, rows, nr, blocks, NULL, NULL);
+}
+
+int frag__attribute_visit(struct frag *f, const int *zones, size_t nr_zones,
+			  struct frag_row **rows, size_t *nr, struct frag_blocks *blocks,
+			  frag_block_fn fn, void *ctx)
+{
+	size_t per = (1ULL << f->c.target_order) + 1;
+	uint32_t *touched = malloc(per * sizeof(*touched));
+	struct visit v = { .fn = fn, .ctx = ctx };
 	struct frag_blocks fb = { 0 };
 	size_t nz = zones ? nr_zones : buddy__nr_zones(f->b);
 
+	if (fn && !(v.own = malloc(per * sizeof(*v.own))))
+		free(touched), touched = NULL;
 	if (!touched)
 		return -ENOMEM;
 	for (uint32_t r = 0; r < f->nr_rows; r++)
 		f->rows[r].live = f->rows[r].blocked = f->rows[r].sole = 0;
 	for (size_t i = 0; i < nz; i++)
-		scan_zone(f, zones ? zones[i] : (int)i, touched, &fb);
+		scan_zone(f, zones ? zones[i] : (int)i, touched, &fb, &v);
 	free(touched);
+	free(v.own);
 	fb.free = fb.total - fb.blocked - fb.not_managed;
 	if (blocks)
 		*blocks = fb;

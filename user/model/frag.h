@@ -156,6 +156,31 @@ void frag__set_clock(struct frag *f, uint64_t (*now)(void *ctx), void *ctx);
  */
 int frag__attribute(struct frag *f, const int *zones, size_t nr_zones,
 		    struct frag_row **rows, size_t *nr, struct frag_blocks *blocks);
+/*
+ * The same attribution, telling @fn about every order-T block not free as it
+ * is charged (the HTML page-block map): blocks not visited are free.  The
+ * owners are the rows holding its pages (row ids as in frag_row.id, pages in
+ * the block); sole is the row whose pages alone keep it from being free (a
+ * caller or kind; per-cpu lists only when nothing else is there), or -1.
+ */
+struct frag_block_owner {
+	uint32_t row, pages;
+};
+
+struct frag_block {
+	int zone;			/* buddy zone id */
+	uint64_t pfn;			/* first pfn of the aligned block */
+	uint32_t nr_free, nr_hole, nr_outside;
+	bool managed;			/* false: "not managed", charged to no row */
+	const struct frag_block_owner *owners;
+	size_t nr_owners;
+	int64_t sole;
+};
+
+typedef void (*frag_block_fn)(void *ctx, const struct frag_block *b);
+int frag__attribute_visit(struct frag *f, const int *zones, size_t nr_zones,
+			  struct frag_row **rows, size_t *nr, struct frag_blocks *blocks,
+			  frag_block_fn fn, void *ctx);
 /* Owner row of @pfn (FRAG_ROW_UNTRACKED for free pages too). */
 uint32_t frag__owner(const struct frag *f, uint64_t pfn);
 /* Caller address of a caller row, 0 otherwise. */

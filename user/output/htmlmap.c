@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The page-block map of the HTML report (htmlmap.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "html.h"
+#include "htmlmap.h"
+#include "json.h"
+#include "pageseed.h"
+#include "report.h"
+#include "session.h"
+#include "util.h"
+
+#define MAP_OWNERS	4	/* owners a cell names (the largest) */
+#define MAP_TOP		8	/* callers with a colour of their own */
+#define MAP_COLS	128	/* cells per row */
+#define MAP_PITCH	6	/* px per cell, gap included */
+
+struct mblock {
+	int zone;
+	uint64_t pfn;
+	uint32_t nr_free;
+	bool managed;
+	int64_t sole;
+	uint8_t nr_owners;
+	struct frag_block_owner own[MAP_OWNERS];
+};
+
+struct htmlmap {
+	struct mblock *b;
+	size_t n, cap;
+	bool nomem;
+};
+
+struct htmlmap *htmlmap__new(void)
+{
+	return calloc(1, sizeof(struct htmlmap));
+}
+
+void htmlmap__free(struct htmlmap *m)
+{
+	if (m)
+		free(m->b);
+	free(m);
+}
+
+static int own_cmp(const void *a, const void *b)
+{
+	const struct frag_block_owner *x = a, *y = b;
+
+	if (x->pages != y->pages)
+		return x->pages < y->pages ? 1 : -1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+void htmlmap__visit(void *ctx, const struct frag_block *fb)
+{
+	struct htmlmap *m = ctx;
+	struct frag_block_owner own[MAP_OWNERS + 1];
+	struct mblock *b;
+	size_t k = 0;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 4096;
+		struct mblock *nb = realloc(m->b, cap * sizeof(*nb));
+
+		if (!nb) {
+			m->nomem = true;
+			return;
+		}
+		m->b = nb;
+		m->cap = cap;
+	}
+	/* the MAP_OWNERS largest, by a small insertion sort */
+	for (size_t i = 0; i < fb->nr_owners; i++) {
+		size_t j = k < MAP_OWNERS ? k++ : MAP_OWNERS;
+
+		own[j] = fb->owners[i];
+		for (; j && own_cmp(&own[j - 1], &own[j]) > 0; j--) {
+			struct frag_block_owner t = own[j];
+
+			own[j] = own[j - 1];
+			own[j - 1] = t;
+		}
+	}
+	b = &m->b[m->n++];
+	*b = (struct mblock){ .zone = fb->zone, .pfn = fb->pfn, .nr_free = fb->nr_free,
+			      .managed = fb->managed, .sole = fb->sole, .nr_owners = (uint8_t)k };
+	memcpy(b->own, own, k * sizeof(*own));
+}
+
+/* What the rows are in the map: colours and the legend. */
+struct legend {
+	int32_t *idx;		/* row id -> index in rows, -1 */
+	uint32_t nids;
+	int top[MAP_TOP];	/* rows with a colour of their own (callers) */
+	int ntop;
+};
+
+static int legend_build(struct legend *l, const struct frag_row *rows, size_t nr)
+{
+	l->nids = 0;
+	for (size_t i = 0; i < nr; i++)
+		if (rows[i].id >= l->nids)
+			l->nids = rows[i].id + 1;
+	l->idx = malloc((l->nids + 1) * sizeof(*l->idx));
+	if (!l->idx)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= l->nids; i++)
+		l->idx[i] = -1;
+	l->ntop = 0;
+	for (size_t i = 0; i < nr; i++) {
+		l->idx[rows[i].id] = (int32_t)i;
+		if (rows[i].id >= FRAG_ROW_CALLERS && rows[i].blocked_blocks && l->ntop < MAP_TOP)
+			l->top[l->ntop++] = (int)i;
+	}
+	return 0;
+}
+
+/* A row's colour class: c0..c7 top callers, o other callers, p per-cpu
+ * lists, k<kind> before tracing, u untracked. */
+static void row_class(const struct legend *l, const struct frag_row *rows, uint32_t id,
+		      char *buf, size_t len)
+{
+	int32_t i = id < l->nids ? l->idx[id] : -1;
+
+	if (id >= FRAG_ROW_CALLERS) {
+		for (int t = 0; t < l->ntop; t++)
+			if (i >= 0 && l->top[t] == i) {
+				snprintf(buf, len, "c%d", t);
+				return;
+			}
+		snprintf(buf, len, "o");
+	} else if (id >= FRAG_ROW_BEFORE) {
+		snprintf(buf, len, "k%u", id - FRAG_ROW_BEFORE);
+	} else {
+		snprintf(buf, len, "%s", id == FRAG_ROW_PCP ? "p" : "u");
+	}
+	(void)rows;
+}
+
+static void cell(FILE *f, const struct legend *l, const struct frag_row *rows, uint64_t k,
+		 uint64_t pfn, const struct mblock *b, uint64_t free_pages)
+{
+	char cls[16] = "";
+
+	fprintf(f, "<rect x=\"%llu\" y=\"%llu\" data-pfn=\"%llu\"",
+		(unsigned long long)(k % MAP_COLS * MAP_PITCH),
+		(unsigned long long)(k / MAP_COLS * MAP_PITCH), (unsigned long long)pfn);
+	if (!b) {		/* free: the default style */
+		fprintf(f, " data-free=\"%llu\"/>", (unsigned long long)free_pages);
+		return;
+	}
+	if (!b->managed)
+		snprintf(cls, sizeof(cls), "h");
+	else
+		row_class(l, rows, b->sole >= 0 ? (uint32_t)b->sole :
+			  b->nr_owners ? b->own[0].row : FRAG_ROW_UNTRACKED, cls, sizeof(cls));
+	fprintf(f, " class=\"%s%s\" data-free=\"%u\" data-o=\"", cls, b->sole >= 0 ? " s" : "",
+		b->nr_free);
+	for (int i = 0; i < b->nr_owners; i++) {
+		uint32_t id = b->own[i].row;
+
+		fprintf(f, "%s%d:%u", i ? "," : "", id < l->nids ? l->idx[id] : -1,
+			b->own[i].pages);
+	}
+	fputs("\"/>", f);
+}
+
+static void zone_svg(FILE *f, struct htmlmap *m, size_t *at, struct frag *fr,
+		     const struct htmlmap_zone *z, const struct legend *l,
+		     const struct frag_row *rows)
+{
+	unsigned int T = frag__config(fr)->target_order;
+	uint64_t zs, span, first, last, n;
+
+	if (buddy__zone_span(frag__buddy(fr), z->id, &zs, &span) || !span)
+		return;
+	first = zs >> T;
+	last = (zs + span - 1) >> T;
+	n = last - first + 1;
+	fprintf(f, "<figure class=\"zone\" data-zone=\"%s\" data-node=\"%d\" data-blocks=\"%llu\">"
+		"<figcaption>Node %d, zone %s: %llu blocks, pfn %llu-%llu</figcaption>\n"
+		"<svg class=\"map\" width=\"%d\" height=\"%llu\">", z->name, z->node,
+		(unsigned long long)n, z->node, z->name, (unsigned long long)n,
+		(unsigned long long)zs, (unsigned long long)(zs + span - 1), MAP_COLS * MAP_PITCH,
+		(unsigned long long)((n + MAP_COLS - 1) / MAP_COLS * MAP_PITCH));
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t pfn = (first + k) << T;
+		const struct mblock *b = NULL;
+
+		while (*at < m->n && m->b[*at].zone == z->id && m->b[*at].pfn < pfn)
+			(*at)++;
+		if (*at < m->n && m->b[*at].zone == z->id && m->b[*at].pfn == pfn)
+			b = &m->b[(*at)++];
+		cell(f, l, rows, k, pfn, b, 1ULL << T);
+		if (k % 8 == 7)
+			fputc('\n', f);
+	}
+	fputs("</svg></figure>\n", f);
+}
+
+static void row_label(struct session *s, const struct frag_row *r, struct caller_name *cn)
+{
+	const char *name = frag__row_name(r->id);
+
+	if (!name) {
+		report__caller(session__ksyms(s), r->caller, cn);
+		return;
+	}
+	memset(cn, 0, sizeof(*cn));
+	snprintf(cn->function, sizeof(cn->function), "%s", name);
+	snprintf(cn->caller, sizeof(cn->caller), "%s", name);
+}
+
+static void html_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+}
+
+static void legend_row(FILE *f, struct session *s, const struct frag_row *r, const char *cls)
+{
+	struct caller_name cn;
+
+	row_label(s, r, &cn);
+	fprintf(f, "<tr class=\"row\" data-row=\"%u\"><td><svg width=\"12\" height=\"12\"><rect "
+		"class=\"%s\" width=\"11\" height=\"11\"/></svg></td><td class=\"fn\">", r->id, cls);
+	html_text(f, cn.function);
+	fputs("</td><td class=\"caller\">", f);
+	html_text(f, cn.caller);
+	fprintf(f, "</td><td class=\"blocked\">%llu</td><td class=\"sole\">%llu</td>"
+		"<td class=\"live\">%llu</td></tr>\n", (unsigned long long)r->blocked_blocks,
+		(unsigned long long)r->sole_blocker_blocks, (unsigned long long)r->live_pages);
+}
+
+/* The legend: the states, then the top callers, the other rows that hold
+ * blocks, with their blocked and sole counts. */
+static void legend_html(FILE *f, struct session *s, const struct legend *l,
+			const struct frag_row *rows, size_t nr, const struct frag_blocks *fb)
+{
+	char cls[16];
+
+	fprintf(f, "<table class=\"legend\"><thead><tr><th></th><th>who</th><th>caller</th>"
+		"<th>blocked</th><th>sole</th><th>live pages</th></tr></thead><tbody>\n"
+		"<tr class=\"state\"><td><svg width=\"12\" height=\"12\"><rect width=\"11\" "
+		"height=\"11\"/></svg></td><td class=\"fn\">free</td><td></td><td colspan=\"3\">"
+		"%llu blocks entirely free</td></tr>\n<tr class=\"state\"><td><svg width=\"12\" "
+		"height=\"12\"><rect class=\"h\" width=\"11\" height=\"11\"/></svg></td>"
+		"<td class=\"fn\">not managed</td><td></td><td colspan=\"3\">%llu blocks of holes "
+		"or reserved pages</td></tr>\n", (unsigned long long)fb->free,
+		(unsigned long long)fb->not_managed);
+	for (int t = 0; t < l->ntop; t++)
+		legend_row(f, s, &rows[l->top[t]], (snprintf(cls, sizeof(cls), "c%d", t), cls));
+	for (size_t i = 0; i < nr; i++) {
+		bool top = false;
+
+		for (int t = 0; t < l->ntop; t++)
+			top |= l->top[t] == (int)i;
+		if (top || !rows[i].blocked_blocks)
+			continue;
+		row_class(l, rows, rows[i].id, cls, sizeof(cls));
+		legend_row(f, s, &rows[i], cls);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+/* Every row's name, for the cells' owners (data-o indexes this). */
+static void rows_json(struct json *j, struct session *s, const struct frag_row *rows, size_t nr)
+{
+	struct caller_name cn;
+
+	json__arr(j, "map_rows");
+	for (size_t i = 0; i < nr; i++) {
+		row_label(s, &rows[i], &cn);
+		json__str(j, NULL, cn.caller);
+	}
+	json__end(j);
+}
+
+int htmlmap__write(struct htmlmap *m, struct html *h, struct session *s, struct frag *fr,
+		   const struct htmlmap_zone *zones, size_t nz, const struct frag_row *rows,
+		   size_t nr, const struct frag_blocks *fb)
+{
+	unsigned int T = frag__config(fr)->target_order;
+	FILE *f = html__body(h);
+	struct legend l;
+	size_t at = 0;
+
+	if (m->nomem || legend_build(&l, rows, nr))
+		return -ENOMEM;
+	fprintf(f, "<section id=\"map\" data-order=\"%u\" data-total=\"%llu\"><h2>Page-block map"
+		"</h2>\n<p class=\"note\">Each cell is an aligned order-%u block (%llu KiB) of "
+		"a zone: free, or what an order-%u allocation could not get there, coloured by "
+		"who holds its pages (the one whose pages alone keep it from being free, "
+		"outlined; else the largest holder). Hover a cell for its pfns, free pages "
+		"and owners.</p>\n<div class=\"mapwrap\"><div class=\"zones\">\n", T,
+		(unsigned long long)fb->total, T, 4ULL << T, T);
+	for (size_t i = 0; i < nz; i++)
+		zone_svg(f, m, &at, fr, &zones[i], &l, rows);
+	fputs("</div>\n", f);
+	legend_html(f, s, &l, rows, nr, fb);
+	fputs("</div><p id=\"cell\" class=\"note\"></p></section>\n", f);
+	rows_json(html__data(h), s, rows, nr);
+	free(l.idx);
+	return 0;
+}
