@@ -113,7 +113,7 @@ function flame(sec) {
   reset.onclick = () => { zoom = null; draw(); };
   const status = el("div", { class: "status" }, sec);
   const svg = el("svg:svg", { class: "flame" }, sec);
-  const W = 1200, H = 17;
+  const W = Math.max(600, sec.clientWidth - 26), H = 17;
   let tree;
   function draw() {
     for (const w in btn) btn[w].className = w === weight ? "on" : "";
