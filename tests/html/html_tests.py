@@ -223,6 +223,38 @@ def flame_search_marks_the_matching_frames():
     assert got[0] > 0 and got[1].startswith("matched "), got
 
 
+# ---- timelines ----
+GROW = """
+import os, sys, time
+fds = []
+for _ in range(16):	# still rising when the window (2.6 s) ends
+    fds += [os.eventfd(0) for _ in range(200)]
+    time.sleep(0.25)
+time.sleep(float(sys.argv[1]))
+"""
+
+
+@test
+def leaks_timeline_shows_the_growing_call_site():
+    rec, h = art("grow.kms"), art("grow-live.html")
+    ok("leaks", "-i", "0.3", "--settle", "0.3", "-o", rec, "--html", h, "--", "sh", "-c",
+       f"{sys.executable} -c '{GROW}' 3 & sleep 2.6")
+    doc = loads(ok("report", rec, "leaks", "--json", "-i", "0.3", "--settle", "0.3"), "leaks")
+    want = [r for r in doc["outstanding"] if r["function"] == "do_eventfd"]
+    assert want and want[0]["growing"] and want[0]["count"] >= 1000, want
+    rep = art("grow-report.html")
+    ok("report", rec, "leaks", "-i", "0.3", "--settle", "0.3", "--html", rep)
+    for path in (h, rep):
+        p = load(path)
+        series = p.js("JSON.parse(document.getElementById('kms-data').textContent).series")
+        ev = [x for x in series if x["name"].startswith("do_eventfd+")]
+        assert ev and ev[0]["growing"], [(x["name"], x["growing"]) for x in series]
+        v = [b for _, b in ev[0]["points"]]
+        assert v == sorted(v) and v[-1] > v[0], v
+        lines = p.js("document.querySelectorAll('#timeline polyline').length")
+        assert lines == len(series), (lines, len(series))
+
+
 # ---- every report ----
 
 @test

@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "folded.h"
 #include "html.h"
+#include "htmltime.h"
 #include "json.h"
 #include "leakin.h"
 #include "leaks.h"
@@ -19,12 +20,20 @@
 
 #define DEFAULT_SETTLE 2.0
 
+struct lcmd {
+	struct cli_opts *o;
+	struct html_series *ts;	/* --html: outstanding bytes at each tick */
+};
+
 static int tick(struct session *s, void *ctx)
 {
+	struct lcmd *c = ctx;
 	struct agg *a = session__agg(s);
 	const struct agg_stats *st = agg__stats(a);
 
 	agg__sample(a);
+	if (c->ts && html_series__sample(c->ts, s))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	if (!out__json())
 		fprintf(stderr, "kmemscope: %6.1f s: %llu allocations outstanding\n",
 			agg__now(a) / 1e9, (unsigned long long)st->live);
@@ -69,18 +78,29 @@ static void print_folded(struct session *s, const struct cli_opts *o,
 }
 
 /* --html: what is outstanding, as a flame graph, and the growth timeline (-i). */
-static int write_html(struct session *s, const struct cli_opts *o, const struct leak_report *r)
+#define SERIES_ROWS 8
+
+static int write_html(struct session *s, const struct cli_opts *o, const struct leak_report *r,
+		      const struct html_series *ts)
 {
 	struct html *h = html__open(o->html, "leaks", s);
+	const struct agg_row *rows[SERIES_ROWS];
+	bool growing[SERIES_ROWS];
+	size_t n = 0;
 
 	if (!h)
 		return KMS_EXIT_OUTPUT;
+	for (; n < r->nr && n < SERIES_ROWS; n++) {
+		rows[n] = r->rows[n].row;
+		growing[n] = r->rows[n].growing;
+	}
+	html__series(h, ts, s, rows, growing, n);
 	html__flame_leaks(h, "flame_leaks", "Outstanding at the window's end (flame graph)", s, r,
 			  o->weight);
 	return html__close(h);
 }
 
-static int report(struct session *s, const struct cli_opts *o)
+static int report(struct session *s, const struct cli_opts *o, const struct html_series *ts)
 {
 	struct leak_report r;
 	struct leak_input in;
@@ -106,7 +126,7 @@ static int report(struct session *s, const struct cli_opts *o)
 	if (!rc && o->pprof)
 		rc = profile__leaks(s, &r, o->pprof);
 	if (!rc && o->html)
-		rc = write_html(s, o, &r);
+		rc = write_html(s, o, &r, ts);
 	if (t.lost)
 		kms_warn("%llu events lost: outstanding counts may include freed memory",
 			 (unsigned long long)t.lost);
@@ -117,7 +137,7 @@ static int report(struct session *s, const struct cli_opts *o)
 /* Live tracing starts: without -d or a command only Ctrl-C ends it. */
 static void started(struct session *s, void *ctx)
 {
-	const struct cli_opts *o = ctx;
+	const struct cli_opts *o = ((const struct lcmd *)ctx)->o;
 
 	(void)s;
 	if (!o->duration && !o->command)
@@ -126,6 +146,7 @@ static void started(struct session *s, void *ctx)
 
 static int run(struct cli_opts *o)
 {
+	struct lcmd c = { .o = o };
 	struct session_opts so;
 	struct session *s;
 	int rc;
@@ -142,13 +163,18 @@ static int run(struct cli_opts *o)
 	so.isolate = o->command != NULL;	/* the command's allocations, not the system's */
 	so.tick = tick;
 	so.started = started;
-	so.tick_ctx = o;
-	if ((rc = session__open(&s, &so)))
+	so.tick_ctx = &c;
+	if (o->html && !(c.ts = html_series__new()))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	if ((rc = session__open(&s, &so))) {
+		html_series__free(c.ts);
 		return rc;
+	}
 	rc = session__run(s);
 	if (!rc)
-		rc = report(s, o);
+		rc = report(s, o, c.ts);
 	session__close(s);
+	html_series__free(c.ts);
 	return rc;
 }
 

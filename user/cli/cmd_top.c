@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "folded.h"
 #include "html.h"
+#include "htmltime.h"
 #include "gfp.h"
 #include "hooks.h"
 #include "json.h"
@@ -33,6 +34,7 @@ struct top {
 	struct rows_rates *rates;
 	int height, width;	/* the terminal's */
 	int line;		/* lines of the live screen drawn in this frame */
+	struct html_series *ts;	/* --html: outstanding bytes at each tick */
 };
 
 enum table_mode {
@@ -345,9 +347,13 @@ static int print_folded(struct session *s, struct top *t)
 static int write_html(struct session *s, struct top *t)
 {
 	struct html *h = html__open(t->o->html, "top", s);
+	const struct agg_row *rows[8];
+	size_t n;
 
 	if (!h)
 		return KMS_EXIT_OUTPUT;
+	n = html_series__top_rows(s, rows, 8);
+	html__series(h, t->ts, s, rows, NULL, n);
 	html__flame_rows(h, "flame_allocs", "Allocations (flame graph)", s, FOLDED_ALLOCS,
 			 t->o->weight);
 	html__flame_rows(h, "flame_live", "Still outstanding at the end (flame graph)", s,
@@ -363,6 +369,12 @@ static int print(struct session *s, struct top *t)
 
 static int tick(struct session *s, void *ctx)
 {
+	struct top *t = ctx;
+
+	if (t->ts && html_series__sample(t->ts, s))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	if (t->o->json || t->o->folded)
+		return 0;	/* --html only */
 	return print_table(s, ctx, TABLE_TICK);
 }
 
@@ -431,16 +443,19 @@ static int run(struct cli_opts *o)
 		return rc;
 	if (o->html && (rc = html__check_path(o->html)))
 		return rc;
-	if (!(t.rates = rows__rates_new()))
+	if (!(t.rates = rows__rates_new()) || (o->html && !(t.ts = html_series__new()))) {
+		rows__rates_free(t.rates);
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
 	cmds__session_opts(o, &so);
-	so.tick = o->json || o->folded ? NULL : tick;
+	so.tick = (o->json || o->folded) && !o->html ? NULL : tick;
 	so.tick_ctx = &t;
 	so.started = started;
 	screen_start(&t, &so);
 	if ((rc = session__open(&s, &so))) {
 		screen__leave();
 		rows__rates_free(t.rates);
+		html_series__free(t.ts);
 		return rc;
 	}
 	session__gfp(s, &t.gfp);
@@ -461,6 +476,7 @@ static int run(struct cli_opts *o)
 	}
 	session__close(s);
 	rows__rates_free(t.rates);
+	html_series__free(t.ts);
 	return rc;
 }
 

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The HTML report's timeline of outstanding bytes per call site: sampled at
+ * every -i tick (live, or in a replay at the recorded times), drawn for the
+ * rows a command picks at the end (top: the most outstanding; leaks: its
+ * first rows, 'growing' marked). */
+#ifndef KMS_HTMLTIME_H
+#define KMS_HTMLTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct agg_row;
+struct html;
+struct html_series;
+struct session;
+
+struct html_series *html_series__new(void);
+void html_series__free(struct html_series *ts);
+/* Every row's outstanding bytes now (session__elapsed). -ENOMEM or 0. */
+int html_series__sample(struct html_series *ts, struct session *s);
+/* "series": [{"name", "growing", "points": [[t, bytes], ...]}] for @rows
+ * (rows of the session's agg), in the data block; nothing without samples. */
+void html__series(struct html *h, const struct html_series *ts, struct session *s,
+		  const struct agg_row *const *rows, const bool *growing, size_t n);
+/* The @n rows with the most outstanding bytes (top), into @out; how many. */
+size_t html_series__top_rows(struct session *s, const struct agg_row **out, size_t n);
+
+#endif
