@@ -160,6 +160,21 @@ def live_frag_html_is_the_same_map():
     assert rep.js("document.querySelectorAll('svg.map rect').length") == cells
 
 
+@test
+def report_without_a_view_draws_the_map_and_the_flame_graphs():
+    """report FILE --html: frag's map and top's flame graphs in one document,
+    top's table on stdout as without --html."""
+    doc = frag_json(PIPES_REC)
+    p = load(HTML["top"])
+    got = p.js("""[document.querySelectorAll('svg.map rect').length,
+        Array.from(document.querySelectorAll('main > section')).map(s => s.id)]""")
+    assert got[0] == doc["blocks"]["total"], (got[0], doc["blocks"])
+    for sec in ("map", "zones", "flame_allocs", "flame_live", "trust"):
+        assert sec in got[1], got[1]
+    out = ok("report", PIPES_REC, "--html", art("again.html"))
+    assert out == ok("report", PIPES_REC), "top's text differs with --html"
+
+
 # ---- flame graphs ----
 
 def prefix_sums(lines):

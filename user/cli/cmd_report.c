@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kmemscope report: any analysis over a recording, exactly as it runs live. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cmds.h"
+#include "html.h"
 #include "json.h"
 #include "out.h"
 #include "recfile.h"
@@ -133,10 +136,55 @@ static int info(const char *path, bool json)
 	return 0;
 }
 
+/* The frag view of the same recording, its text to /dev/null: the map. */
+static int frag_quietly(const struct cli_opts *o)
+{
+	struct cli_opts fo;
+	int saved, null, rc;
+
+	cli__defaults(&fo);
+	fo.replay = o->replay;
+	fo.duration = o->duration;
+	fo.interval = o->interval;
+	fo.html = o->html;
+	fo.verbose = o->verbose;
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+		rc = kms_err(KMS_EXIT_FAIL, "report: /dev/null: %s", strerror(errno));
+	} else {
+		rc = cmd_frag.run(&fo);
+		fflush(stdout);
+		dup2(saved, STDOUT_FILENO);
+	}
+	if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
+	return rc;
+}
+
+/* 'report FILE --html OUT' (no view): one document of every view that draws,
+ * the page-block map (frag) and top's flame graphs and timeline; top's text
+ * is printed as without --html. */
+static int all_html(struct cli_opts *o)
+{
+	int rc = html__share_begin(o->html);
+
+	if (rc)
+		return rc;
+	if (frag_quietly(o))
+		kms_warn("report: the HTML report has no page-block map (frag failed above)");
+	rc = cmd_top.run(o);
+	return html__share_end(rc == 0) ?: rc;
+}
+
 static int run(struct cli_opts *o)
 {
 	char **a = o->command;
 	const struct cli_cmd *v = &cmd_top;
+	bool named;
 	int n, rc;
 
 	if (!a || !a[0])
@@ -147,7 +195,8 @@ static int run(struct cli_opts *o)
 	if (a[1] && a[1][0] != '-' && !(v = find_view(a[1])))
 		return kms_err(KMS_EXIT_USAGE, "report: unknown view '%s' (top, leaks, frag, info)",
 			       a[1]);
-	a += a[1] && a[1][0] != '-';	/* a[0]: FILE or the view, getopt's argv[0] */
+	named = a[1] && a[1][0] != '-';
+	a += named;	/* a[0]: FILE or the view, getopt's argv[0] */
 	for (n = 0; a[n]; n++)
 		;
 	/* the options after FILE [VIEW], as that view takes them in a replay */
@@ -157,7 +206,9 @@ static int run(struct cli_opts *o)
 		cli__help(stdout, &cmd_report);
 		return 0;
 	}
-	return v == &view_info ? info(o->replay, o->json) : v->run(o);
+	if (v == &view_info)
+		return info(o->replay, o->json);
+	return o->html && !named ? all_html(o) : v->run(o);
 }
 
 const struct cli_cmd cmd_report = {
@@ -175,7 +226,7 @@ const struct cli_cmd cmd_report = {
 	.run = run,
 	.usage =
 	"Usage: kmemscope report FILE [top|leaks|frag|check|info] [OPTIONS]\n"
-	"                        [--json | --folded]\n"
+	"                        [--json | --folded [--weight KIND]] [--html OUT]\n"
 	"\n"
 	"Runs an analysis over a recording made by 'kmemscope record' (or 'top -o')\n"
 	"and prints what the live command would have printed for that window. Needs\n"
@@ -185,7 +236,14 @@ const struct cli_cmd cmd_report = {
 	"\n"
 	"  top (default), leaks, frag   the analysis, with its own options (below)\n"
 	"  check                        the verdict 'check -o FILE' gave, again\n"
-	"  info                         what the file holds (kernel, duration, probes)\n",
+	"  info                         what the file holds (kernel, duration, probes)\n"
+	"\n"
+	"--html OUT writes a self-contained HTML report (no network, opens from disk):\n"
+	"without a view, the page-block map (frag's attribution: a cell per page block,\n"
+	"coloured by who keeps it from being free), the zones' free blocks against\n"
+	"/proc/buddyinfo, flame graphs of allocations and of what is still\n"
+	"outstanding (the --folded lines), outstanding bytes per call site over the\n"
+	"-i ticks and the trust counters; with a view, what that view draws.\n",
 	.more =
 	"Options that shape the tracing (-p, --stacks, --ring-mb) were fixed when\n"
 	"recording. A truncated file (a crash, a full disk) is read up to its last\n"
@@ -197,6 +255,8 @@ const struct cli_cmd cmd_report = {
 	"  kmemscope report trace.kms top -d 5s         # the first five seconds\n"
 	"  kmemscope report trace.kms leaks --min-age 2\n"
 	"  kmemscope report trace.kms --folded | flamegraph.pl > kmem.svg\n"
+	"  kmemscope report trace.kms -i 1 --html trace.html   # map, flame graphs, timelines\n"
+	"  kmemscope report trace.kms leaks --folded --weight count\n"
 	"  kmemscope report trace.kms info\n"
 	"  ssh host sudo kmemscope record -o - -d 10s | kmemscope report - top\n",
 };

@@ -25,7 +25,11 @@ struct html {
 	char view[16];
 	char path[512];		/* for messages */
 	bool failed;
+	bool quiet;		/* failed, and said so elsewhere */
 };
+
+static struct html *shared;	/* html__share_begin: the views' one document */
+static bool sharing;
 
 int html__check_path(const char *path)
 {
@@ -55,9 +59,12 @@ static void run_data(struct html *h, struct session *s)
 
 struct html *html__open(const char *path, const char *view, struct session *s)
 {
-	struct html *h = calloc(1, sizeof(*h));
+	struct html *h;
 	int err;
 
+	if (sharing && shared)
+		return shared;
+	h = calloc(1, sizeof(*h));
 	if (!h) {
 		kms_err(KMS_EXIT_FAIL, "out of memory");
 		return NULL;
@@ -79,7 +86,30 @@ struct html *html__open(const char *path, const char *view, struct session *s)
 		return NULL;
 	}
 	run_data(h, s);
+	if (sharing)
+		shared = h;
 	return h;
+}
+
+int html__share_begin(const char *path)
+{
+	int rc = html__check_path(path);
+
+	sharing = !rc;
+	return rc;
+}
+
+int html__share_end(bool ok)
+{
+	struct html *h = shared;
+
+	sharing = false;
+	shared = NULL;
+	if (!h)
+		return 0;
+	if (!ok)
+		h->failed = h->quiet = true;	/* an error was said already */
+	return html__close(h);
 }
 
 struct json *html__data(struct html *h) { return h->j; }
@@ -195,6 +225,8 @@ int html__close(struct html *h)
 {
 	int err = 0, rc = 0;
 
+	if (sharing && h == shared)
+		return 0;	/* html__share_end writes it */
 	if (h->j)
 		json__free(h->j);	/* closes the top-level object */
 	if ((h->df && fclose(h->df)) || (h->bf && fclose(h->bf)))
@@ -205,7 +237,9 @@ int html__close(struct html *h)
 	} else {
 		safe_file__abort(&h->sf);
 	}
-	if (h->failed)
+	if (h->quiet)
+		rc = KMS_EXIT_FAIL;
+	else if (h->failed)
 		rc = kms_err(KMS_EXIT_FAIL, "--html %s: out of memory", h->path);
 	else if (err)
 		rc = kms_err(KMS_EXIT_OUTPUT, "--html %s: %s", h->sf.path, strerror(-err));

@@ -10,6 +10,7 @@
 #ifndef KMS_HTML_H
 #define KMS_HTML_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "folded.h"
 
@@ -40,6 +41,15 @@ void html__flame_rows(struct html *h, const char *key, const char *title, struct
 struct leak_report;
 void html__flame_leaks(struct html *h, const char *key, const char *title, struct session *s,
 		       const struct leak_report *r, enum folded_weight initial);
+/*
+ * One document for several views ('report FILE --html' without a view: the
+ * frag view's map, then top's flame graphs): between share_begin and
+ * share_end, html__open returns the shared document (the run's data written
+ * once) and html__close leaves it open. share_end writes it (0, or the exit
+ * code after printing the error); @ok false: nothing is written.
+ */
+int html__share_begin(const char *path);
+int html__share_end(bool ok);
 /* Write it out whole (0), or the exit code after printing the error. Frees h. */
 int html__close(struct html *h);
 
