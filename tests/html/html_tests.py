@@ -58,13 +58,13 @@ if os.geteuid() != 0:
 N_PIPES = 2000
 FRAG_REC, FRAG_LIVE_HTML = art("frag.kms"), art("frag-live.html")
 # the holder keeps its pipes' pages past the command's end: they block blocks
-ok("frag", "-o", FRAG_REC, "--html", FRAG_LIVE_HTML, "--", "sh", "-c",
+ok("frag", "-i", "0.5", "-o", FRAG_REC, "--html", FRAG_LIVE_HTML, "--", "sh", "-c",
    f"{sys.executable} {PIPES} {N_PIPES} 4 & sleep 2")
 PIPES_REC = art("pipes.kms")
 ok("record", "--stacks", "-o", PIPES_REC, "--", "sh", "-c",
    f"{sys.executable} {PIPES} 300 4 & sleep 2")
 REPORTS = {
-    "frag": (FRAG_REC, ["frag"]),
+    "frag": (FRAG_REC, ["frag", "-i", "0.5"]),
     "top": (PIPES_REC, []),
     "leaks": (PIPES_REC, ["leaks", "--settle", "0"]),
 }
@@ -148,6 +148,33 @@ def map_cell_hover_says_pfns_free_pages_and_owners():
     pfn, free, text, tip = said
     assert text.startswith(f"pfn {pfn}\u2013") and f"{free} of " in text, said
     assert "owners: " in text and tip == "block", said
+
+
+@test
+def map_slider_shows_each_tick():
+    """frag -i: a frame of the map per tick (the JSON timeline's), the slider
+    recolours the cells and its last position is the end again."""
+    doc = loads(ok("report", FRAG_REC, "frag", "--json", "-i", "0.5"), "frag")
+    p = load(HTML["frag"])
+    got = p.js("""(() => { const sec = document.getElementById('map');
+        const range = sec.querySelector('input[type=range]');
+        const cells = Array.from(sec.querySelectorAll('svg.map rect'));
+        const cls = () => cells.map(r => r.getAttribute('class') || '');
+        const end = cls(), frames = [];
+        for (let k = 0; k < Number(range.max); k++) {
+            range.value = k; range.dispatchEvent(new Event('input'));
+            frames.push(cls());
+        }
+        range.value = range.max; range.dispatchEvent(new Event('input'));
+        return {n: cells.length, max: Number(range.max), back: cls().join() === end.join(),
+                sizes: frames.map(f => f.length),
+                free: frames.map(f => f.filter(c => c === '').length),
+                endFree: end.filter(c => c === '').length}; })()""")
+    tl = [e["t"] for e in doc["timeline"]]
+    assert got["max"] == len(tl) and len(tl) >= 3, (got["max"], tl)
+    assert set(got["sizes"]) == {got["n"]} and got["back"], got
+    assert got["endFree"] == doc["blocks"]["free"], (got["endFree"], doc["blocks"])
+    assert all(f > 0 for f in got["free"]), got["free"]
 
 
 @test

@@ -52,6 +52,7 @@ struct fcmd {
 	double next_print;		/* -i: next timeline entry, seconds */
 	bool tty, tty_err;
 	int shown_pct;			/* the seed progress shown, -1: none */
+	struct htmlmap *map;		/* --html: the page-block map, and its -i frames */
 };
 
 static const uint64_t *bi_counts(const struct zoneinfo *bi, const struct zone_desc *d)
@@ -446,7 +447,7 @@ static int report(struct session *s, struct fcmd *c)
 	struct frag_blocks fb;
 	struct frag_row *rows;
 	struct session_totals tot;
-	struct htmlmap *m = NULL;
+	struct htmlmap *m = c->map;
 	size_t nr;
 	struct json *j;
 	int rc = 0;
@@ -456,13 +457,9 @@ static int report(struct session *s, struct fcmd *c)
 	if (!c->z[0].snap)
 		kms_warn("no /proc/buddyinfo for this moment (in a replay: -d, or a truncated "
 			 "file): the model is shown without the comparison");
-	if (c->o->html && !(m = htmlmap__new()))
-		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	if (frag__attribute_visit(c->f, c->ids, c->nz, &rows, &nr, &fb, m ? htmlmap__visit : NULL,
-				  m)) {
-		htmlmap__free(m);
+				  m))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	}
 	if (!c->o->json) {
 		timeline_text(s, c);
 		attribution_text(s, c, rows, nr, &fb);
@@ -472,7 +469,6 @@ static int report(struct session *s, struct fcmd *c)
 	}
 	if (m)
 		rc = write_html(s, c, m, rows, nr, &fb);
-	htmlmap__free(m);
 	free(rows);
 	if (!session__totals(s, &tot))
 		report__warn_losses(&tot);
@@ -510,6 +506,8 @@ static int tick(struct session *s, void *ctx)
 	if (c->o->interval <= 0 || t + 1e-3 < c->next_print)
 		return 0;
 	c->next_print += c->o->interval;
+	if (c->map && htmlmap__frame(c->map, c->f, c->ids, c->nz, t))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	if (c->o->json)
 		return timeline_add(c, t);
 	timeline_text(s, c);
@@ -519,6 +517,7 @@ static int tick(struct session *s, void *ctx)
 static void fcmd_free(struct fcmd *c)
 {
 	frag__free(c->f);
+	htmlmap__free(c->map);
 	free(c->z);
 	free(c->ids);
 	free(c->zis);
@@ -574,8 +573,12 @@ static int run(struct cli_opts *o)
 	so.progress = progress;
 	so.tracer.skip_families = ~(1u << KMS_FAM_PAGE);	/* page events only */
 	c.next_print = o->interval;
-	if ((rc = session__open(&s, &so)))
+	if (o->html && !(c.map = htmlmap__new()))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	if ((rc = session__open(&s, &so))) {
+		htmlmap__free(c.map);
 		return rc;
+	}
 	c.s = s;
 	if (!(rc = setup_model(&c)) &&
 	    !(rc = fragseed__seed(c.f, s, c.zis, c.ids, c.nz, c.nr_orders, &c.seeded))) {

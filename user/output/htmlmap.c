@@ -26,10 +26,31 @@ struct mblock {
 	struct frag_block_owner own[MAP_OWNERS];
 };
 
+struct fcell {			/* a block not free in a frame */
+	uint32_t cell;			/* index over the zones' cells */
+	uint32_t row;			/* the row it is coloured by */
+	uint8_t managed, sole;
+};
+
+struct mframe {
+	double t;
+	struct fcell *c;
+	size_t n;
+};
+
 struct htmlmap {
 	struct mblock *b;
 	size_t n, cap;
 	bool nomem;
+	struct mframe *fr;		/* -i frames */
+	size_t nfr;
+	struct {			/* the frame being taken */
+		const struct frag *f;
+		const int *ids;
+		size_t nz;
+		struct fcell *c;
+		size_t n, cap;
+	} cur;
 };
 
 struct htmlmap *htmlmap__new(void)
@@ -39,8 +60,12 @@ struct htmlmap *htmlmap__new(void)
 
 void htmlmap__free(struct htmlmap *m)
 {
-	if (m)
-		free(m->b);
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nfr; i++)
+		free(m->fr[i].c);
+	free(m->fr);
+	free(m->b);
 	free(m);
 }
 
@@ -87,6 +112,74 @@ void htmlmap__visit(void *ctx, const struct frag_block *fb)
 	*b = (struct mblock){ .zone = fb->zone, .pfn = fb->pfn, .nr_free = fb->nr_free,
 			      .managed = fb->managed, .sole = fb->sole, .nr_owners = (uint8_t)k };
 	memcpy(b->own, own, k * sizeof(*own));
+}
+
+/* The block's cell over the zones @ids (in the order shown), or -1. */
+static int64_t cell_of(const struct frag *f, const int *ids, size_t nz, int zone, uint64_t pfn)
+{
+	unsigned int T = frag__config(f)->target_order;
+	uint64_t base = 0, zs, span;
+
+	for (size_t i = 0; i < nz; i++) {
+		if (buddy__zone_span(frag__buddy(f), ids[i], &zs, &span) || !span)
+			continue;
+		if (ids[i] == zone)
+			return (int64_t)(base + (pfn >> T) - (zs >> T));
+		base += ((zs + span - 1) >> T) - (zs >> T) + 1;
+	}
+	return -1;
+}
+
+static void frame_visit(void *ctx, const struct frag_block *b)
+{
+	struct htmlmap *m = ctx;
+	int64_t cell = cell_of(m->cur.f, m->cur.ids, m->cur.nz, b->zone, b->pfn);
+	uint32_t row = FRAG_ROW_UNTRACKED, most = 0;
+
+	if (cell < 0)
+		return;
+	if (m->cur.n == m->cur.cap) {
+		size_t cap = m->cur.cap ? m->cur.cap * 2 : 4096;
+		struct fcell *n = realloc(m->cur.c, cap * sizeof(*n));
+
+		if (!n) {
+			m->nomem = true;
+			return;
+		}
+		m->cur.c = n;
+		m->cur.cap = cap;
+	}
+	for (size_t i = 0; i < b->nr_owners; i++)
+		if (b->owners[i].pages > most) {
+			most = b->owners[i].pages;
+			row = b->owners[i].row;
+		}
+	if (b->sole >= 0)
+		row = (uint32_t)b->sole;
+	m->cur.c[m->cur.n++] = (struct fcell){ (uint32_t)cell, row, b->managed, b->sole >= 0 };
+}
+
+int htmlmap__frame(struct htmlmap *m, struct frag *f, const int *ids, size_t nz, double t)
+{
+	struct mframe *fr = realloc(m->fr, (m->nfr + 1) * sizeof(*fr));
+	struct frag_row *rows;
+	size_t nr;
+
+	if (!fr)
+		return -ENOMEM;
+	m->fr = fr;
+	m->cur.f = f;
+	m->cur.ids = ids;
+	m->cur.nz = nz;
+	m->cur.c = NULL;
+	m->cur.n = m->cur.cap = 0;
+	if (frag__attribute_visit(f, ids, nz, &rows, &nr, NULL, frame_visit, m)) {
+		free(m->cur.c);
+		return -ENOMEM;
+	}
+	free(rows);
+	m->fr[m->nfr++] = (struct mframe){ t, m->cur.c, m->cur.n };
+	return m->nomem ? -ENOMEM : 0;
 }
 
 /* What the rows are in the map: colours and the legend. */
@@ -285,6 +378,76 @@ static void rows_json(struct json *j, struct session *s, const struct frag_row *
 	json__end(j);
 }
 
+/* A cell's class as one letter: 'A' + 2 * (index in alphabet) + sole. */
+static const char *const alphabet[] = {
+	"", "h", "p", "u", "o", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7",
+	"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12",
+	"k13", "k14", "k15", "k16",
+};
+
+static char letter(const char *cls, bool sole)
+{
+	for (size_t i = 0; i < sizeof(alphabet) / sizeof(alphabet[0]); i++)
+		if (!strcmp(alphabet[i], cls))
+			return (char)('A' + 2 * i + sole);
+	return 'A' + 2 * 3;	/* untracked */
+}
+
+/* Each frame's cells as runs ("Xn": letter X, n times; n left out for 1),
+ * coloured by the legend of the end. */
+static int frames_json(struct htmlmap *m, struct json *j, const struct legend *l,
+		       const struct frag_row *rows, uint64_t ncells)
+{
+	char *cells = malloc(ncells + 1), cls[16], *text;
+	size_t len;
+
+	if (!cells)
+		return -ENOMEM;
+	json__arr(j, "map_alphabet");
+	for (size_t i = 0; i < sizeof(alphabet) / sizeof(alphabet[0]); i++)
+		json__str(j, NULL, alphabet[i]);
+	json__end(j);
+	json__arr(j, "map_frames");
+	for (size_t k = 0; k < m->nfr; k++) {
+		FILE *f = open_memstream(&text, &len);
+
+		memset(cells, 'A', ncells);
+		for (size_t i = 0; i < m->fr[k].n; i++) {
+			const struct fcell *c = &m->fr[k].c[i];
+
+			if (c->cell >= ncells)
+				continue;
+			if (!c->managed)
+				snprintf(cls, sizeof(cls), "h");
+			else
+				row_class(l, rows, c->row, cls, sizeof(cls));
+			cells[c->cell] = letter(cls, c->sole);
+		}
+		for (uint64_t i = 0; f && i < ncells;) {
+			uint64_t n = 1;
+
+			while (i + n < ncells && cells[i + n] == cells[i])
+				n++;
+			fputc(cells[i], f);
+			if (n > 1)
+				fprintf(f, "%llu", (unsigned long long)n);
+			i += n;
+		}
+		if (!f || fclose(f)) {
+			free(cells);
+			return -ENOMEM;
+		}
+		json__obj(j, NULL);
+		json__dbl(j, "t", m->fr[k].t);
+		json__str(j, "cells", text);
+		json__end(j);
+		free(text);
+	}
+	json__end(j);
+	free(cells);
+	return 0;
+}
+
 int htmlmap__write(struct htmlmap *m, struct html *h, struct session *s, struct frag *fr,
 		   const struct htmlmap_zone *zones, size_t nz, const struct frag_row *rows,
 		   size_t nr, const struct frag_blocks *fb)
@@ -309,6 +472,10 @@ int htmlmap__write(struct htmlmap *m, struct html *h, struct session *s, struct 
 	legend_html(f, s, &l, rows, nr, fb);
 	fputs("</div><p id=\"cell\" class=\"note\"></p></section>\n", f);
 	rows_json(html__data(h), s, rows, nr);
+	if (m->nfr && frames_json(m, html__data(h), &l, rows, fb->total)) {
+		free(l.idx);
+		return -ENOMEM;
+	}
 	free(l.idx);
 	return 0;
 }

@@ -28,6 +28,9 @@ struct htmlmap *htmlmap__new(void);
 void htmlmap__free(struct htmlmap *m);
 /* A frag_block_fn: pass it with @m to frag__attribute_visit. */
 void htmlmap__visit(void *m, const struct frag_block *b);
+/* -i: the map as it is now, @t seconds in (the page's slider); the
+ * attribution runs for it over the zones @ids. -ENOMEM or 0. */
+int htmlmap__frame(struct htmlmap *m, struct frag *f, const int *ids, size_t nz, double t);
 /* The map section and its legend, from the rows that attribution returned. */
 int htmlmap__write(struct htmlmap *m, struct html *h, struct session *s, struct frag *f,
 		   const struct htmlmap_zone *zones, size_t nz, const struct frag_row *rows,

@@ -203,6 +203,7 @@ function map() {
     });
     svg.addEventListener("mouseout", hideTip);
   }
+  slider(sec);
   for (const tr of $$("table.legend tr.row", sec)) {
     tr.onclick = () => {
       const on = !tr.classList.contains("sel");
@@ -216,6 +217,36 @@ function map() {
       if (on) tr.classList.add("sel");
     };
   }
+}
+
+// -i: the map at each tick, a slider over them (the last position: the end)
+function slider(sec) {
+  const frames = D.map_frames, abc = D.map_alphabet;
+  if (!frames || !frames.length) return;
+  const cells = $$("svg.map rect", sec), end = cells.map((r) => r.getAttribute("class"));
+  const bar = el("div", { class: "flamebar" }, null);
+  sec.insertBefore(bar, $(".mapwrap", sec));
+  el("span", {}, bar, "time");
+  const range = el("input", { type: "range", min: 0, max: frames.length, value: frames.length, step: 1 }, bar);
+  const label = el("span", { class: "status" }, bar, "the end");
+  function decode(text) {
+    const out = [];
+    for (const m of text.matchAll(/([^0-9])(\d*)/g)) {
+      const code = m[1].charCodeAt(0) - 65, n = m[2] ? Number(m[2]) : 1;
+      const cls = abc[code >> 1] + (code & 1 ? " s" : "");
+      for (let i = 0; i < n; i++) out.push(cls.trim());
+    }
+    return out;
+  }
+  range.oninput = () => {
+    const k = Number(range.value);
+    const cls = k === frames.length ? end : decode(frames[k].cells);
+    cells.forEach((r, i) => { if (cls[i]) r.setAttribute("class", cls[i]); else r.removeAttribute("class"); });
+    sec.dataset.frame = k;
+    label.textContent = k === frames.length ? "the end" :
+      frames[k].t.toFixed(1) + " s (hover: owners at the end)";
+  };
+  sec.decodeFrame = decode;
 }
 
 // ---- charts: free blocks per order per zone against /proc/buddyinfo; timelines ----
