@@ -542,6 +542,43 @@ def host_report(c, host_kms, step):
         return None
 
 
+def check_frag_record(c, host_kms):
+    """frag_held was recorded (-o): the host's report of the file gives the
+    guest's attribution again, and writes the HTML report tests/html loads
+    (results/frag_held.html; the module's blockers in its legend)."""
+    text = c.read("frag_held_file.out")
+    if text is None:
+        c.report("FAIL", "tracer.frag.recorded", "no frag_held_file block")
+        return
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as e:
+        c.report("FAIL", "tracer.frag.recorded", "bad base64: %s" % e)
+        return
+    path = os.path.join(c.dir, "frag_held.kms")
+    with open(path, "wb") as f:
+        f.write(data)
+    c.info("frag.recorded", "%d bytes" % len(data))
+    if not host_kms:
+        c.report("SKIP", "tracer.frag.recorded.host_report", "no --host-kmemscope")
+        return
+    html = os.path.join(c.dir, "frag_held.html")
+    p = subprocess.run([host_kms, "report", path, "frag", "--json", "--order", str(FRAG_ORDER),
+                        "--html", html], capture_output=True, text=True, timeout=120)
+    try:
+        rep = json.loads(p.stdout)
+    except ValueError:
+        c.report("FAIL", "tracer.frag.recorded.host_report",
+                 "rc=%d %s" % (p.returncode, p.stderr.strip()[:300]))
+        return
+    live = tracer_json(c, "frag_held") or {}
+    same = rep.get("attribution") == live.get("attribution") and \
+        rep.get("blocks") == live.get("blocks")
+    c.ok(p.returncode == 0 and same and os.path.getsize(html) > 0,
+         "tracer.frag.recorded.host_report",
+         "rc=%d, attribution and blocks as in the guest: %s" % (p.returncode, same))
+
+
 def check_record(c, host_kms):
     got = host_report(c, host_kms, "record")
     if got is None:
@@ -705,6 +742,7 @@ def main():
         else:
             check_leaks(c)
             check_frag(c)
+            check_frag_record(c, a.host_kmemscope)
             check_record(c, a.host_kmemscope)
             check_rss(c)
             check_late(c, a.host_kmemscope)

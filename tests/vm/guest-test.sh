@@ -148,7 +148,11 @@ FRAG_CMDS='app_leak 32;driver_trim 4 10 600'
 frag_tests() {
 	local cmds
 	cmds=$(ctl_script "$FRAG_CMDS")
-	step frag_held "$KMS" frag --json --order $FRAG_ORDER -- sh -c "$cmds"
+	# recorded too: the host draws its HTML map from it (frag_held_file)
+	rm -f /tmp/frag.kms
+	step frag_held "$KMS" frag --json --order $FRAG_ORDER -o /tmp/frag.kms -- sh -c "$cmds"
+	[ -f /tmp/frag.kms ] && step frag_held_file base64 /tmp/frag.kms
+	rm -f /tmp/frag.kms
 	step frag_pfns cat /sys/kernel/debug/kmemscope_test/pfns
 	ctl release
 	step frag_released "$KMS" frag --json --order $FRAG_ORDER -- sh -c "$cmds && echo release > $CTL"

@@ -69,7 +69,7 @@ struct html *html__open(const char *path, const char *view, struct session *s)
 		kms_err(KMS_EXIT_FAIL, "out of memory");
 		return NULL;
 	}
-	snprintf(h->view, sizeof(h->view), "%s", view);
+	snprintf(h->view, sizeof(h->view), "%s", sharing ? "report" : view);
 	if ((err = safe_file__open(&h->sf, path))) {
 		kms_err(KMS_EXIT_OUTPUT, "--html %s: %s", path, strerror(-err));
 		free(h);

@@ -14,7 +14,7 @@
 #define MAP_OWNERS	4	/* owners a cell names (the largest) */
 #define MAP_TOP		8	/* callers with a colour of their own */
 #define MAP_COLS	128	/* cells per row */
-#define MAP_PITCH	6	/* px per cell, gap included */
+#define MAP_PITCH	5	/* px per cell, gap included */
 
 struct mblock {
 	int zone;
@@ -325,7 +325,10 @@ static void legend_row(FILE *f, struct session *s, const struct frag_row *r, con
 
 	row_label(s, r, &cn);
 	fprintf(f, "<tr class=\"row\" data-row=\"%u\"><td><svg width=\"12\" height=\"12\"><rect "
-		"class=\"%s\" width=\"11\" height=\"11\"/></svg></td><td class=\"fn\">", r->id, cls);
+		"class=\"%s\" width=\"11\" height=\"11\"/></svg></td><td class=\"fn\" title=\"",
+		r->id, cls);
+	html_text(f, cn.caller);
+	fputs("\">", f);
 	html_text(f, cn.function);
 	fputs("</td><td class=\"caller\">", f);
 	html_text(f, cn.caller);
@@ -341,14 +344,16 @@ static void legend_html(FILE *f, struct session *s, const struct legend *l,
 {
 	char cls[16];
 
-	fprintf(f, "<table class=\"legend\"><thead><tr><th></th><th>who</th><th>caller</th>"
-		"<th>blocked</th><th>sole</th><th>live pages</th></tr></thead><tbody>\n"
+	fprintf(f, "<div class=\"legendwrap\"><table class=\"legend\"><thead><tr><th></th>"
+		"<th>who</th><th class=\"caller\">caller</th><th>blocks</th><th>sole</th>"
+		"<th>live pages</th></tr></thead><tbody>\n"
 		"<tr class=\"state\"><td><svg width=\"12\" height=\"12\"><rect width=\"11\" "
-		"height=\"11\"/></svg></td><td class=\"fn\">free</td><td></td><td colspan=\"3\">"
-		"%llu blocks entirely free</td></tr>\n<tr class=\"state\"><td><svg width=\"12\" "
-		"height=\"12\"><rect class=\"h\" width=\"11\" height=\"11\"/></svg></td>"
-		"<td class=\"fn\">not managed</td><td></td><td colspan=\"3\">%llu blocks of holes "
-		"or reserved pages</td></tr>\n", (unsigned long long)fb->free,
+		"height=\"11\"/></svg></td><td>free</td><td class=\"caller\"></td>"
+		"<td class=\"num\" id=\"free-blocks\">%llu</td><td></td><td></td></tr>\n"
+		"<tr class=\"state\"><td><svg width=\"12\" height=\"12\"><rect class=\"h\" "
+		"width=\"11\" height=\"11\"/></svg></td><td>not managed (holes, reserved)</td>"
+		"<td class=\"caller\"></td><td class=\"num\" id=\"unmanaged-blocks\">%llu</td>"
+		"<td></td><td></td></tr>\n", (unsigned long long)fb->free,
 		(unsigned long long)fb->not_managed);
 	for (int t = 0; t < l->ntop; t++)
 		legend_row(f, s, &rows[l->top[t]], (snprintf(cls, sizeof(cls), "c%d", t), cls));
@@ -362,7 +367,7 @@ static void legend_html(FILE *f, struct session *s, const struct legend *l,
 		row_class(l, rows, rows[i].id, cls, sizeof(cls));
 		legend_row(f, s, &rows[i], cls);
 	}
-	fputs("</tbody></table>\n", f);
+	fputs("</tbody></table></div>\n", f);
 }
 
 /* Every row's name, for the cells' owners (data-o indexes this). */
