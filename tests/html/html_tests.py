@@ -178,6 +178,22 @@ def map_slider_shows_each_tick():
 
 
 @test
+def zones_timeline_has_model_and_buddyinfo_per_order():
+    """frag -i: free blocks per order per zone at each tick, the model's and
+    /proc/buddyinfo's, drawn as a line each (the JSON timeline's ticks)."""
+    doc = loads(ok("report", FRAG_REC, "frag", "--json", "-i", "0.5"), "frag")
+    p = load(HTML["frag"])
+    ticks = p.js("JSON.parse(document.getElementById('kms-data').textContent).zone_ticks")
+    assert [round(t["t"], 3) for t in ticks] == [round(e["t"], 3) for e in doc["timeline"]]
+    orders = len(doc["zones"][0]["free_blocks"])
+    for t in ticks:
+        assert len(t["zones"]) == len(doc["zones"]), t
+        assert all(len(z["model"]) == len(z["buddyinfo"]) == orders for z in t["zones"]), t
+    lines = p.js("document.querySelectorAll('#zones polyline').length")
+    assert lines == len(doc["zones"]) * (2 * orders + 1), lines	# + the divergence's
+
+
+@test
 def live_frag_html_is_the_same_map():
     live, rep = load(FRAG_LIVE_HTML), None
     cells = live.js("document.querySelectorAll('svg.map rect').length")

@@ -53,6 +53,9 @@ struct fcmd {
 	bool tty, tty_err;
 	int shown_pct;			/* the seed progress shown, -1: none */
 	struct htmlmap *map;		/* --html: the page-block map, and its -i frames */
+	uint64_t *zt;			/* --html -i: per tick t, then per zone model and
+					 * buddyinfo counts (BUDDY_NR_ORDERS each) */
+	size_t zt_n, zt_cap;
 };
 
 static const uint64_t *bi_counts(const struct zoneinfo *bi, const struct zone_desc *d)
@@ -415,8 +418,56 @@ static void doc_json(struct json *j, struct session *s, const struct fcmd *c,
 	json__end(j);
 }
 
+/* --html -i: the zones' counts at this tick (the time in microseconds first). */
+static int zone_tick(struct fcmd *c, double t)
+{
+	size_t per = 1 + c->nz * 2 * BUDDY_NR_ORDERS;
+
+	if (c->zt_n + per > c->zt_cap) {
+		size_t cap = (c->zt_cap + per) * 2;
+		uint64_t *n = realloc(c->zt, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->zt = n;
+		c->zt_cap = cap;
+	}
+	c->zt[c->zt_n++] = (uint64_t)(t * 1e6);
+	for (size_t i = 0; i < c->nz; i++) {
+		memcpy(c->zt + c->zt_n, c->z[i].model, sizeof(c->z[i].model));
+		memcpy(c->zt + c->zt_n + BUDDY_NR_ORDERS, c->z[i].snap ? c->z[i].bi : c->z[i].model,
+		       sizeof(c->z[i].bi));
+		c->zt_n += 2 * BUDDY_NR_ORDERS;
+	}
+	return 0;
+}
+
+/* "zone_ticks": [{"t", "zones": [{"model": [...], "buddyinfo": [...]}]}]. */
+static void zone_ticks_json(struct json *j, const struct fcmd *c)
+{
+	size_t per = 1 + c->nz * 2 * BUDDY_NR_ORDERS;
+
+	json__arr(j, "zone_ticks");
+	for (size_t k = 0; k + per <= c->zt_n; k += per) {
+		const uint64_t *v = c->zt + k + 1;
+
+		json__obj(j, NULL);
+		json__dbl(j, "t", c->zt[k] / 1e6);
+		json__arr(j, "zones");
+		for (size_t i = 0; i < c->nz; i++, v += 2 * BUDDY_NR_ORDERS) {
+			json__obj(j, NULL);
+			counts_json(j, "model", v, c->nr_orders);
+			counts_json(j, "buddyinfo", v + BUDDY_NR_ORDERS, c->nr_orders);
+			json__end(j);
+		}
+		json__end(j);
+		json__end(j);
+	}
+	json__end(j);
+}
+
 /* --html: the page-block map (the attribution's own pass tells it every
- * block) and the zones against buddyinfo. */
+ * block) and the zones against buddyinfo, at the end and at each -i tick. */
 static int write_html(struct session *s, struct fcmd *c, struct htmlmap *m,
 		      const struct frag_row *rows, size_t nr, const struct frag_blocks *fb)
 {
@@ -435,6 +486,7 @@ static int write_html(struct session *s, struct fcmd *c, struct htmlmap *m,
 	json__obj(html__data(h), "frag");
 	doc_json(html__data(h), s, c, rows, nr, fb);
 	json__end(html__data(h));
+	zone_ticks_json(html__data(h), c);
 	if (rc) {
 		html__close(h);
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
@@ -506,11 +558,12 @@ static int tick(struct session *s, void *ctx)
 	if (c->o->interval <= 0 || t + 1e-3 < c->next_print)
 		return 0;
 	c->next_print += c->o->interval;
-	if (c->map && htmlmap__frame(c->map, c->f, c->ids, c->nz, t))
+	if (c->map && (htmlmap__frame(c->map, c->f, c->ids, c->nz, t) || zone_tick(c, t)))
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
-	if (c->o->json)
-		return timeline_add(c, t);
-	timeline_text(s, c);
+	if ((c->o->json || c->map) && timeline_add(c, t))
+		return KMS_EXIT_FAIL;	/* said */
+	if (!c->o->json)
+		timeline_text(s, c);
 	return 0;
 }
 
@@ -518,6 +571,7 @@ static void fcmd_free(struct fcmd *c)
 {
 	frag__free(c->f);
 	htmlmap__free(c->map);
+	free(c->zt);
 	free(c->z);
 	free(c->ids);
 	free(c->zis);

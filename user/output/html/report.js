@@ -270,7 +270,7 @@ function bars(parent, title, a, b) {
   el("svg:line", { class: "axis", x1: 28, y1: H, x2: W, y2: H }, svg);
   el("svg:text", { x: 0, y: H + 28 }, svg, "order (log scale; blue: model, orange: /proc/buddyinfo)");
 }
-function lines(parent, title, series, unit) {
+function lines(parent, title, series, unit, log) {
   const W = 900, H = 180, L = 60;
   const box = el("figure", { class: "zone" }, parent);
   el("figcaption", {}, box, title);
@@ -278,15 +278,20 @@ function lines(parent, title, series, unit) {
   let tmax = 0, vmax = 0;
   for (const s of series) for (const [t, v] of s.points) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, v); }
   if (!tmax || !vmax) { el("svg:text", { x: L, y: 20 }, svg, "no samples (run with -i)"); return; }
-  const X = (t) => L + (W - L) * t / tmax, Y = (v) => H - H * v / vmax;
+  const X = (t) => L + (W - L) * t / tmax;
+  const Y = log ? (v) => H - H * Math.log10(1 + v) / Math.log10(1 + vmax) : (v) => H - H * v / vmax;
   el("svg:line", { class: "axis", x1: L, y1: H, x2: W, y2: H }, svg);
-  el("svg:text", { x: 0, y: 12 }, svg, human(vmax, unit));
+  el("svg:text", { x: 0, y: 12 }, svg, human(vmax, unit) + (log ? " (log)" : ""));
   el("svg:text", { x: W - 30, y: H + 14 }, svg, tmax.toFixed(1) + " s");
+  let row = 0;
   series.forEach((s, i) => {
-    const c = "hsl(" + (i * 47 % 360) + ",65%,45%)";
-    el("svg:polyline", { fill: "none", stroke: c, "stroke-width": s.growing ? 3 : 1.5,
-      points: s.points.map(([t, v]) => X(t).toFixed(1) + "," + Y(v).toFixed(1)).join(" ") }, svg);
-    el("svg:text", { x: W + 8, y: 14 + 14 * i, fill: c }, svg, (s.growing ? "\u2191 " : "") + s.name);
+    const k = s.colour !== undefined ? s.colour : i;
+    const c = "hsl(" + (k * 47 % 360) + ",65%,45%)";
+    const a = { fill: "none", stroke: c, "stroke-width": s.growing ? 3 : 1.5,
+      points: s.points.map(([t, v]) => X(t).toFixed(1) + "," + Y(v).toFixed(1)).join(" ") };
+    if (s.dash) a["stroke-dasharray"] = "4 3";
+    el("svg:polyline", a, svg);
+    if (s.name) el("svg:text", { x: W + 8, y: 14 + 14 * row++, fill: c }, svg, (s.growing ? "\u2191 " : "") + s.name);
   });
 }
 function zones() {
@@ -300,6 +305,14 @@ function zones() {
     bars(wrap, "Node " + z.node + ", zone " + z.zone + ": " + z.free_pages + " free pages" +
          (z.divergence !== null ? ", divergence " + (100 * z.divergence).toFixed(3) + "%" : ""),
          z.free_blocks, z.buddyinfo);
+  const ticks = D.zone_ticks || [];
+  if (ticks.length > 1)
+    F.zones.forEach((z, i) => lines(sec, "Node " + z.node + ", zone " + z.zone +
+      ": free blocks per order over time (solid: model, dashed: /proc/buddyinfo)",
+      z.free_blocks.flatMap((_, o) => [
+        { name: "order " + o, colour: o, points: ticks.map((e) => [e.t, e.zones[i].model[o]]) },
+        { name: "", dash: true, colour: o, points: ticks.map((e) => [e.t, e.zones[i].buddyinfo[o]]) }]),
+      "count", true));
   if (F.timeline && F.timeline.length)
     lines(sec, "Divergence from /proc/buddyinfo over time (pages, free-page weighted)",
           F.zones.map((z, i) => ({ name: z.zone, points: F.timeline.map((e) => [e.t, Math.max(0, e.divergence[i]) * 100]) })), "%");
