@@ -48,7 +48,11 @@ def every_view_of_the_corpus():
             bad = os.path.join(d, "bad-" + os.path.basename(f))
             damaged(f, bad)
             for path in (f, bad):
-                for view in (["top"], ["leaks"], ["frag"], ["top", "--json"], ["--folded"]):
+                html = os.path.join(d, "r.html")
+                for view in (["top"], ["leaks"], ["frag"], ["top", "--json"], ["--folded"],
+                             ["leaks", "--folded", "--weight", "count"],
+                             ["-i", "0.5", "--html", html], ["leaks", "-i", "0.5", "--html", html],
+                             ["frag", "-i", "0.5", "--html", html]):
                     rc, out, _ = run("report", path, *view)
                     if "--json" in view:
                         loads(out, "top", error_ok=True)
