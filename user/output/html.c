@@ -192,6 +192,19 @@ void html__flame_leaks(struct html *h, const char *key, const char *title, struc
 	html__flame(h, key, title, initial, leak_lines, &c);
 }
 
+void html__text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+}
+
 /* The data block as JSON, '<' escaped: no "</script>" can end it early. */
 static void write_data(FILE *f, const char *d, size_t n)
 {

@@ -50,6 +50,9 @@ void html__flame_leaks(struct html *h, const char *key, const char *title, struc
  */
 int html__share_begin(const char *path);
 int html__share_end(bool ok);
+/* @s as HTML text or an attribute value (<, &, " escaped): names that
+ * come from a recording. */
+void html__text(FILE *f, const char *s);
 /* Write it out whole (0), or the exit code after printing the error. Frees h. */
 int html__close(struct html *h);
 

@@ -272,11 +272,15 @@ static void zone_svg(FILE *f, struct htmlmap *m, size_t *at, struct frag *fr,
 	first = zs >> T;
 	last = (zs + span - 1) >> T;
 	n = last - first + 1;
-	fprintf(f, "<figure class=\"zone\" data-zone=\"%s\" data-node=\"%d\" data-blocks=\"%llu\">"
-		"<figcaption>Node %d, zone %s: %llu blocks, pfn %llu-%llu</figcaption>\n"
-		"<svg class=\"map\" width=\"%d\" height=\"%llu\">", z->name, z->node,
-		(unsigned long long)n, z->node, z->name, (unsigned long long)n,
-		(unsigned long long)zs, (unsigned long long)(zs + span - 1), MAP_COLS * MAP_PITCH,
+	/* the zone's name comes from the recording: escaped like every name */
+	fputs("<figure class=\"zone\" data-zone=\"", f);
+	html__text(f, z->name);
+	fprintf(f, "\" data-node=\"%d\" data-blocks=\"%llu\"><figcaption>Node %d, zone ", z->node,
+		(unsigned long long)n, z->node);
+	html__text(f, z->name);
+	fprintf(f, ": %llu blocks, pfn %llu-%llu</figcaption>\n<svg class=\"map\" width=\"%d\" "
+		"height=\"%llu\">", (unsigned long long)n, (unsigned long long)zs,
+		(unsigned long long)(zs + span - 1), MAP_COLS * MAP_PITCH,
 		(unsigned long long)((n + MAP_COLS - 1) / MAP_COLS * MAP_PITCH));
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t pfn = (first + k) << T;
@@ -306,19 +310,6 @@ static void row_label(struct session *s, const struct frag_row *r, struct caller
 	snprintf(cn->caller, sizeof(cn->caller), "%s", name);
 }
 
-static void html_text(FILE *f, const char *s)
-{
-	for (; *s; s++)
-		if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '&')
-			fputs("&amp;", f);
-		else if (*s == '"')
-			fputs("&quot;", f);
-		else
-			fputc(*s, f);
-}
-
 static void legend_row(FILE *f, struct session *s, const struct frag_row *r, const char *cls)
 {
 	struct caller_name cn;
@@ -327,11 +318,11 @@ static void legend_row(FILE *f, struct session *s, const struct frag_row *r, con
 	fprintf(f, "<tr class=\"row\" data-row=\"%u\"><td><svg width=\"12\" height=\"12\"><rect "
 		"class=\"%s\" width=\"11\" height=\"11\"/></svg></td><td class=\"fn\" title=\"",
 		r->id, cls);
-	html_text(f, cn.caller);
+	html__text(f, cn.caller);
 	fputs("\">", f);
-	html_text(f, cn.function);
+	html__text(f, cn.function);
 	fputs("</td><td class=\"caller\">", f);
-	html_text(f, cn.caller);
+	html__text(f, cn.caller);
 	fprintf(f, "</td><td class=\"blocked\">%llu</td><td class=\"sole\">%llu</td>"
 		"<td class=\"live\">%llu</td></tr>\n", (unsigned long long)r->blocked_blocks,
 		(unsigned long long)r->sole_blocker_blocks, (unsigned long long)r->live_pages);
