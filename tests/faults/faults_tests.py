@@ -178,6 +178,41 @@ def a_junit_write_failure_has_its_own_exit_code():
 
 
 @test
+def an_html_report_replaces_a_symlink_and_fails_alone_on_a_full_disk():
+    """--html: a symlink at the path is replaced, not followed; a full disk is
+    exit 5 after the report was printed, nothing left behind."""
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "r.kms")
+        rc, _, err = run("record", "-o", rec, "-d", "0.3", timeout=120)
+        assert rc == 0, err
+        target, link = os.path.join(d, "target"), os.path.join(d, "x.html")
+        with open(target, "w") as f:
+            f.write("secret\n")
+        os.symlink(target, link)
+        rc, _, err = run("report", rec, "leaks", "--html", link, timeout=120)
+        assert rc == 0, f"exit {rc}: {err!r}"
+        assert open(target).read() == "secret\n", "the symlink's target was overwritten"
+        assert not os.path.islink(link) and "<!DOCTYPE html>" in open(link).read()
+        full = os.path.join(d, "full")
+        os.mkdir(full)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full], check=True)
+        try:
+            with open(os.path.join(full, "fill"), "wb") as f:
+                try:
+                    f.write(b"\0" * 65536)
+                except OSError:
+                    pass
+            rc, out, err = run("report", rec, "--html", os.path.join(full, "x.html"),
+                               timeout=120)
+            assert rc == 5, f"exit {rc}: {err!r}"
+            one_error(err, "No space left")
+            assert "CALLER" in out, f"the report is still printed: {out[:200]!r}"
+            assert sorted(os.listdir(full)) == ["fill"], f"left behind: {os.listdir(full)}"
+        finally:
+            subprocess.run(["umount", full])
+
+
+@test
 def losses_are_said_on_stderr_in_json_mode_too():
     # a 1 MiB ring (half a MiB a CPU) cannot hold a socket loop's burst
     sockets = os.path.join(ROOT, "tests", "live", "workload_sockets.py")
