@@ -197,6 +197,9 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	}
 	if (t.lost)
 		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
+	if (v.leaked && t.recursion_misses)	/* frees among them leave objects "live" */
+		kms_warn("%llu events skipped by the kernel (a BPF program already running on "
+			 "the CPU): the verdict may be wrong", (unsigned long long)t.recursion_misses);
 	if (junit->f && !rc && !v.signal)
 		rc = write_junit(junit, s, o, &r, &v);
 	leaks__free(&r);
