@@ -552,18 +552,44 @@ def trust_parts_add_up(doc, missed, unmatched):
             assert all(x["event"] and x["caller"] is None for x in src), src[:3]
 
 
+def wait_attached(pid, timeout=60.0):
+    """Until kmemscope PID's BPF links stop growing (the allocation hooks
+    attach last): its window has begun. A fixed sleep was not enough on a
+    loaded machine (554 of the 600 frees below seen once)."""
+    last, since, end = -1, time.time(), time.time() + timeout
+    while time.time() < end:
+        try:
+            n = sum(os.readlink("/proc/%d/fd/%s" % (pid, f)) == "anon_inode:bpf_link"
+                    for f in os.listdir("/proc/%d/fd" % pid))
+        except OSError:
+            n = -1
+        if n != last:
+            last, since = n, time.time()
+        elif n > 0 and time.time() - since >= 0.5:
+            return
+        time.sleep(0.05)
+    raise AssertionError("kmemscope attached nothing in %.0f s" % timeout)
+
+
 @test
 def trust_counters_broken_down_per_source():
     # 300 pipes opened before tracing, closed in the window: 600 struct file
     # freed by kmem_cache_free, never seen allocated (6.1+ names the cache)
-    holder = subprocess.Popen([sys.executable, PIPES, "300", "2.5"])
+    holder = subprocess.Popen([sys.executable, PIPES, "300", "-"], stdin=subprocess.PIPE)
     # system-wide, with mmap churn (maple nodes) and pipes under way
     load = subprocess.Popen([sys.executable, PIPES, "3000"], stdout=subprocess.DEVNULL)
+    kms = subprocess.Popen([KMS, "leaks", "--json", "-d", "4", "--settle", "0.5"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        doc = leaks_json("-d", "3", "--settle", "0.5")
+        wait_attached(kms.pid)
+        holder.communicate(b"close\n", timeout=60)
+        out, err = kms.communicate(timeout=180)
     finally:
         load.wait()
-        holder.wait()
+        holder.kill()
+        kms.kill()
+    assert kms.returncode == 0, f"leaks exit {kms.returncode}: {err.strip()}"
+    doc = loads(out, "leaks")
     t = doc["events"]
     trust_parts_add_up(doc, t["missed_frees"], t["unmatched_frees"])
     filp = [x for x in doc["trust_detail"]["unmatched_frees"]["by_source"]
