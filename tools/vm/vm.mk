@@ -4,7 +4,7 @@
 #   make vm-kernels                 # only fetch kernel images and headers
 #   make vm-test KERNELS=6.12:vng   # 6.12 under virtme-ng (or VM_RUNNER=vng)
 #   make vm-check, vm-check-all     # the matrices of make check and make check-all
-# Knobs (environment or command line): VM_TIMEOUT=600 (s per guest),
+# Knobs (environment or command line): VM_TIMEOUT=600 (s per guest; 1200 under vng and for arm64),
 # VM_RUNNER=qemu|vng, VM_ACCEL=tcg|kvm, OUT=dir (the build directory of the
 # static tracer, as for the top-level Makefile: make vm-test OUT=build-vm).
 # Details: tools/vm/README.md.
