@@ -525,6 +525,61 @@ def check_writes_junit():
     assert fail is not None and "newseg" in fail.text, fail
 
 
+# ---- the command runs as the user who ran sudo (issue 17, item 5) ----
+
+AS_NOBODY = {"SUDO_UID": "65534", "SUDO_GID": "65534", "SUDO_USER": "nobody"}
+WHO = "id -u; id -g; id -G; echo $HOME $USER $LOGNAME"
+
+
+@test
+def under_sudo_the_command_runs_as_the_invoking_user():
+    rc, out, err = run("check", "--", "sh", "-c", WHO, env=AS_NOBODY, timeout=120)
+    assert rc == 0, f"exit {rc}: {err[-300:]!r}"
+    uid, gid, groups, env = out.splitlines()[:4]
+    assert (uid, gid) == ("65534", "65534"), out[:200]
+    assert set(map(int, groups.split())) == set(os.getgrouplist("nobody", 65534)), groups
+    home = subprocess.run(["getent", "passwd", "nobody"], capture_output=True,
+                          text=True).stdout.split(":")[5]
+    assert env == f"{home} nobody nobody", f"HOME USER LOGNAME: {env!r}"
+
+
+@test
+def as_the_sudo_user_the_command_is_still_counted_exactly():
+    n = 200
+    # the system's python: nobody may not reach this one (a pyenv under /root)
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    holder = f"id -u; {python} {PIPES} {n} 20 & sleep 2"
+    try:	# with --json the command's output goes to stderr
+        rc, out, err = run("leaks", "--json", "--settle", "0.5", "--", "sh", "-c", holder,
+                           env=AS_NOBODY, timeout=180)
+    finally:
+        subprocess.run(["pkill", "-f", f"{PIPES} {n} 20"])
+    assert rc == 0 and err.splitlines()[:1] == ["65534"], f"exit {rc}: {err[-300:]!r}"
+    doc = loads(out, "leaks")
+    rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    assert sorted(r["count"] for r in rows) == [n, n], f"alloc_pipe_info rows: {rows}"
+    assert all(r["class"] == "process" and r["still_running"] == n for r in rows), rows
+    assert doc["events"]["lost"] == 0, doc["events"]
+
+
+@test
+def user_root_keeps_root_and_a_bad_user_is_a_usage_error():
+    rc, out, err = run("check", "--user", "root", "--", "id", "-u", env=AS_NOBODY, timeout=120)
+    assert rc == 0 and out.splitlines()[0] == "0", f"exit {rc}: {out[:100]!r} {err[-200:]!r}"
+    rc, out, err = run("check", "--user", "0", "--", "id", "-u", timeout=120)
+    assert rc == 0 and out.splitlines()[0] == "0", f"exit {rc}: {out[:100]!r}"
+    rc, out, err = run("check", "--user", "nobody", "--", "id", "-u", timeout=120)
+    assert rc == 0 and out.splitlines()[0] == "65534", f"exit {rc}: {out[:100]!r}"
+    for args in (("check", "--user", "no-such-user-kms", "--", "true"),
+                 ("leaks", "--user", "4000000000", "--", "true"),
+                 ("top", "--user", "nobody", "-d", "1")):
+        t0 = time.monotonic()
+        rc, out, err = run(*args)
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and "--user" in err, \
+            f"{args}: exit {rc}: {err!r}"
+        assert time.monotonic() - t0 < 5, f"{args}: traced before failing"
+
+
 @test
 def leaks_and_check_bad_input():
     for args in (("check",), ("check", "--max-leaks", "x", "--", "true"),

@@ -275,5 +275,6 @@ const struct cli_cmd cmd_check = {
 	"EXAMPLES\n"
 	"  sudo kmemscope check -- ./run-driver-tests.sh\n"
 	"  sudo kmemscope check --max-leak-bytes 65536 --junit leaks.xml -- make test\n"
-	"  sudo kmemscope check --json -- ipcmk -M 65536    # fails: a SysV segment stays\n",
+	"  sudo kmemscope check --json -- ipcmk -M 65536    # fails: a SysV segment stays\n"
+	"  sudo kmemscope check --user root -- ./needs-root.sh   # COMMAND stays root\n",
 };

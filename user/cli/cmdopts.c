@@ -105,6 +105,12 @@ const struct cli_opt cli_opts_table[] = {
 	{ "noclear", 'C', NULL, OPT_SET_SCREEN, FLAG(noclear),
 	  .help = "on a terminal, print each table after the last one instead of the live "
 		  "screen" },
+	{ "user", 0, "USER", OPT_SET_COMMAND, .kind = CLI_USER, F(user), .what = "user",
+	  .help = "run COMMAND as USER (a name or a uid; root keeps root), with USER's "
+		  "groups and USER, LOGNAME and HOME set to USER's (the rest of the "
+		  "environment is kept). Default under sudo: the user who ran sudo "
+		  "(SUDO_UID, SUDO_GID), as strace -u does; it still runs in kmemscope's "
+		  "cgroup, made by root" },
 	{ "--", 0, "COMMAND [ARGS...]", OPT_SET_COMMAND, .kind = CLI_OPERAND, F(command),
 	  .help = "trace while COMMAND runs, then print" },
 	{ "json", 0, NULL, OPT_SET_GLOBAL, .kind = CLI_JSON, F(json),
@@ -140,6 +146,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->duration = o->duration;
 	so->interval = o->interval;
 	so->command = o->command;
+	so->user = o->user;
 	so->tracer.filter_tgid = o->pid;
 	so->cgroup = o->cgroup;
 	so->tracer.stacks = o->stacks;

@@ -186,6 +186,11 @@ static int prepare(struct session *s)
 		return rc;
 	if (s->o.command && (rc = preflight__command(s->o.command)))
 		return rc;
+	if (s->o.user && !s->o.command)
+		return kms_err(KMS_EXIT_USAGE, "--user %s: it names who runs the command after "
+			       "'--', and there is none", s->o.user);
+	if (s->o.command && (rc = command__user(&l->cmd, s->o.user)))
+		return rc;
 	s->o.tracer.free_context = s->o.settle > 0;
 	if (s->o.cgroup && (rc = filter_cgroup(s)))
 		return rc;
