@@ -403,6 +403,16 @@ def leaks_says_why_it_waits_after_the_window_on_a_terminal():
 
 
 @test
+def leaks_and_check_say_they_trace_on_a_terminal():
+    rc, said = stderr_on_a_terminal("leaks", "-d", "1.5", "--settle", "0.2")
+    assert rc == 0 and "tracing for 1.5 s..." in said, said
+    rc, said = stderr_on_a_terminal("check", "--", "sleep", "0.5")
+    assert rc == 0 and "tracing the command..." in said, said
+    rc, out, err = run("leaks", "-d", "0.5", "--settle", "0.2")	# a pipe: quiet
+    assert rc == 0 and "tracing" not in err, err
+
+
+@test
 def frag_shows_how_far_its_seed_has_got_on_a_terminal():
     rc, said = stderr_on_a_terminal("frag", "-d", "0.5")
     assert rc == 0 and "seeding the model from /proc/kpageflags: " in said, said[-300:]

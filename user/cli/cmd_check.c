@@ -210,6 +210,12 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	return v.leaked ? KMS_EXIT_FAIL : v.cmd_failed ? KMS_EXIT_CMD_FAILED : KMS_EXIT_OK;
 }
 
+static void started(struct session *s, void *ctx)
+{
+	(void)s;
+	cmds__say_tracing(ctx);
+}
+
 static int run(struct cli_opts *o)
 {
 	struct safe_file junit = {};
@@ -228,6 +234,8 @@ static int run(struct cli_opts *o)
 	so.isolate = true;
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;
+	so.started = started;
+	so.tick_ctx = o;
 	rc = session__open(&s, &so);
 	if (!rc) {
 		rc = session__run(s);

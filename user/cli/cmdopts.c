@@ -139,6 +139,18 @@ static void settling(struct session *s, void *ctx, double seconds)
 			"defers (RCU callbacks, kworkers)...\n", seconds);
 }
 
+/* On a terminal, as tracing starts, for the commands that print nothing
+ * until the end (leaks, check): what the run waits for. */
+void cmds__say_tracing(const struct cli_opts *o)
+{
+	if (!isatty(STDERR_FILENO) || out__json())
+		return;
+	if (o->command)
+		fprintf(stderr, "kmemscope: tracing the command... (Ctrl-C to stop)\n");
+	else if (o->duration)
+		fprintf(stderr, "kmemscope: tracing for %g s... (Ctrl-C to stop)\n", o->duration);
+}
+
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 {
 	memset(so, 0, sizeof(*so));
