@@ -854,8 +854,15 @@ def report_info_names_the_machine():
     assert doc["host"] == os.uname().nodename and doc["nr_cpus"] == os.cpu_count(), doc
     mem = int(open("/proc/meminfo").read().split()[1]) * 1024
     assert doc["mem_total_bytes"] == mem, doc
-    rc, out, err = run("report", f, "info")
-    assert rc == 0 and time.strftime("%Y-%m-%d ", time.gmtime(doc["start_realtime"])) in out, out
+    assert doc["cmdline"] == open("/proc/cmdline").read().strip(), doc["cmdline"]
+    models = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+              if l.startswith("model name")]
+    assert doc["cpu_model"] == (models[0] if models else None), doc["cpu_model"]
+    assert doc["recorded_with"] == doc["kmemscope_version"], doc["recorded_with"]
+    rc, out, err = run("report", f, "info")	# ISO 8601, as perf report --header
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(doc["start_realtime"])))
+    assert rc == 0 and f"started          {when}" in out, out
+    assert "recorded_with    kmemscope " in out and "cmdline " in out, out
 
 
 @test
