@@ -504,6 +504,21 @@ def check_fails_on_a_sysv_segment_left_behind():
 
 
 @test
+def check_sorts_its_rows_as_leaks_does():
+    subprocess.run(["ipcrm", "-a"])
+    rc, out, err = run("check", "--json", "--sort", "live", "--", "ipcmk", "-M", "65536",
+                       timeout=120)
+    subprocess.run(["ipcrm", "-a"])
+    doc = loads(out, "check")
+    assert rc == 1 and not doc["passed"], f"exit {rc}: {err[-200:]!r}"
+    classes = [r["class"] for r in doc["outstanding"]]
+    for c in dict.fromkeys(classes):
+        counts = [r["count"] for r in doc["outstanding"] if r["class"] == c]
+        assert counts == sorted(counts, reverse=True), f"{c}: {counts}"
+    assert classes == sorted(classes, key=classes.index), classes	# grouped by class
+
+
+@test
 def check_passes_a_command_that_cleans_up():
     cmd = 'id=$(ipcmk -M 65536 | grep -o "[0-9]*$"); ipcrm -m "$id"'
     # once untraced first: its programs then come from the page cache, not a disk

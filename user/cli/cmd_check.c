@@ -183,6 +183,8 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	leakin__input(s, &in);
 	if (leaks__build(&in, o->min_age, &r) || leakin__trust(s, &t))
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
+	if (o->sort >= 0)
+		leaks__sort(&r, o->sort);
 	v.cmd_failed = v.status != 0;
 	v.count = r.count[LEAK_LEAK] - r.after[LEAK_LEAK];
 	v.bytes = r.bytes[LEAK_LEAK] - r.after_bytes[LEAK_LEAK];
@@ -251,9 +253,11 @@ const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
 	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS |
-		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_RECORD | OPT_SET_COMMAND,
+		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_RECORD | OPT_SET_SORT | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
 		{ "rows", "rows to show (default 25; JSON: all)" },
+		{ "sort", "rows within a class by live-bytes (default), live, allocs or bytes "
+			  "(outstanding); the verdict is the same" },
 		{ "stacks", "group by full kernel stack, and print it" },
 		{ "settle", "deferred frees are awaited this long after COMMAND ends "
 			    "(default 3)" },
@@ -264,7 +268,7 @@ const struct cli_cmd cmd_check = {
 	.usage =
 	"Usage: kmemscope check [--max-leak-bytes N] [--max-leaks N] [--settle SECONDS]\n"
 	"                       [--min-age SECONDS] [--stacks] [--json] [--junit FILE]\n"
-	"                       -- COMMAND [ARGS...]\n"
+	"                       [--sort KEY] [--user USER] -- COMMAND [ARGS...]\n"
 	"\n"
 	"Runs COMMAND in a cgroup of its own and traces the allocations it and every\n"
 	"process it starts make, waits --settle seconds (default 3) for the kernel's\n"
