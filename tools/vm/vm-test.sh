@@ -183,16 +183,16 @@ state_of() {	# state_of I: what job I is doing now
 }
 drawn=0
 draw() {	# draw FROM: the lines of jobs FROM..last, the cursor left above them
-	local j line
-	printf '\033[J'
+	local j line block=""
 	drawn=0
 	for ((j = $1; j < ${#order[@]}; j++)); do
 		line=$(state_of "$j")
 		[[ -n ${pids[j]:-} ]] && line=$(printf '%-56s %4ds' "$line" $((SECONDS - started[j])))
-		printf '  %.76s\n' "$line"
+		block+=$(printf '  %.76s' "$line")$'\n'
 		drawn=$((drawn + 1))
 	done
-	((drawn)) && printf '\033[%dA' "$drawn"
+	# all at once (no flicker), the cursor back above the lines
+	printf '\033[J%s\033[%dA' "$block" "$drawn"
 }
 undraw() { ((drawn == 0)) || printf '\033[J'; drawn=0; }
 
