@@ -178,7 +178,8 @@ state_of() {	# state_of I: what job I is doing now
 	elif ((n == 0)); then
 		echo "$spec: booting"
 	else
-		echo "$spec: tests $n/$( ((tot)) && echo "$tot" || echo '?')"
+		# out of the last run's count, while the run stays within it
+		echo "$spec: tests $n/$( ((tot >= n)) && echo "$tot" || echo '?')"
 	fi
 }
 drawn=0
