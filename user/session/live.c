@@ -346,8 +346,14 @@ static int start(struct session *s)
 	struct live *l = live_of(s);
 	int rc;
 
-	if (s->o.command && (rc = command__spawn(&l->cmd, s->o.command, &l->cg)))
-		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(-rc));
+	if (s->o.command && (rc = command__spawn(&l->cmd, s->o.command, &l->cg))) {
+		char who[96] = "";
+
+		if (l->cmd.as.drop)
+			snprintf(who, sizeof(who), " as uid %u", (unsigned int)l->cmd.as.uid);
+		return kms_err(KMS_EXIT_FAIL, "cannot start the command%s: %s", who,
+			       strerror(-rc));
+	}
 	if ((rc = livetap__start(s, pump)))
 		return rc;
 	if ((rc = release_held(s)))
