@@ -387,7 +387,7 @@ def agent_runs_with_the_units_capabilities_only():
     unit = open(os.path.join(ROOT, "dist", "kmemscope-agent.service.in")).read()
     caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
     assert caps == ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_RESOURCE", "CAP_SYSLOG"], caps
-    for key in ("ProtectSystem=strict", "Restart=on-failure", "ExecReload=/bin/kill -HUP"):
+    for key in ("ProtectSystem=strict", "Restart=on-failure", "kill -HUP $$MAINPID"):
         assert key in unit, key
     bset = "-all," + ",".join("+" + c[4:].lower() for c in caps)
     with Agent("--top", "1000", prefix=("setpriv", f"--bounding-set={bset}",
