@@ -4,6 +4,7 @@
 #   make vm-kernels                 # only fetch kernel images and headers
 #   make vm-test KERNELS=6.12:vng   # 6.12 under virtme-ng (or VM_RUNNER=vng)
 #   make vm-check, vm-check-all     # the matrices of make check and make check-all
+#   make vm-unit                    # kmemscope-agent.service under systemd (6.12 guest)
 # Knobs (environment or command line): VM_TIMEOUT=600 (s per guest; 1200 under vng and for arm64),
 # VM_RUNNER=qemu|vng, VM_ACCEL=tcg|kvm, OUT=dir (the build directory of the
 # static tracer, as for the top-level Makefile: make vm-test OUT=build-vm).
@@ -23,7 +24,7 @@ CHECK_KERNELS ?= $(filter $(CHECK_ARM64),$(KERNELS)) \
 		 $(foreach k,$(filter-out arm64-%,$(KERNELS)),$(if $(filter $(k),$(CHECK_VNG)),$(k):vng,$(k)))
 CHECK_ALL_KERNELS ?= $(KERNELS) $(addsuffix :vng,$(filter-out arm64-%,$(KERNELS)))
 
-.PHONY: vm-test vm-kernels vm-check vm-check-all
+.PHONY: vm-test vm-kernels vm-check vm-check-all vm-unit
 
 # arm64-* kernels boot the cross build (make ARCH=arm64 static, in $(OUT)/arm64);
 # the recordings they make are read back by the host's $(OUT)/kmemscope.
@@ -43,3 +44,10 @@ vm-check-all:
 
 vm-kernels:
 	$(VM_DIR)/fetch-kernel.sh $(KERNELS)
+
+# The shipped kmemscope-agent.service under a real systemd: a guest of
+# UNIT_KERNEL whose init is systemd, kmemscope installed with make install
+# (tools/vm/run-unit.sh; about 2 minutes here). make check runs it (tests/run systemd).
+UNIT_KERNEL ?= 6.12
+vm-unit:
+	OUT=$(OUT) $(VM_DIR)/run-unit.sh $(UNIT_KERNEL)
