@@ -185,8 +185,10 @@ class Agent:
             time.sleep(0.1)
         assert self.addr, f"agent did not start: {open(self.err).read().strip()}"
 
-    def get(self, path="/metrics"):
-        with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=10) as r:
+    def get(self, path="/metrics", accept=None):
+        req = urllib.request.Request(f"http://{self.addr}{path}",
+                                     headers={"Accept": accept} if accept else {})
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.headers.get("Content-Type"), r.read().decode()
 
     def stop(self):
@@ -380,6 +382,41 @@ def prometheus_scrapes_the_agent_and_sees_a_workload():
         finally:
             p.terminate()
             p.wait(timeout=30)
+
+
+# What Prometheus 2.x sends when it scrapes: OpenMetrics first
+PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+               "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+@test
+def agent_speaks_openmetrics_when_asked():
+    with Agent("--top", "3") as a:
+        subprocess.run([sys.executable, PIPES, "200"], check=True)
+        time.sleep(1)
+        ctype, om = a.get(accept=PROM_ACCEPT)
+        _, text = a.get()
+    assert ctype == "application/openmetrics-text; version=1.0.0; charset=utf-8", ctype
+    assert om.endswith("\n# EOF\n") and om.count("# EOF") == 1, om[-200:]
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", om, re.M))
+    helps = set(re.findall(r"^# HELP (\S+) ", om, re.M))
+    assert helps == set(types), set(types) ^ helps
+    counters = [n for n, t in types.items() if t == "counter"]
+    assert "kmemscope_callsite_allocations" in counters, counters
+    assert not any(n.endswith("_total") for n in counters), counters
+    # every sample belongs to a family declared before it: a counter's are NAME_total
+    declared = set()
+    for line in om.splitlines():
+        m = re.match(r"^# TYPE (\S+) ", line)
+        if m:
+            declared.add(m.group(1))
+        elif line and not line.startswith("#"):
+            name = re.match(r"^[\w:]+", line).group(0)
+            fam = name[:-6] if name.endswith("_total") and name[:-6] in counters else name
+            assert fam in declared, f"{name}: no TYPE before it"
+    # the same series as the text format (curl's Accept: */* gets that)
+    assert {n for n, _ in samples(om)} == {n for n, _ in samples(text)}
+    assert "# EOF" not in text
 
 
 @test
