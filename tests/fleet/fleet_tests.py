@@ -530,6 +530,30 @@ def cgroup_errors_and_labels_in_text_and_metrics():
     assert cgs == {cg.top}, cgs
 
 
+@test
+def a_recording_keeps_its_cgroup():
+    rec = os.path.join(TMP, "cg.kms")
+    with Cgroups() as cg:
+        k = subprocess.Popen([KMS, "record", "-o", rec, "--force", "-d", "5", "--cgroup",
+                              f"{cg.top}/a"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(2.5)		# the programs load and attach
+        w = cg.run_in(f"{cg.top}/a/b", sys.executable, PIPES, "100")
+        assert w.wait(timeout=60) == 0, "the workload failed"
+        _, err = k.communicate(timeout=60)
+        assert k.returncode == 0, f"record: exit {k.returncode}: {err.strip()}"
+    j = subprocess.run([KMS, "report", rec, "top", "--json"], capture_output=True, text=True,
+                       timeout=120)
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc.get("cgroup") == f"{cg.top}/a", doc.get("cgroup")
+    pipes = sum(c["allocs"] for c in doc["callers"]
+                if c["family"] == "kmalloc" and c["function"] == "alloc_pipe_info")
+    assert pipes == 2 * 100, pipes
+    t = subprocess.run([KMS, "report", rec, "top"], capture_output=True, text=True, timeout=120)
+    assert f"cgroup: {cg.top}/a and its descendants" in t.stdout, t.stdout[:600]
+
+
 if __name__ == "__main__":
     shutil.rmtree(TMP, ignore_errors=True)
     summary()

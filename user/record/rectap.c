@@ -246,6 +246,8 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 				t->text[i] = ' ';
 		err |= text_add(t, "\n");
 	}
+	if (in->cgroup && !strpbrk(in->cgroup, "\r\n"))
+		err |= text_add(t, "cgroup=%s\n", in->cgroup);
 	return err ? -ENOMEM : text_flush(t, REC_F_META);
 }
 
