@@ -6,7 +6,7 @@
 # with tests/vm/check_unit.py. This machine's own systemd is not PID 1 (and a
 # container's rarely is), so a guest is the only real systemd the tests have.
 # Usage: tools/vm/run-unit.sh [KERNEL]       (make vm-unit)
-#   env: OUT (the build to install, default build), VM_TIMEOUT (s, default 420),
+#   env: OUT (the build to install, default build), VM_TIMEOUT (s, default 600),
 #        VM_CACHE (as for the other tools/vm scripts)
 # The root (mmdebstrap: systemd, systemd-sysv, the agent's libraries,
 # nothing else) is cached as build/vm/root-<suite> and its cpio as
@@ -24,7 +24,7 @@ dir=$(kdir_of "$k")
 res=$dir/unit console=$dir/unit.console.log
 out=${OUT:-build}
 [[ $out == /* ]] || out=$VM_ROOT/$out
-timeout_s=${VM_TIMEOUT:-420}
+timeout_s=${VM_TIMEOUT:-600}
 # shellcheck source=/dev/null
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 # the agent's shared libraries (the same suite as the host build links against)

@@ -47,7 +47,7 @@ vm-kernels:
 
 # The shipped kmemscope-agent.service under a real systemd: a guest of
 # UNIT_KERNEL whose init is systemd, kmemscope installed with make install
-# (tools/vm/run-unit.sh; about 2 minutes here). make check runs it (tests/run systemd).
+# (tools/vm/run-unit.sh; 2-4.5 minutes here). make check runs it (tests/run systemd).
 UNIT_KERNEL ?= 6.12
 vm-unit:
 	OUT=$(OUT) $(VM_DIR)/run-unit.sh $(UNIT_KERNEL)
