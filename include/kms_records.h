@@ -305,10 +305,14 @@ struct kms_rec_ksym {
 /*
  * Allocator text, for page callers past the frames taken (bpf/caller.bpf.h):
  * key address >> KMS_ATEXT_SHIFT, value a mask of its 16-byte granules that
- * lie in an allocator function (page, slab, vmalloc, dma internals).
+ * lie in an allocator function (page, slab, vmalloc, dma internals): bit g;
+ * bit KMS_ATEXT_VIA + g: the granule lies in a function through which an
+ * allocator takes pages for its own objects (new_slab, __vmalloc_area_node,
+ * ...), kept by the walk so that the page still names what it backs.
  */
 #define KMS_ATEXT_SHIFT		8
 #define KMS_ATEXT_GRAIN		4	/* log2 of a granule */
+#define KMS_ATEXT_VIA		16	/* the via granules' bits: 16 to 31 */
 #define KMS_ATEXT_MAX		2048	/* keys: 6.18 has ~330 */
 #define KMS_ATEXT_BITS		16384	/* a bit per key, hashed: tested before the map */
 #define KMS_DEEP_FRAMES		32	/* the walk past them */

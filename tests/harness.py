@@ -9,6 +9,7 @@ import functools
 import json
 import pathlib
 import sys
+import traceback
 
 ONLY = set(sys.argv[1:])
 results = []
@@ -21,9 +22,11 @@ def test(fn):
         fn()
         results.append((fn.__name__, None))
         print(f"ok   {fn.__name__}")
-    except AssertionError as e:
-        results.append((fn.__name__, str(e)))
-        print(f"FAIL {fn.__name__}: {e}")
+    except AssertionError as e:	# a bare assert has no message: say where
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        msg = str(e) or f"line {where.lineno}: {where.line}"
+        results.append((fn.__name__, msg))
+        print(f"FAIL {fn.__name__}: {msg}")
     except Exception as e:  # a crash of the harness is a failure too
         results.append((fn.__name__, repr(e)))
         print(f"FAIL {fn.__name__}: {e!r}")

@@ -292,6 +292,22 @@ def a_killed_kmemscope_takes_its_command_along_and_its_cgroup_is_swept():
 
 
 @test
+def a_killed_kmemscope_takes_a_command_run_as_another_user_along():
+    """The change of user clears PR_SET_PDEATHSIG: it is set again after it."""
+    before = cgroups_of_kmemscope()
+    rc, _, _, _ = interrupt(["leaks", "--user", "nobody", "--", "sleep", "44.5"],
+                            signal.SIGKILL, 2)
+    assert rc == -signal.SIGKILL, f"exit {rc}"
+    for _ in range(50):
+        if not alive("sleep 44.5"):
+            break
+        time.sleep(0.1)
+    assert not alive("sleep 44.5"), "the command (as nobody) outlived a SIGKILLed kmemscope"
+    rc, _, err = run("leaks", "--settle", "0.2", "--", "true")
+    assert rc == 0 and cgroups_of_kmemscope() == before, f"exit {rc}, not swept: {err[-200:]!r}"
+
+
+@test
 def a_recording_is_never_put_over_a_dangling_symlink_or_a_cut_one():
     with tempfile.TemporaryDirectory() as d:
         link, cut = os.path.join(d, "link.kms"), os.path.join(d, "cut.kms")

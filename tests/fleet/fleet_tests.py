@@ -185,8 +185,10 @@ class Agent:
             time.sleep(0.1)
         assert self.addr, f"agent did not start: {open(self.err).read().strip()}"
 
-    def get(self, path="/metrics"):
-        with urllib.request.urlopen(f"http://{self.addr}{path}", timeout=10) as r:
+    def get(self, path="/metrics", accept=None):
+        req = urllib.request.Request(f"http://{self.addr}{path}",
+                                     headers={"Accept": accept} if accept else {})
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.headers.get("Content-Type"), r.read().decode()
 
     def stop(self):
@@ -382,12 +384,47 @@ def prometheus_scrapes_the_agent_and_sees_a_workload():
             p.wait(timeout=30)
 
 
+# What Prometheus 2.x sends when it scrapes: OpenMetrics first
+PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+               "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+@test
+def agent_speaks_openmetrics_when_asked():
+    with Agent("--top", "3") as a:
+        subprocess.run([sys.executable, PIPES, "200"], check=True)
+        time.sleep(1)
+        ctype, om = a.get(accept=PROM_ACCEPT)
+        _, text = a.get()
+    assert ctype == "application/openmetrics-text; version=1.0.0; charset=utf-8", ctype
+    assert om.endswith("\n# EOF\n") and om.count("# EOF") == 1, om[-200:]
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", om, re.M))
+    helps = set(re.findall(r"^# HELP (\S+) ", om, re.M))
+    assert helps == set(types), set(types) ^ helps
+    counters = [n for n, t in types.items() if t == "counter"]
+    assert "kmemscope_callsite_allocations" in counters, counters
+    assert not any(n.endswith("_total") for n in counters), counters
+    # every sample belongs to a family declared before it: a counter's are NAME_total
+    declared = set()
+    for line in om.splitlines():
+        m = re.match(r"^# TYPE (\S+) ", line)
+        if m:
+            declared.add(m.group(1))
+        elif line and not line.startswith("#"):
+            name = re.match(r"^[\w:]+", line).group(0)
+            fam = name[:-6] if name.endswith("_total") and name[:-6] in counters else name
+            assert fam in declared, f"{name}: no TYPE before it"
+    # the same series as the text format (curl's Accept: */* gets that)
+    assert {n for n, _ in samples(om)} == {n for n, _ in samples(text)}
+    assert "# EOF" not in text
+
+
 @test
 def agent_runs_with_the_units_capabilities_only():
     unit = open(os.path.join(ROOT, "dist", "kmemscope-agent.service.in")).read()
     caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
     assert caps == ["CAP_BPF", "CAP_PERFMON", "CAP_SYS_RESOURCE", "CAP_SYSLOG"], caps
-    for key in ("ProtectSystem=strict", "Restart=on-failure", "ExecReload=/bin/kill -HUP"):
+    for key in ("ProtectSystem=strict", "Restart=on-failure", "kill -HUP $$MAINPID"):
         assert key in unit, key
     bset = "-all," + ",".join("+" + c[4:].lower() for c in caps)
     with Agent("--top", "1000", prefix=("setpriv", f"--bounding-set={bset}",
@@ -491,6 +528,30 @@ def cgroup_errors_and_labels_in_text_and_metrics():
     assert got == 2 * 50, f"alloc_pipe_info in {cg.top}: {got}"
     cgs = {dict(lb).get("cgroup") for n, lb in smp if n.startswith("kmemscope_callsite_")}
     assert cgs == {cg.top}, cgs
+
+
+@test
+def a_recording_keeps_its_cgroup():
+    rec = os.path.join(TMP, "cg.kms")
+    with Cgroups() as cg:
+        k = subprocess.Popen([KMS, "record", "-o", rec, "--force", "-d", "5", "--cgroup",
+                              f"{cg.top}/a"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(2.5)		# the programs load and attach
+        w = cg.run_in(f"{cg.top}/a/b", sys.executable, PIPES, "100")
+        assert w.wait(timeout=60) == 0, "the workload failed"
+        _, err = k.communicate(timeout=60)
+        assert k.returncode == 0, f"record: exit {k.returncode}: {err.strip()}"
+    j = subprocess.run([KMS, "report", rec, "top", "--json"], capture_output=True, text=True,
+                       timeout=120)
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc.get("cgroup") == f"{cg.top}/a", doc.get("cgroup")
+    pipes = sum(c["allocs"] for c in doc["callers"]
+                if c["family"] == "kmalloc" and c["function"] == "alloc_pipe_info")
+    assert pipes == 2 * 100, pipes
+    t = subprocess.run([KMS, "report", rec, "top"], capture_output=True, text=True, timeout=120)
+    assert f"cgroup: {cg.top}/a and its descendants" in t.stdout, t.stdout[:600]
 
 
 if __name__ == "__main__":

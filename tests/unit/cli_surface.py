@@ -26,7 +26,7 @@ for _path in (KMS, COMPLETION, COMPLETION_ZSH):
 SAMPLE = {"-p": str(os.getpid()), "--pid": str(os.getpid()), "--ring-mb": "2",
           "--caller-cache": "on", "--order": "3", "--zone": "Normal", "-o": "/nonexistent/x",
           "--output": "/nonexistent/x", "--junit": "/nonexistent/x", "--max-tracked": "1000",
-          "--sort": "bytes", "--weight": "count"}
+          "--sort": "bytes", "--user": "root", "--weight": "count"}
 
 
 def run(*args):
@@ -136,6 +136,11 @@ def completes_option_values():
     assert complete(["kmemscope", "leaks", "-p", "1", "--st"]) == ["--stacks"]
     assert complete(["kmemscope", "probes", "-"]) == ["--json", "--pretty", "-v", "--verbose",
                                                       "-h", "--help"]
+    # --user: the users of this machine (compgen -u), for every command that runs one
+    for cmd in ("top", "leaks", "check", "frag", "record"):
+        got = complete(["kmemscope", cmd, "--user", "ro"])
+        assert "root" in got, f"{cmd} --user ro: {got}"
+    assert "--user" not in complete(["kmemscope", "probes", "--"]), "probes runs no command"
 
 
 @test
@@ -178,6 +183,7 @@ def after_dashdash_only_commands():
 ZSH_STUBS = r"""
 compadd() { shift $(( ${@[(i)--]} )); local x; for x; do [[ $x == $PREFIX* ]] && print -r -- $x; done; return 0 }
 _files() { print -r -- "<files $*>" }
+_users() { print -r -- "<users>" }
 _describe() { local x; for x in ${(P)${@[-1]}}; do [[ $x == $PREFIX* ]] && print -r -- ${x%%:*}; done; return 0 }
 _normal() { print -r -- "<command line: $words[1,CURRENT]>" }
 compset() { PREFIX=${PREFIX#*=} }
@@ -213,6 +219,7 @@ def zsh_completion_offers_the_same():
             (["kmemscope", "report", "a.kms", "leaks", "--m"], ["--min-age", "--max-tracked"]),
             (["kmemscope", "report", "a.kms", "--f"], ["--folded"]),
             (["kmemscope", "top", "-d", ""], []),
+            (["kmemscope", "check", "--user", ""], ["<users>"]),
             (["kmemscope", "top", "--", "ls", "--js"], ["<command line: ls --js>"])):
         got = zcomplete(words)
         assert got == want, f"{words}: {got}, want {want}"

@@ -292,6 +292,7 @@ static const char *sample(const struct cli_opt *opt, char *buf, size_t len)
 	case CLI_NAME: return "Normal";
 	case CLI_FILE: return "/nonexistent/file";
 	case CLI_TEXT: return "127.0.0.1:1";
+	case CLI_USER: return "root";
 	case CLI_CHOICE: return opt->choices[0];
 	default: return NULL;
 	}

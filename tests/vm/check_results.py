@@ -16,6 +16,7 @@ Exit: 0 no failure, 1 some failure, 2 usage.
 import argparse
 import base64
 import binascii
+import glob
 import json
 import os
 import re
@@ -190,6 +191,13 @@ def check_probes(c):
     for fam in FAMILIES:
         att = [p for p in doc.get("probes", []) if p.get("family") == fam and p.get("attached")]
         c.ok(bool(att), "tracer.probes.%s" % fam, "no attached probe for family %s" % fam)
+    # a candidate that fails to load and falls back is said by probes, in a
+    # line; the verifier's log is for -v (6.12 prints one per tp_btf of kfree)
+    noisy = sorted(os.path.basename(f)[:-len(".stderr.out")]
+                   for f in glob.glob(os.path.join(c.dir, "*.stderr.out"))
+                   if "PROG LOAD LOG" in (c.read(os.path.basename(f)) or ""))
+    c.ok(not noisy, "tracer.quiet_fallbacks",
+         "verifier logs on stderr of: " + ", ".join(noisy[:8]))
     # page-caller chains read in place where the kernel has bpf_rdonly_cast (6.2+)
     m = re.match(r"(\d+)\.(\d+)", doc.get("kernel", ""))
     pa = [p for p in doc.get("probes", []) if p.get("family") == "page" and p.get("event") == "alloc"]
@@ -396,10 +404,21 @@ def check_held(c, name, doc, extra=None):
     check_trust(c, name + ".trust", doc)
 
 
+def check_slab_pages(c, name, doc):
+    """The slab pages taken under the module's slab calls back the slab: class
+    allocator, not leak (on arm64 their frames end before new_slab, and the
+    walk past them must keep it: bpf/deeper.bpf.h)."""
+    bad = ["%s %s x%s" % (r.get("function"), r.get("class"), r.get("count"))
+           for fn in ("kmst_cache_alloc", "kmst_kmalloc") for r in rows_at(doc, fn)
+           if r.get("family") == "page" and r.get("class") != "allocator"]
+    c.ok(not bad, name, "slab pages not classed allocator: " + ", ".join(bad))
+
+
 def check_leaks(c):
     doc = tracer_json(c, "leaks_held")
     if doc is not None:
         check_held(c, "tracer.leaks.held", doc)
+        check_slab_pages(c, "tracer.leaks.held.slab_pages", doc)
     doc = tracer_json(c, "leaks_released")
     if doc is not None:
         # The workload's own family at its function, and any leak there. Other
@@ -428,10 +447,23 @@ def check_leaks(c):
         doc = json.loads(out)
     except ValueError:
         doc = {}
+    leaks = [r for r in doc.get("outstanding", []) if r.get("class") == "leak"]
     noise = ["%s/%s x%s %sB" % (r.get("family"), r.get("function"), r.get("count"), r.get("bytes"))
-             for r in doc.get("outstanding", []) if r.get("class") == "leak"]
-    c.ok(rc == 0 and doc.get("passed") is True, "tracer.check.clean",
-         "rc=%s want 0, passed=%r; leak rows: %s" % (rc, doc.get("passed"), ", ".join(noise)[:300]))
+             for r in leaks]
+    # Frees the kernel skipped (a softirq's RCU callbacks on a CPU where the
+    # same free program was running: recursion_misses) leave their objects
+    # outstanding; check says so on stderr and cannot do better. Then only the
+    # module's rows fail: the released batch must not be reported.
+    skipped = doc.get("events", {}).get("recursion_misses") or 0
+    ours = [r for r in leaks if r.get("module") == "kmemscope_test"]
+    excused = rc == 1 and skipped >= sum(r.get("count", 0) for r in leaks) and not ours and \
+        "skipped by the kernel" in err
+    if excused:
+        c.info("check.clean.skipped_frees", "failed on %d events the kernel skipped: %s"
+               % (skipped, ", ".join(noise)[:300]))
+    c.ok(excused or rc == 0 and doc.get("passed") is True, "tracer.check.clean",
+         "rc=%s want 0, passed=%r; leak rows: %s (recursion_misses=%d)"
+         % (rc, doc.get("passed"), ", ".join(noise)[:300], skipped))
 
 
 # ---- frag (issue 5) --------------------------------------------------------

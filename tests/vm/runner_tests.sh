@@ -85,6 +85,36 @@ matrix qemu.guest_exit_3 fail-ran qemu
 stub qemu-system-x86_64 'sleep 60'
 matrix qemu.hangs fail qemu VM_TIMEOUT=1
 
+# Progress on a terminal (script(1) gives one): booting, then tests done out
+# of the last run's count, redrawn in place; none without a terminal (the
+# control above: CI logs stay as they were).
+if grep -q $'\e' "$tmp/out"; then
+	bad progress.quiet_without_a_tty "escape sequences in a log"
+else
+	ok progress.quiet_without_a_tty
+fi
+if command -v script >/dev/null; then
+	# shellcheck disable=SC2016  # the stub expands $s itself
+	stub qemu-system-x86_64 'echo "@@KMS UNAME 6.12.0-stub"; sleep 1.5
+for s in a b c; do echo "@@KMS BEGIN $s"; echo "@@KMS END $s rc=0 cs=1"; sleep 1.5; done
+echo "@@KMS EXIT rc=0"'
+	stale
+	for s in a b c; do echo 0 > "$kdir/results/$s.rc"; done    # the last run: 3 steps
+	env PATH="$tmp/bin:$PATH" VM_ROOT="$root" VM_CACHE="$root/build/vm" KMEMSCOPE="$tmp/no-tracer" \
+		VM_RUNNER=qemu VM_TIMEOUT=20 VM_ORACLE= script -qec "$root/tools/vm/vm-test.sh $spec" \
+		/dev/null > "$tmp/out" 2>&1
+	rc=$?
+	seen=$(tr -d '\r' < "$tmp/out" | grep -oE '6\.12: (booting|tests [0-9]/3)' | sort -u | tr '\n' ,)
+	if [[ $seen == *booting* && $seen == *"tests "[12]/3* ]] && grep -q $'\e\[J' "$tmp/out" &&
+		tr -d '\r' < "$tmp/out" | grep -qE '^(PASS|FAIL|SKIP|[0-9]+ passed)'; then
+		ok progress.on_a_tty
+	else
+		bad progress.on_a_tty "exit $rc, states seen: $seen"; sed 's/^/    | /' "$tmp/out"
+	fi
+else
+	echo "SKIP runner:progress.on_a_tty (no script(1))"; skipped=$((skipped + 1))
+fi
+
 # vng: missing, --version failing, a broken virtiofsd (vng would fall back to
 # 9p, which cloud kernels lack), and a good one (the control; it must be run
 # with busybox sh and tools/vm/vng-init.sh)

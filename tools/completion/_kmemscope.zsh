@@ -67,6 +67,7 @@ _kmemscope_complete_value() {
 	case $1 in
 	file) _files ;;
 	recording) _files -g '*.kms' ;;
+	user) _users ;;
 	words) shift; compadd -- "$@" ;;
 	esac
 }

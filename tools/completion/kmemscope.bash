@@ -73,7 +73,7 @@ _kmemscope_command() {
 	REPLY=${hit:-?}
 }
 
-# What an option's value completes with: file, recording, words W..., or '-'.
+# What an option's value completes with: file, recording, user, words W..., or '-'.
 _kmemscope_complete_value() {
 	case $1 in
 	file)
@@ -84,6 +84,9 @@ _kmemscope_complete_value() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -X '!*.kms' -- "$cur"; compgen -d -- "$cur")
 		((${#COMPREPLY[@]})) || mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		;;
+	user)
+		mapfile -t COMPREPLY < <(compgen -u -- "$cur")
 		;;
 	words\ *)
 		mapfile -t COMPREPLY < <(compgen -W "${1#words }" -- "$cur")

@@ -2,7 +2,7 @@
 # Boot a fetched kernel with a busybox initramfs, run tests/vm/guest-test.sh
 # in it and copy each step's output to build/vm/<kernel>/results/.
 # Usage: tools/vm/run-vm.sh KERNEL
-#   env: VM_TIMEOUT (s, default 600, 1200 under vng), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
+#   env: VM_TIMEOUT (s, default 600, 1200 under vng and for arm64), VM_RUNNER (qemu | vng), VM_ACCEL (tcg | kvm),
 #        KMEMSCOPE (tracer binary, default build/kmemscope.static; absent: no tracer steps),
 #        KMEMSCOPE_ARM64 (the same for arm64-* kernels, default build/arm64/kmemscope.static),
 #        VM_GUEST_SCRIPT (the guest script, default tests/vm/guest-test.sh),
@@ -25,11 +25,13 @@ console=$dir/console.log vnglog=$dir/vng.log
 [[ ${VM_RESULTS:-results} == results ]] || console=$dir/$VM_RESULTS.console.log vnglog=$dir/$VM_RESULTS.vng.log
 rm -rf "$res" "$console" "$vnglog"
 rel=$(release_of "$k")
-timeout_s=${VM_TIMEOUT:-600}
-# a vng guest takes about 1.5 times as long (virtme's init, files over virtiofs)
-[[ -z ${VM_TIMEOUT:-} && ${VM_RUNNER:-qemu} == vng ]] && timeout_s=1200
-tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
 arch=$(kernel_arch "$k")
+timeout_s=${VM_TIMEOUT:-600}
+# a vng guest takes about 1.5 times as long (virtme's init, files over
+# virtiofs); an arm64 one (one-thread TCG) 2 to 3 times: 300 s alone here,
+# 531 to 650 s beside other guests on a loaded host
+[[ -z ${VM_TIMEOUT:-} && ( ${VM_RUNNER:-qemu} == vng || $arch == arm64 ) ]] && timeout_s=1200
+tracer=${KMEMSCOPE:-$VM_ROOT/build/kmemscope.static}
 [[ $arch == arm64 ]] && tracer=${KMEMSCOPE_ARM64:-$VM_ROOT/build/arm64/kmemscope.static}
 
 # The guest's busybox: the host's for x86-64; for arm64, busybox-static:arm64

@@ -9,7 +9,8 @@
 #        (the host's build, reads the guest's recording back; default: kmemscope
 #        next to KMEMSCOPE), VM_TIMEOUT, VM_RUNNER, VM_VNG, VM_ORACLE (kernels that
 #        also get the oracle boot under QEMU, tests/vm/check_oracle.py; default 6.12,
-#        "" for none), VM_JOBS (kernels booted at once; default: the CPU count)
+#        "" for none), VM_JOBS (kernels booted at once; default: the CPU count),
+#        VM_PROGRESS (0: no progress lines; they are drawn on a terminal only)
 # Exit: 0 all passed, 1 something failed, 2 usage, 4 nothing ran (all skipped).
 # A kernel whose run-vm.sh exits non-zero (the guest could not start, died,
 # hung, or its script's shell failed) fails, even where the checks it left
@@ -138,14 +139,91 @@ for k in "${order[@]}"; do "$VM_ROOT/tools/vm/fetch-kernel.sh" "$k" || true; don
 jobs_max=${VM_JOBS:-$(nproc)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-start=$SECONDS pids=()
+
+# Progress on a terminal (VM_PROGRESS=0: never): a line per kernel, redrawn
+# every second below the output so far: waiting, preparing (fetch, module),
+# booting, tests done/total (total: what the kernel's last run had), elapsed.
+# Not on a pipe or file: CI logs stay as they were.
+progress=
+[[ -t 1 && ${VM_PROGRESS:-1} != 0 ]] && progress=1
+declare -A total=()
+steps_in() {	# steps_in DIR: the steps a finished run left there (0: none)
+	local f n=0
+	for f in "$1"/*.rc; do
+		[[ -f $f && $f != *.stderr.rc ]] && n=$((n + 1))
+	done
+	echo "$n"
+}
+state_of() {	# state_of I: what job I is doing now
+	local k=${order[$1]} dir con spec n tot
+	[[ -n ${pids[$1]:-} ]] || { echo "$k: waiting for a free CPU (VM_JOBS=$jobs_max)"; return; }
+	dir=$(kdir_of "$k")
+	spec=$(grep '^=== ' "$tmp/$1.log" 2>/dev/null | tail -1)
+	spec=${spec#=== }
+	for con in "$dir/oracle.console.log" "$dir/console.log"; do
+		[[ $con -nt $tmp/$1.start ]] && break
+	done
+	if [[ ! $con -nt $tmp/$1.start ]]; then
+		echo "${spec:-$k}: preparing (kernel, module)"; return
+	fi
+	if [[ $con == */oracle.console.log ]]; then
+		spec="$k oracle" tot=${total[$k.oracle]}
+	else
+		tot=${total[$k]}
+	fi
+	n=$(tr -d '\r' < "$con" | awk '/@@KMS END / && !/\.stderr rc=/ { n++ }
+		/@@KMS EXIT / { x = 1 } END { print (x ? "x" : "") n + 0 }')
+	if [[ $n == x* ]]; then
+		echo "$spec: checking the results"
+	elif ((n == 0)); then
+		echo "$spec: booting"
+	else
+		# out of the last run's count, while the run stays within it
+		echo "$spec: tests $n/$( ((tot >= n)) && echo "$tot" || echo '?')"
+	fi
+}
+drawn=0
+draw() {	# draw FROM: the lines of jobs FROM..last, the cursor left above them
+	local j line block=""
+	drawn=0
+	for ((j = $1; j < ${#order[@]}; j++)); do
+		line=$(state_of "$j")
+		[[ -n ${pids[j]:-} ]] && line=$(printf '%-56s %4ds' "$line" $((SECONDS - started[j])))
+		block+=$(printf '  %.76s' "$line")$'\n'
+		drawn=$((drawn + 1))
+	done
+	# all at once (no flicker), the cursor back above the lines
+	printf '\033[J%s\033[%dA' "$block" "$drawn"
+}
+undraw() { ((drawn == 0)) || printf '\033[J'; drawn=0; }
+
+start=$SECONDS pids=() started=() next=0
+launch_more() {	# start jobs while there are free slots
+	local k
+	while ((next < ${#order[@]})) && (($(jobs -rp | wc -l) < jobs_max)); do
+		k=${order[$next]}
+		total[$k]=$(steps_in "$(kdir_of "$k")/results")
+		total[$k.oracle]=$(steps_in "$(kdir_of "$k")/oracle")
+		touch "$tmp/$next.start"
+		started[next]=$SECONDS
+		# shellcheck disable=SC2086  # the group's specs, one word each
+		run_job "$tmp/$next" ${group[$k]} > "$tmp/$next.log" 2>&1 &
+		pids[next]=$!
+		next=$((next + 1))
+	done
+}
+running() { [[ -z ${pids[$1]:-} || " $(jobs -rp | tr '\n' ' ') " == *" ${pids[$1]} "* ]]; }
 for i in "${!order[@]}"; do
-	while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n || true; done
-	# shellcheck disable=SC2086  # the group's specs, one word each
-	run_job "$tmp/$i" ${group[${order[$i]}]} > "$tmp/$i.log" 2>&1 &
-	pids[i]=$!
-done
-for i in "${!order[@]}"; do
+	launch_more
+	while running "$i"; do
+		if [[ -n $progress ]]; then
+			draw "$i"; sleep 1
+		else
+			wait -n || true
+		fi
+		launch_more
+	done
+	undraw
 	wait "${pids[i]}" 2>/dev/null || true
 	cat "$tmp/$i.log"
 	read -r p f s < "$tmp/$i.counts" 2>/dev/null || { p=0 f=1 s=0; echo "FAIL ${order[$i]}: its job died"; }

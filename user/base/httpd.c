@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -187,11 +188,33 @@ static int read_request(int fd, char *req, size_t cap)
 	return -1;
 }
 
+/* The value of header NAME (its first line) in request head REQ, or "". */
+static void header(const char *req, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name), len;
+	const char *p = req;
+
+	out[0] = 0;
+	while ((p = strchr(p, '\n'))) {
+		p++;
+		if (strncasecmp(p, name, n) || p[n] != ':')
+			continue;
+		p += n + 1;
+		p += strspn(p, " \t");
+		len = strcspn(p, "\r\n");
+		if (len >= cap)
+			len = cap - 1;
+		memcpy(out, p, len);
+		out[len] = 0;
+		return;
+	}
+}
+
 static void answer(struct httpd *h, int fd)
 {
 	static const char *const reasons[] = { [0] = "OK", [1] = "Not Found",
 					       [2] = "Method Not Allowed", [3] = "Bad Request" };
-	char req[REQUEST_MAX], head[256], path[256] = "";
+	char req[REQUEST_MAX], head[256], path[256] = "", accept[512];
 	const char *type = "text/plain; charset=utf-8";
 	char *body = NULL;
 	size_t len = 0;
@@ -206,7 +229,8 @@ static void answer(struct httpd *h, int fd)
 
 		if (q)
 			*q = 0;		/* /metrics?name[]=...: the whole page anyway */
-		status = h->fn(path, &body, &len, &type, h->ctx);
+		header(req, "Accept", accept, sizeof(accept));
+		status = h->fn(path, accept, &body, &len, &type, h->ctx);
 		why = status == 200 ? 0 : 1;
 	} else if (strchr(req, ' ')) {
 		status = 405, why = 2;

@@ -16,7 +16,8 @@ struct httpd;
 
 /* The body for a GET of @path into *body (malloc()ed, *len bytes) and its
  * content type; the HTTP status (200, 404). */
-typedef int (*httpd_handler)(const char *path, char **body, size_t *len,
+/* accept: the request's Accept header ("" when it had none) */
+typedef int (*httpd_handler)(const char *path, const char *accept, char **body, size_t *len,
 			     const char **content_type, void *ctx);
 
 /* Listen on ADDR: "HOST:PORT", "[V6]:PORT" or ":PORT" (every IPv4 address);

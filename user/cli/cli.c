@@ -100,7 +100,7 @@ static int set_value(const char *name, const struct cli_opt *opt, const char *ar
 			return bad(name, opt, arg);
 		*(const char **)field(o, opt) = arg;
 		return 0;
-	case CLI_FILE: case CLI_TEXT:
+	case CLI_FILE: case CLI_TEXT: case CLI_USER:
 		if (!*arg)
 			return bad(name, opt, arg);
 		*(const char **)field(o, opt) = arg;
@@ -341,6 +341,8 @@ static void list_value(FILE *f, const struct cli_opt *opt)
 			fprintf(f, " %s", opt->choices[i]);
 	} else if (opt->kind == CLI_OPERAND) {
 		fputs("command", f);
+	} else if (opt->kind == CLI_USER) {
+		fputs("user", f);
 	} else {
 		fputs("-", f);
 	}

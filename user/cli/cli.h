@@ -49,6 +49,7 @@ struct cli_opts {
 	bool help;
 	int verbose;		/* -v, -vv */
 	char **command;		/* after "--" (or the first non-option) */
+	const char *user;	/* --user USER: who runs the command */
 };
 
 /*
@@ -101,6 +102,7 @@ enum cli_kind {
 	CLI_NAME,	/* const char *, 1 to 15 characters */
 	CLI_FILE,	/* const char *, a file name (completed as one) */
 	CLI_TEXT,	/* const char *, not empty (not completed) */
+	CLI_USER,	/* const char *, a user name or uid (completed as a user) */
 	CLI_CHOICE,	/* int: the index of the value in .choices */
 	CLI_JSON,	/* bool, and JSON errors from here on */
 	CLI_PRETTY,	/* bool, and --json */

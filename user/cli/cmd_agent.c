@@ -40,7 +40,8 @@ static void on_hup(int sig)
 	reload_asked = 1;
 }
 
-static int render(struct agent *a, bool process, char **body, size_t *len)
+static int render(struct agent *a, bool process, enum metrics_format fmt, char **body,
+		  size_t *len)
 {
 	FILE *f = open_memstream(body, len);
 	struct agent_view v = a->v;
@@ -49,7 +50,10 @@ static int render(struct agent *a, bool process, char **body, size_t *len)
 	if (!f)
 		return -ENOMEM;
 	v.process = process;
+	metrics__set_format(fmt);
 	err = agent__render(f, a->s, &v);
+	metrics__end(f);
+	metrics__set_format(METRICS_TEXT);
 	if (fclose(f) && !err)
 		err = -ENOMEM;
 	if (err) {
@@ -59,14 +63,18 @@ static int render(struct agent *a, bool process, char **body, size_t *len)
 	return err;
 }
 
-static int handle(const char *path, char **body, size_t *len, const char **type, void *ctx)
+/* /metrics in the format the scraper asks for first: OpenMetrics for
+ * Prometheus, the 0.0.4 text format for curl and older scrapers. */
+static int handle(const char *path, const char *accept, char **body, size_t *len,
+		  const char **type, void *ctx)
 {
 	struct agent *a = ctx;
 	static const char index[] = "kmemscope agent: the metrics are at /metrics\n";
+	enum metrics_format fmt = metrics__negotiate(accept);
 
 	if (!strcmp(path, "/metrics")) {
-		*type = METRICS_CONTENT_TYPE;
-		return render(a, true, body, len) ? 500 : 200;
+		*type = fmt == METRICS_OPENMETRICS ? OPENMETRICS_CONTENT_TYPE : METRICS_CONTENT_TYPE;
+		return render(a, true, fmt, body, len) ? 500 : 200;
 	}
 	if (strcmp(path, "/"))
 		return 404;
@@ -81,7 +89,7 @@ static void write_textfile(struct agent *a)
 	struct safe_file sf;
 	char *body = NULL;
 	size_t len = 0;
-	int err = render(a, false, &body, &len);
+	int err = render(a, false, METRICS_TEXT, &body, &len);	/* node_exporter reads text */
 
 	if (!err && !(err = safe_file__open(&sf, a->o->textfile))) {
 		if (fwrite(body, 1, len, sf.f) != len) {
@@ -217,7 +225,8 @@ const struct cli_cmd cmd_agent = {
 	"symbols again (modules loaded since) and rewrites the textfile.\n",
 	.more =
 	"Runs under systemd as kmemscope-agent.service (shipped with the package).\n"
-	"A scrape config for Prometheus: docs/prometheus/kmemscope.yml.\n"
+	"A scrape config for Prometheus: /usr/share/doc/kmemscope/examples/prometheus.yml\n"
+	"(dist/prometheus.yml in the sources).\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo kmemscope agent                          # curl localhost:19183/metrics\n"

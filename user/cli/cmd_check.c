@@ -183,6 +183,8 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	leakin__input(s, &in);
 	if (leaks__build(&in, o->min_age, &r) || leakin__trust(s, &t))
 		return kms_err(KMS_EXIT_FAIL, "cannot build the report");
+	if (o->sort >= 0)
+		leaks__sort(&r, o->sort);
 	v.cmd_failed = v.status != 0;
 	v.count = r.count[LEAK_LEAK] - r.after[LEAK_LEAK];
 	v.bytes = r.bytes[LEAK_LEAK] - r.after_bytes[LEAK_LEAK];
@@ -197,6 +199,9 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	}
 	if (t.lost)
 		kms_warn("%llu events lost: the verdict may be wrong", (unsigned long long)t.lost);
+	if (v.leaked && t.recursion_misses)	/* frees among them leave objects "live" */
+		kms_warn("%llu events skipped by the kernel (a BPF program already running on "
+			 "the CPU): the verdict may be wrong", (unsigned long long)t.recursion_misses);
 	if (junit->f && !rc && !v.signal)
 		rc = write_junit(junit, s, o, &r, &v);
 	leaks__free(&r);
@@ -205,6 +210,12 @@ static int judge(struct session *s, const struct cli_opts *o, struct safe_file *
 	if (v.signal)
 		return 128 + v.signal;	/* as a shell reports it; no verdict */
 	return v.leaked ? KMS_EXIT_FAIL : v.cmd_failed ? KMS_EXIT_CMD_FAILED : KMS_EXIT_OK;
+}
+
+static void started(struct session *s, void *ctx)
+{
+	(void)s;
+	cmds__say_tracing(ctx);
 }
 
 static int run(struct cli_opts *o)
@@ -225,6 +236,8 @@ static int run(struct cli_opts *o)
 	so.isolate = true;
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
 	so.max_live = o->max_tracked;
+	so.started = started;
+	so.tick_ctx = o;
 	rc = session__open(&s, &so);
 	if (!rc) {
 		rc = session__run(s);
@@ -240,9 +253,11 @@ const struct cli_cmd cmd_check = {
 	.name = "check",
 	.summary = "run a command, fail if it leaves kernel memory behind (a CI gate)",
 	.opts = OPT_SET_ROWS | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | OPT_SET_LEAKS |
-		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_RECORD | OPT_SET_COMMAND,
+		OPT_SET_TRACKED | OPT_SET_CHECK | OPT_SET_RECORD | OPT_SET_SORT | OPT_SET_COMMAND,
 	.opt_help = (const struct cli_help[]){
 		{ "rows", "rows to show (default 25; JSON: all)" },
+		{ "sort", "rows within a class by live-bytes (default), live, allocs or bytes "
+			  "(outstanding); the verdict is the same" },
 		{ "stacks", "group by full kernel stack, and print it" },
 		{ "settle", "deferred frees are awaited this long after COMMAND ends "
 			    "(default 3)" },
@@ -253,7 +268,7 @@ const struct cli_cmd cmd_check = {
 	.usage =
 	"Usage: kmemscope check [--max-leak-bytes N] [--max-leaks N] [--settle SECONDS]\n"
 	"                       [--min-age SECONDS] [--stacks] [--json] [--junit FILE]\n"
-	"                       -- COMMAND [ARGS...]\n"
+	"                       [--sort KEY] [--user USER] -- COMMAND [ARGS...]\n"
 	"\n"
 	"Runs COMMAND in a cgroup of its own and traces the allocations it and every\n"
 	"process it starts make, waits --settle seconds (default 3) for the kernel's\n"
@@ -272,5 +287,6 @@ const struct cli_cmd cmd_check = {
 	"EXAMPLES\n"
 	"  sudo kmemscope check -- ./run-driver-tests.sh\n"
 	"  sudo kmemscope check --max-leak-bytes 65536 --junit leaks.xml -- make test\n"
-	"  sudo kmemscope check --json -- ipcmk -M 65536    # fails: a SysV segment stays\n",
+	"  sudo kmemscope check --json -- ipcmk -M 65536    # fails: a SysV segment stays\n"
+	"  sudo kmemscope check --user root -- ./needs-root.sh   # COMMAND stays root\n",
 };

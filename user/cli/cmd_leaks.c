@@ -134,7 +134,8 @@ static int report(struct session *s, const struct cli_opts *o, const struct html
 	return rc;
 }
 
-/* Live tracing starts: without -d or a command only Ctrl-C ends it. */
+/* Live tracing starts: without -d or a command only Ctrl-C ends it; else,
+ * on a terminal, what it waits for (nothing shows until the end). */
 static void started(struct session *s, void *ctx)
 {
 	const struct cli_opts *o = ((const struct lcmd *)ctx)->o;
@@ -142,6 +143,8 @@ static void started(struct session *s, void *ctx)
 	(void)s;
 	if (!o->duration && !o->command)
 		fprintf(stderr, "kmemscope: tracing until Ctrl-C...\n");
+	else
+		cmds__say_tracing(o);
 }
 
 static int run(struct cli_opts *o)

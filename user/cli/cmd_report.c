@@ -32,21 +32,21 @@ static const struct cli_cmd *find_view(const char *name)
 	return NULL;
 }
 
-/* start_realtime (seconds since the epoch) as UTC: "2026-12-05 21:26:41 UTC". */
+/* start_realtime (seconds since the epoch) in ISO 8601, UTC: "2026-12-05T21:26:41Z". */
 static bool start_time(const char *epoch, char *buf, size_t len)
 {
 	time_t t = epoch ? (time_t)strtoll(epoch, NULL, 10) : 0;
 	struct tm tm;
 
-	return t > 0 && gmtime_r(&t, &tm) && strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return t > 0 && gmtime_r(&t, &tm) && strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void info_text(const struct recr *r, const char *path)
 {
 	const struct rec_end *e = recr__end(r);
 	const struct rec_counters *c = recr__counters(r, UINT64_MAX);
-	const char *k[] = { "kernel_release", "machine", "host", "nr_cpus", "boot_id",
-			    "command", "stacks", "pid_filter" };
+	const char *k[] = { "host", "kernel_release", "cmdline", "machine", "nr_cpus",
+			    "cpu_model", "boot_id", "command", "stacks", "pid_filter" };
 	const char *probes = recr__text(r, REC_F_PROBES, NULL);
 	const char *mem = recr__meta(r, "mem_total_bytes");
 	char when[64];
@@ -59,6 +59,8 @@ static void info_text(const struct recr *r, const char *path)
 			printf("  %-16s %s\n", k[i], recr__meta(r, k[i]));
 	if (mem && strtoull(mem, NULL, 10))
 		printf("  %-16s %.1f GiB\n", "memory", strtoull(mem, NULL, 10) / 1073741824.0);
+	if (recr__meta(r, "kmemscope_version"))
+		printf("  %-16s kmemscope %s\n", "recorded_with", recr__meta(r, "kmemscope_version"));
 	printf("  %-16s %llu\n", "chunks", (unsigned long long)recr__chunks(r));
 	if (e)
 		printf("  %-16s %.3f\n  %-16s %llu\n", "duration_s", e->elapsed_ns / 1e9,
@@ -90,7 +92,8 @@ static void meta_num(struct json *j, const struct recr *r, const char *key)
 static void info_json(const struct recr *r, const char *path)
 {
 	const struct rec_end *e = recr__end(r);
-	const char *k[] = { "kernel_release", "machine", "host", "boot_id" };
+	const char *k[] = { "kernel_release", "machine", "host", "boot_id", "cpu_model",
+			    "cmdline" };
 	const char *n[] = { "page_size", "pageblock_order", "start_realtime", "pid_filter",
 			    "nr_cpus", "mem_total_bytes" };
 	const char *stacks = recr__meta(r, "stacks");
@@ -106,6 +109,7 @@ static void info_json(const struct recr *r, const char *path)
 	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
 		meta_num(j, r, n[i]);
 	json__str(j, "command", recr__meta(r, "command"));
+	json__str(j, "recorded_with", recr__meta(r, "kmemscope_version"));
 	if (stacks)
 		json__bool(j, "stacks", strcmp(stacks, "0") != 0);
 	else
@@ -236,7 +240,10 @@ const struct cli_cmd cmd_report = {
 	"\n"
 	"  top (default), leaks, frag   the analysis, with its own options (below)\n"
 	"  check                        the verdict 'check -o FILE' gave, again\n"
-	"  info                         what the file holds (kernel, duration, probes)\n"
+	"  info                         what the file holds, as perf report --header: when\n"
+	"                               (ISO 8601, UTC), host, kernel and its command line,\n"
+	"                               CPU model and count, memory, the kmemscope that\n"
+	"                               recorded, duration, probes\n"
 	"\n"
 	"--html OUT writes a self-contained HTML report (no network, opens from disk):\n"
 	"without a view, the page-block map (frag's attribution: a cell per page block,\n"

@@ -115,6 +115,12 @@ const struct cli_opt cli_opts_table[] = {
 	{ "noclear", 'C', NULL, OPT_SET_SCREEN, FLAG(noclear),
 	  .help = "on a terminal, print each table after the last one instead of the live "
 		  "screen" },
+	{ "user", 0, "USER", OPT_SET_COMMAND, .kind = CLI_USER, F(user), .what = "user",
+	  .help = "run COMMAND as USER (a name or a uid; root keeps root), with USER's "
+		  "groups and USER, LOGNAME and HOME set to USER's (the rest of the "
+		  "environment is kept). Default under sudo: the user who ran sudo "
+		  "(SUDO_UID, SUDO_GID), as strace -u does; it still runs in kmemscope's "
+		  "cgroup, made by root" },
 	{ "--", 0, "COMMAND [ARGS...]", OPT_SET_COMMAND, .kind = CLI_OPERAND, F(command),
 	  .help = "trace while COMMAND runs, then print" },
 	{ "json", 0, NULL, OPT_SET_GLOBAL, .kind = CLI_JSON, F(json),
@@ -143,6 +149,18 @@ static void settling(struct session *s, void *ctx, double seconds)
 			"defers (RCU callbacks, kworkers)...\n", seconds);
 }
 
+/* On a terminal, as tracing starts, for the commands that print nothing
+ * until the end (leaks, check): what the run waits for. */
+void cmds__say_tracing(const struct cli_opts *o)
+{
+	if (!isatty(STDERR_FILENO) || out__json())
+		return;
+	if (o->command)
+		fprintf(stderr, "kmemscope: tracing the command... (Ctrl-C to stop)\n");
+	else if (o->duration)
+		fprintf(stderr, "kmemscope: tracing for %g s... (Ctrl-C to stop)\n", o->duration);
+}
+
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 {
 	memset(so, 0, sizeof(*so));
@@ -150,6 +168,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->duration = o->duration;
 	so->interval = o->interval;
 	so->command = o->command;
+	so->user = o->user;
 	so->tracer.filter_tgid = o->pid;
 	so->cgroup = o->cgroup;
 	so->tracer.stacks = o->stacks;

@@ -20,5 +20,7 @@ extern const struct cli_cmd cmd_agent;
  * (cmdopts.c). */
 struct session_opts;
 void cmds__session_opts(const struct cli_opts *o, struct session_opts *so);
+/* On a terminal (not --json): "tracing for N s..." or "tracing the command...". */
+void cmds__say_tracing(const struct cli_opts *o);
 
 #endif

@@ -36,7 +36,7 @@ struct tracer {
 	size_t nr_atext;
 	uint64_t pring_bytes;		/* each CPU's level-0 ring; 0: the shared ring */
 	struct bpf_link *mod_link;	/* module_load: symbols of modules loaded later */
-	char mod_why[96];		/* why it is not attached */
+	char mod_why[128];		/* why it is not attached */
 	bool softirqs;			/* bpf/context.bpf.c attached */
 };
 
@@ -72,6 +72,20 @@ static void release_warn(bool show)
 	held_warn = NULL;
 	held_len = 0;
 	holding = false;
+}
+
+/* The verifier's reason in the held log: the last line before its
+ * "processed N insns" summary, copied into buf ("" if none). */
+static void held_reason(char *buf, size_t size)
+{
+	const char *end = held_warn ? strstr(held_warn, "\nprocessed ") : NULL, *b;
+
+	buf[0] = 0;
+	if (!end)
+		return;
+	for (b = end; b > held_warn && b[-1] != '\n'; b--)
+		;
+	snprintf(buf, size, "%.*s", (int)(end - b), b);
 }
 
 /* A verifier log says why at its end: past twice this much, the first line
@@ -717,19 +731,24 @@ static int attempt(struct tracer *t)
 	failed_prog[0] = 0;
 	holding = true;
 	err = kmemscope__load(t->skel);
-	release_warn(err && !(failed_prog[0] && blamed_optional(t, failed_prog)));
 	if (err) {
-		char why[96];
+		char why[128], reason[112];
 
-		snprintf(why, sizeof(why), "load failed: %s", strerror(-err));
-		if (failed_prog[0] && blame(t, failed_prog, why))
+		held_reason(reason, sizeof(reason));
+		snprintf(why, sizeof(why), "load failed: %s", reason[0] ? reason : strerror(-err));
+		/* a blamed candidate falls back: probes says why, -v shows the log */
+		if (failed_prog[0] && blame(t, failed_prog, why)) {
+			release_warn(false);
 			return -EAGAIN;
+		}
+		release_warn(!(failed_prog[0] && blamed_optional(t, failed_prog)));
 		if (!strcmp(failed_prog, bpf_program__name(module_prog(t))) && !t->mod_why[0]) {
 			snprintf(t->mod_why, sizeof(t->mod_why), "%s", why);
 			return -EAGAIN;
 		}
 		return err;
 	}
+	release_warn(false);
 	if (raw_pages(t) && learn_vmemmap(t))
 		return blame_pages(t);
 	err = fill_alloc_text(t);

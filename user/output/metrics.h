@@ -17,6 +17,24 @@
 #include <stdio.h>
 
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+/*
+ * OpenMetrics 1.0 (https://github.com/OpenObservability/OpenMetrics), what
+ * Prometheus asks for first: the same samples, but a counter's HELP and TYPE
+ * name its family without "_total", HELP escapes '"' too, and the exposition
+ * ends with "# EOF".
+ */
+#define OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+enum metrics_format { METRICS_TEXT, METRICS_OPENMETRICS };
+
+/* The format an HTTP Accept header asks for: OpenMetrics where it names
+ * application/openmetrics-text with a q at least that of text/plain (or of
+ * text/(star), (star)/(star)); text for anything else, NULL included. */
+enum metrics_format metrics__negotiate(const char *accept);
+/* The format metrics__head and metrics__end write from now on (start: text). */
+void metrics__set_format(enum metrics_format fmt);
+/* The end of an exposition: "# EOF" in OpenMetrics, nothing in text. */
+void metrics__end(FILE *f);
 
 /* A label set being built: "k1=\"v1\",k2=\"v2\"". */
 struct metrics_labels {

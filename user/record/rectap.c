@@ -19,6 +19,7 @@
 #include "rectap.h"
 #include "tracer.h"
 #include "util.h"
+#include "version.h"
 #include "zoneinfo.h"
 
 /* A set of non-zero 64-bit values (ksym pointers, stack ids + 1). */
@@ -176,6 +177,43 @@ static void boot_id(char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+/* The first "model name" of /proc/cpuinfo (x86; arm64 names none): @buf
+ * empty when there is none. */
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[512], *v;
+
+	buf[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && (v = strchr(line, ':'))) {
+			v += strspn(v + 1, " \t") + 1;
+			snprintf(buf, len, "%.*s", (int)strcspn(v, "\n"), v);
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+/* The machine beyond uname, as perf report --header shows it: the CPU
+ * model, the kernel command line and the kmemscope that recorded. */
+static int meta_machine(struct rectap *t)
+{
+	char model[256], cmdline[4096];
+	int err;
+
+	cpu_model(model, sizeof(model));
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+		cmdline[0] = 0;
+	cmdline[strcspn(cmdline, "\n")] = 0;
+	err = text_add(t, "kmemscope_version=%s\n", kms_version());
+	if (model[0])
+		err |= text_add(t, "cpu_model=%s\n", model);
+	if (cmdline[0])
+		err |= text_add(t, "cmdline=%s\n", cmdline);
+	return err;
+}
+
 static int meta(struct rectap *t, const struct rectap_info *in, const struct zoneinfo *zi)
 {
 	struct utsname u;
@@ -190,6 +228,7 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 			zi ? zoneinfo__pageblock_order(zi) : -1);
 	err |= text_add(t, "host=%.64s\nmem_total_bytes=%" PRIu64 "\n", u.nodename,
 			memfacts__mem_total());
+	err |= meta_machine(t);
 	err |= text_add(t, "clock=CLOCK_MONOTONIC, ns since the trace began\nnr_cpus=%ld\n"
 			"stacks=%d\npid_filter=%u\nself_tgid=%u\nring_bytes=%" PRIu64 "\n"
 			"records=kms_records.h/1\ntick_interval=%.17g\nthp=%d\n",
@@ -207,6 +246,8 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 				t->text[i] = ' ';
 		err |= text_add(t, "\n");
 	}
+	if (in->cgroup && !strpbrk(in->cgroup, "\r\n"))
+		err |= text_add(t, "cgroup=%s\n", in->cgroup);
 	return err ? -ENOMEM : text_flush(t, REC_F_META);
 }
 

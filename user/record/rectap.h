@@ -26,6 +26,7 @@ struct rectap_info {
 	uint32_t self_tgid;	/* kmemscope's own allocations, kept apart (decoder__set_self) */
 	uint64_t ring_bytes;
 	char **command;
+	const char *cgroup;	/* --cgroup: the path the run was limited to, or NULL */
 	double interval;	/* seconds between the session's ticks; 0: none */
 	const char *slab_aliases;	/* slabalias__read_dir() text, the session's */
 	size_t slab_aliases_len;

@@ -106,9 +106,12 @@ static int write_procs(const char *dir, const char *pid)
 	return err;
 }
 
-int cgroup__enter(const struct kms_cgroup *cg)
+int cgroup__add(const struct kms_cgroup *cg, int pid)
 {
-	return write_procs(cg->path, "0");
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", pid);
+	return write_procs(cg->path, text);
 }
 
 int cgroup__procs(const struct kms_cgroup *cg, int *pids, int max)

@@ -15,8 +15,9 @@ struct kms_cgroup {
 /* -ENOENT when no cgroup2 hierarchy is mounted, -errno otherwise. Sweeps the
  * cgroups of kmemscopes that are gone first. */
 int cgroup__create(struct kms_cgroup *cg);
-/* Move the calling process into it (for the child, before exec). */
-int cgroup__enter(const struct kms_cgroup *cg);
+/* Move process @pid into it (root's write: the command may have changed
+ * user already). -errno. */
+int cgroup__add(const struct kms_cgroup *cg, int pid);
 /* How many processes are still in it (the first max of their pids in pids),
  * -errno on error. */
 int cgroup__procs(const struct kms_cgroup *cg, int *pids, int max);

@@ -186,6 +186,11 @@ static int prepare(struct session *s)
 		return rc;
 	if (s->o.command && (rc = preflight__command(s->o.command)))
 		return rc;
+	if (s->o.user && !s->o.command)
+		return kms_err(KMS_EXIT_USAGE, "--user %s: it names who runs the command after "
+			       "'--', and there is none", s->o.user);
+	if (s->o.command && (rc = command__user(&l->cmd, s->o.user)))
+		return rc;
 	s->o.tracer.free_context = s->o.settle > 0;
 	if (s->o.cgroup && (rc = filter_cgroup(s)))
 		return rc;
@@ -341,8 +346,14 @@ static int start(struct session *s)
 	struct live *l = live_of(s);
 	int rc;
 
-	if (s->o.command && (rc = command__spawn(&l->cmd, s->o.command, &l->cg)))
-		return kms_err(KMS_EXIT_FAIL, "cannot start the command: %s", strerror(-rc));
+	if (s->o.command && (rc = command__spawn(&l->cmd, s->o.command, &l->cg))) {
+		char who[96] = "";
+
+		if (l->cmd.as.drop)
+			snprintf(who, sizeof(who), " as uid %u", (unsigned int)l->cmd.as.uid);
+		return kms_err(KMS_EXIT_FAIL, "cannot start the command%s: %s", who,
+			       strerror(-rc));
+	}
 	if ((rc = livetap__start(s, pump)))
 		return rc;
 	if ((rc = release_held(s)))

@@ -104,6 +104,9 @@ static int replay_open(struct session *s)
 		kms_warn("%s: the symbol table is unreadable: callers as addresses", s->o.replay);
 	if ((rc = session__make_models(s)))
 		return rc;
+	/* record --cgroup: the report names the cgroup as the live run did */
+	if (!s->o.cgroup)
+		s->o.cgroup = recr__meta(r->rr, "cgroup");
 	t = recr__meta(r->rr, "self_tgid");	/* none: older files, nothing kept apart */
 	decoder__set_self(s->dec, t ? strtoul(t, NULL, 10) : 0);
 	zones(s);

@@ -17,6 +17,7 @@ struct session_opts {
 	double duration;		/* seconds; 0: until Ctrl-C or the command exits */
 	double interval;		/* seconds between ticks; 0: none */
 	char **command;			/* argv to run and trace, or NULL */
+	const char *user;		/* --user: who it runs as (command__user) */
 	bool isolate;			/* only the command's allocations (cgroup v2) */
 	double settle;			/* keep matching frees this long after the window */
 	uint64_t max_live;		/* outstanding allocations tracked at most (0: no limit) */

@@ -112,8 +112,10 @@ bool callsite__is_allocator(const char *name)
 
 #define ATEXT_MAX_FN	0x10000	/* a longer "function" is a gap in kallsyms */
 
-/* Mark the granules of [lo, end) in at[], kept sorted by key; false: full. */
-static bool atext_mark(struct kms_atext *at, size_t *nr, size_t max, uint64_t lo, uint64_t end)
+/* Mark the granules of [lo, end) in at[], kept sorted by key, with bit g and,
+ * when via, bit KMS_ATEXT_VIA + g; false: full. */
+static bool atext_mark(struct kms_atext *at, size_t *nr, size_t max, uint64_t lo, uint64_t end,
+		       bool via)
 {
 	const uint64_t grain = 1ull << KMS_ATEXT_GRAIN;
 
@@ -125,10 +127,12 @@ static bool atext_mark(struct kms_atext *at, size_t *nr, size_t max, uint64_t lo
 				return false;
 			at[(*nr)++] = (struct kms_atext){ .key = key };
 		}
-		at[*nr - 1].mask |= 1u << ((a >> KMS_ATEXT_GRAIN) & 15);
+		at[*nr - 1].mask |= (via ? 1u << KMS_ATEXT_VIA | 1u : 1u) << ((a >> KMS_ATEXT_GRAIN) & 15);
 	}
 	return true;
 }
+
+static uint8_t classify(const char *name, const char *module);
 
 size_t callsite__alloc_text(const struct ksyms *ks, struct kms_atext *at, size_t max)
 {
@@ -141,7 +145,7 @@ size_t callsite__alloc_text(const struct ksyms *ks, struct kms_atext *at, size_t
 		if (k->module || end <= k->addr || end - k->addr > ATEXT_MAX_FN ||
 		    !any_prefix(k->name, alloc_prefixes, ARRAY_SIZE(alloc_prefixes)))
 			continue;
-		if (!atext_mark(at, &nr, max, k->addr, end))
+		if (!atext_mark(at, &nr, max, k->addr, end, (classify(k->name, NULL) & 15) == FRAME_VIA))
 			break;
 	}
 	return nr;
