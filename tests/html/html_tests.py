@@ -346,6 +346,12 @@ def leaks_timeline_shows_the_growing_call_site():
         assert v == sorted(v) and v[-1] > v[0], v
         lines = p.js("document.querySelectorAll('#timeline polyline').length")
         assert lines == len(series), (lines, len(series))
+        # the trust counters at the same ticks, a line each; nothing lost here
+        ticks = p.js("JSON.parse(document.getElementById('kms-data').textContent).trust_ticks")
+        assert [t["t"] for t in ticks] == [t for t, _ in ev[0]["points"]], ticks
+        assert all(t["lost"] == 0 and t["bad_records"] == 0 for t in ticks), ticks
+        lines = p.js("document.querySelectorAll('#trust polyline').length")
+        assert lines == len(ticks[0]) - 1, (lines, sorted(ticks[0]))
 
 
 # ---- every report ----

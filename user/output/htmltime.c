@@ -7,6 +7,8 @@
 #include "html.h"
 #include "htmltime.h"
 #include "json.h"
+#include "leakin.h"
+#include "leaks.h"
 #include "report.h"
 #include "rows.h"
 #include "session.h"
@@ -18,7 +20,8 @@ struct point {
 
 struct html_series {
 	double *t;
-	size_t nt, tcap;
+	struct leak_trust *trust;	/* the trust counters at each sample */
+	size_t nt, tcap, trcap;
 	struct point *p;
 	size_t np, pcap;
 };
@@ -33,6 +36,7 @@ void html_series__free(struct html_series *ts)
 	if (!ts)
 		return;
 	free(ts->t);
+	free(ts->trust);
 	free(ts->p);
 	free(ts);
 }
@@ -56,9 +60,12 @@ int html_series__sample(struct html_series *ts, struct session *s)
 	size_t nr;
 	const struct agg_row *r = agg__rows(session__agg(s), &nr);
 
-	if (grow((void **)&ts->t, &ts->tcap, ts->nt + 1, sizeof(*ts->t)))
+	if (grow((void **)&ts->t, &ts->tcap, ts->nt + 1, sizeof(*ts->t)) ||
+	    grow((void **)&ts->trust, &ts->trcap, ts->nt + 1, sizeof(*ts->trust)))
 		return -ENOMEM;
 	ts->t[ts->nt] = session__elapsed(s);
+	if (leakin__trust(s, &ts->trust[ts->nt]))
+		ts->trust[ts->nt] = (struct leak_trust){};
 	for (size_t i = 0; i < nr; i++) {
 		if (!r[i].live_bytes || r[i].self)
 			continue;
@@ -80,6 +87,27 @@ static void row_name(struct session *s, const struct agg_row *r, char *buf, size
 		 cache ? ":" : "", cache ? cache : "");
 }
 
+/* "trust_ticks": [{"t", "lost", ...}]: whether the data stayed complete. */
+static void trust_ticks(struct json *j, const struct html_series *ts)
+{
+	json__arr(j, "trust_ticks");
+	for (size_t i = 0; i < ts->nt; i++) {
+		const struct leak_trust *t = &ts->trust[i];
+
+		json__obj(j, NULL);
+		json__dbl(j, "t", ts->t[i]);
+		json__u64(j, "lost", t->lost);
+		json__u64(j, "unmatched_frees", t->unmatched_frees);
+		json__u64(j, "missed_frees", t->missed_frees);
+		json__u64(j, "recursion_misses", t->recursion_misses);
+		json__u64(j, "stack_errors", t->stack_errors);
+		json__u64(j, "table_full", t->table_full);
+		json__u64(j, "bad_records", t->bad_records);
+		json__end(j);
+	}
+	json__end(j);
+}
+
 void html__series(struct html *h, const struct html_series *ts, struct session *s,
 		  const struct agg_row *const *rows, const bool *growing, size_t n)
 {
@@ -90,6 +118,7 @@ void html__series(struct html *h, const struct html_series *ts, struct session *
 
 	if (!ts || ts->nt < 2)
 		return;
+	trust_ticks(j, ts);
 	json__arr(j, "series");
 	for (size_t k = 0; k < n; k++) {
 		uint32_t idx = (uint32_t)(rows[k] - base);

@@ -67,6 +67,12 @@ function trust() {
   }
   rows(ev, "events.");
   if (D.trust) rows(D.trust, "trust.");
+  const ticks = D.trust_ticks || [];
+  if (ticks.length > 1)
+    lines(sec, "Trust counters over time (log scale; lost, stack errors, table full and bad records should stay 0)",
+          Object.keys(ticks[0]).filter((k) => k !== "t").map((k, i) => ({
+            name: k, colour: i, growing: bad.has(k) && ticks[ticks.length - 1][k] > 0,
+            points: ticks.map((e) => [e.t, e[k]]) })), "count", true);
 }
 
 // ---- flame graphs: the --folded lines, drawn; root at the bottom ----
