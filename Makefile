@@ -261,7 +261,7 @@ check-all: export VM_ORACLE = 6.12 sid
 check-all:
 	$(Q)tools/deps all
 	$(Q)$(MAKE) --no-print-directory $(OUT)/kmemscope completion $(UNIT_BINS) static
-	$(Q)tests/run unit live html fleet faults asan fuzz install vm-runner systemd vm-all
+	$(Q)tests/run unit live fleet faults asan fuzz install vm-runner systemd vm-all html
 
 clean:
 	$(Q)rm -rf $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/*.o $(OUT)/*.h $(OUT)/*.a \
