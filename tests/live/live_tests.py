@@ -376,13 +376,15 @@ def leaks_stacks_start_at_the_caller_in_text_and_json():
 
 
 def stderr_on_a_terminal(*args):
-    """Run kmemscope with its stderr on a pseudo-terminal: (exit code, what it said)."""
+    """Run kmemscope with its stderr on a pseudo-terminal: (exit code, what it
+    said). Read while it runs: a terminal holds a few KiB, and frag's progress
+    line on a slow, busy machine outgrew that and blocked it (a 120 s timeout)."""
     import pty
     master, slave = pty.openpty()
-    p = subprocess.run([KMS, *args], stdout=subprocess.DEVNULL, stderr=slave, timeout=120)
+    p = subprocess.Popen([KMS, *args], stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
-    said = b""
-    while True:
+    said, end = b"", time.time() + 120
+    while time.time() < end:
         try:
             chunk = os.read(master, 4096)
         except OSError:	# EIO: the other end is closed
@@ -391,7 +393,12 @@ def stderr_on_a_terminal(*args):
             break
         said += chunk
     os.close(master)
-    return p.returncode, said.decode(errors="replace")
+    try:
+        rc = p.wait(timeout=max(1, end - time.time()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise
+    return rc, said.decode(errors="replace")
 
 
 @test
