@@ -119,9 +119,13 @@ struct kms_counter_map {
 	__type(value, struct kms_counters);
 };
 
+/* --stacks only (else one entry): a stack whose hash bucket holds another is
+ * refused (a stack error; reusing the bucket would give old rows the wrong
+ * stack), so the buckets are many: with 16384, a row of 100 identical pipe
+ * allocations lost its stack on a busy machine. 65536 x 280 B: 18 MB. */
 struct kms_stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, KMS_STACK_DEPTH * sizeof(__u64));
 };
