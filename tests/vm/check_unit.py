@@ -142,6 +142,18 @@ def judge(j):
     j.check("unit.stop", j.rc("stop") == 0 and so.get("ActiveState") == "inactive" and
             so.get("Result") == "success", f"stop rc {j.rc('stop')}, {so}")
 
+    # issue 17: a traced command's cgroup in kmemscope's own delegated scope,
+    # removed by systemd when kmemscope is SIGKILLed
+    sc = j.kv("scope")
+    j.check("unit.scope", sc.get("leaks_rc") == "0" and "plain" not in sc and
+            bool(re.search(r"/kmemscope-\d+\.scope/command$", sc.get("command_cgroup", ""))),
+            (j.read("scope") or "").strip().replace("\n", "; ")[:300])
+    k = j.kv("scope_kill9")
+    j.check("unit.scope_removed", k.get("scope", "").endswith(".scope") and
+            k.get("scope_gone") == "1" and k.get("sleep_left") == "0" and
+            k.get("units_left") == "0" and k.get("plain_left") == "0",
+            (j.read("scope_kill9") or "").strip().replace("\n", "; ")[:400])
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -103,6 +103,38 @@ kill9() {
 	state
 }
 
+# issue 17: under systemd a traced command's cgroup is made in kmemscope's own
+# delegated scope (user/session/sdscope.c)
+scope() {
+	/usr/sbin/kmemscope leaks -v -- sh -c 'cat /proc/self/cgroup > /tmp/cg' >/dev/null 2>/tmp/scope.err
+	echo "leaks_rc=$?"
+	grep "systemd scope" /tmp/scope.err | sed "s/^/said: /"	# -v: why there is none
+	echo "command_cgroup=$(sed -n 's/^0:://p' /tmp/cg)"
+	find /sys/fs/cgroup -maxdepth 1 -name 'kmemscope.*' | sed 's/^/plain=/'
+}
+
+# ... and systemd removes it when kmemscope is SIGKILLed (the command dies
+# with it: PR_SET_PDEATHSIG), nothing left for a later sweep
+scope_kill9() {
+	local kpid dir i=0
+	/usr/sbin/kmemscope leaks -- sleep 300 >/dev/null 2>&1 &
+	kpid=$!
+	while [ "$i" -lt 180 ]; do	# the program load, tens of seconds under TCG
+		dir=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "kmemscope-$kpid.scope" | head -1)
+		[ -n "$dir" ] && [ -n "$(cat "$dir/command/cgroup.procs" 2>/dev/null)" ] && break
+		sleep 1; i=$((i + 1))
+	done
+	echo "scope=$dir"
+	kill -9 "$kpid"
+	i=0
+	while [ "$i" -lt 30 ] && [ -n "$dir" ] && [ -e "$dir" ]; do sleep 1; i=$((i + 1)); done
+	echo "gone_after_s=$i"
+	if [ -n "$dir" ] && [ ! -e "$dir" ]; then echo "scope_gone=1"; else echo "scope_gone=0"; fi
+	echo "sleep_left=$(grep -lx sleep /proc/[0-9]*/comm 2>/dev/null | wc -l)"	# no procps here
+	echo "units_left=$(systemctl list-units --all --no-legend 'kmemscope-*.scope' | wc -l)"
+	echo "plain_left=$(find /sys/fs/cgroup -maxdepth 1 -name 'kmemscope.*' | wc -l)"
+}
+
 step uname uname -r
 step version /usr/sbin/kmemscope --version
 step unit_file systemctl cat "$U"
@@ -123,6 +155,8 @@ step scrape3 scrape
 step stop systemctl stop "$U"
 step stopped state
 step journal journalctl -q -u "$U" --no-pager -o short-monotonic
+step scope scope
+step scope_kill9 scope_kill9
 echo "@@KMS EXIT rc=0"
 sync
 systemctl poweroff -ff

@@ -8,7 +8,7 @@
 # Usage: tools/vm/run-unit.sh [KERNEL]       (make vm-unit)
 #   env: OUT (the build to install, default build), VM_TIMEOUT (s, default 600),
 #        VM_CACHE (as for the other tools/vm scripts)
-# The root (mmdebstrap: systemd, systemd-sysv, the agent's libraries,
+# The root (mmdebstrap: systemd, systemd-sysv, dbus, the agent's libraries,
 # nothing else) is cached as build/vm/root-<suite> and its cpio as
 # root-<suite>.cpio; results land in build/vm/<K>/unit/, the guest's console in
 # build/vm/<K>/unit.console.log.
@@ -27,8 +27,10 @@ out=${OUT:-build}
 timeout_s=${VM_TIMEOUT:-600}
 # shellcheck source=/dev/null
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-# the agent's shared libraries (the same suite as the host build links against)
-pkgs=(systemd systemd-sysv libbpf1 libelf1 zlib1g)
+# the agent's shared libraries (the same suite as the host build links against);
+# dbus, the system bus systemd hosts run, through which kmemscope asks for
+# its transient scope (user/session/sdscope.c)
+pkgs=(systemd systemd-sysv dbus libbpf1 libelf1 zlib1g)
 
 rm -rf "$res" "$console" "$dir/unit.initrd"
 need qemu-system-x86_64 qemu-system-x86

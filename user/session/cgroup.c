@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "out.h"
+#include "sdscope.h"
 
 static int find_root(char *buf, size_t len)
 {
@@ -72,6 +74,7 @@ static void sweep(const char *root)
 
 int cgroup__create(struct kms_cgroup *cg)
 {
+	char scope[sizeof(cg->path) - 16];
 	struct stat st;
 	int err;
 
@@ -79,7 +82,14 @@ int cgroup__create(struct kms_cgroup *cg)
 	if ((err = find_root(cg->root, sizeof(cg->root))))
 		return err;
 	sweep(cg->root);
-	snprintf(cg->path, sizeof(cg->path), "%s/kmemscope.%d", cg->root, getpid());
+	err = sdscope__enter(cg->root, scope, sizeof(scope));
+	if (!err)
+		snprintf(cg->path, sizeof(cg->path), "%s/command", scope);
+	else if (err != -ENOSYS)
+		kms_info("no systemd scope (%s): the command's cgroup is a plain one",
+			 strerror(-err));
+	if (err)
+		snprintf(cg->path, sizeof(cg->path), "%s/kmemscope.%d", cg->root, getpid());
 	if (mkdir(cg->path, 0755) && errno != EEXIST)
 		return -errno;
 	if (stat(cg->path, &st)) {

@@ -8,12 +8,13 @@
 
 struct kms_cgroup {
 	char root[256];		/* the cgroup2 mount */
-	char path[320];		/* root/kmemscope.<pid> */
+	char path[320];		/* root/kmemscope.<pid>, or <scope>/command (sdscope.h) */
 	uint64_t id;		/* what bpf_get_current_cgroup_id() returns */
 };
 
 /* -ENOENT when no cgroup2 hierarchy is mounted, -errno otherwise. Sweeps the
- * cgroups of kmemscopes that are gone first. */
+ * cgroups of kmemscopes that are gone first. Under systemd, in kmemscope's
+ * own delegated scope (sdscope.h), which systemd removes when it is empty. */
 int cgroup__create(struct kms_cgroup *cg);
 /* Move process @pid into it (root's write: the command may have changed
  * user already). -errno. */
