@@ -224,19 +224,6 @@ static void timeline_text(struct session *s, const struct fcmd *c)
 	fflush(stdout);
 }
 
-static void row_name(struct session *s, const struct fcmd *c, const struct frag_row *r,
-		     struct caller_name *cn)
-{
-	const char *name = frag__row_name(r->id);
-
-	if (!name) {
-		report__caller(session__ksyms(s), r->caller, cn);
-		return;
-	}
-	memset(cn, 0, sizeof(*cn));
-	snprintf(cn->function, sizeof(cn->function), "%s", name);
-}
-
 static size_t row_limit(const struct fcmd *c, size_t nr)
 {
 	size_t max = c->o->rows ? c->o->rows : (c->o->json ? nr : 20);
@@ -260,7 +247,7 @@ static void attribution_text(struct session *s, const struct fcmd *c,
 		const struct frag_row *r = &rows[i];
 		struct caller_name cn;
 
-		row_name(s, c, r, &cn);
+		report__frag_row_caller(session__ksyms(s), r, &cn);
 		printf("%9llu %9llu %10llu %9llu %9llu %7llu  %s%s%s%s\n",
 		       (unsigned long long)r->blocked_blocks,
 		       (unsigned long long)r->sole_blocker_blocks,
@@ -330,7 +317,7 @@ static void row_json(struct json *j, struct session *s, const struct fcmd *c,
 	bool named = frag__row_name(r->id) != NULL;
 	struct caller_name cn;
 
-	row_name(s, c, r, &cn);
+	report__frag_row_caller(session__ksyms(s), r, &cn);
 	json__obj(j, NULL);
 	json__str(j, "source", row_source(r->id));
 	json__str(j, "kind", r->id >= FRAG_ROW_BEFORE && r->id < FRAG_ROW_CALLERS ?

@@ -297,24 +297,11 @@ static void zone_svg(FILE *f, struct htmlmap *m, size_t *at, struct frag *fr,
 	fputs("</svg></figure>\n", f);
 }
 
-static void row_label(struct session *s, const struct frag_row *r, struct caller_name *cn)
-{
-	const char *name = frag__row_name(r->id);
-
-	if (!name) {
-		report__caller(session__ksyms(s), r->caller, cn);
-		return;
-	}
-	memset(cn, 0, sizeof(*cn));
-	snprintf(cn->function, sizeof(cn->function), "%s", name);
-	snprintf(cn->caller, sizeof(cn->caller), "%s", name);
-}
-
 static void legend_row(FILE *f, struct session *s, const struct frag_row *r, const char *cls)
 {
 	struct caller_name cn;
 
-	row_label(s, r, &cn);
+	report__frag_row_caller(session__ksyms(s), r, &cn);
 	fprintf(f, "<tr class=\"row\" data-row=\"%u\"><td><svg width=\"12\" height=\"12\"><rect "
 		"class=\"%s\" width=\"11\" height=\"11\"/></svg></td><td class=\"fn\" title=\"",
 		r->id, cls);
@@ -368,7 +355,7 @@ static void rows_json(struct json *j, struct session *s, const struct frag_row *
 
 	json__arr(j, "map_rows");
 	for (size_t i = 0; i < nr; i++) {
-		row_label(s, &rows[i], &cn);
+		report__frag_row_caller(session__ksyms(s), &rows[i], &cn);
 		json__str(j, NULL, cn.caller);
 	}
 	json__end(j);

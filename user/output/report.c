@@ -4,6 +4,7 @@
 #include <string.h>
 #include "callsite.h"
 #include "decode.h"
+#include "frag.h"
 #include "gfp.h"
 #include "json.h"
 #include "ksyms.h"
@@ -29,6 +30,20 @@ void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *o
 		 (unsigned long long)(addr - s->addr));
 	if (s->module)
 		snprintf(out->module, sizeof(out->module), "%s", s->module);
+}
+
+void report__frag_row_caller(const struct ksyms *ks, const struct frag_row *r,
+			     struct caller_name *out)
+{
+	const char *name = frag__row_name(r->id);
+
+	if (!name) {
+		report__caller(ks, r->caller, out);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->function, sizeof(out->function), "%s", name);
+	snprintf(out->caller, sizeof(out->caller), "%s", name);
 }
 
 /* The wrapper's function name without the 6.10+ "_noprof" suffix, or NULL. */

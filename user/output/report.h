@@ -9,6 +9,7 @@
 #include "rows.h"
 #include "session.h"
 
+struct frag_row;
 struct json;
 struct ksyms;
 
@@ -22,6 +23,10 @@ struct caller_name {
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out);
 /* A row's caller, and the allocator wrapper it called through (via). */
 void report__row_caller(const struct ksyms *ks, const struct agg_row *r, struct caller_name *out);
+/* A frag row's caller; a named row (frag__row_name: before tracing, ...)
+ * has its name as both function and caller. */
+void report__frag_row_caller(const struct ksyms *ks, const struct frag_row *r,
+			     struct caller_name *out);
 /* "via": the wrapper's function (kallsyms name), or null. */
 void report__via_json(struct json *j, const struct ksyms *ks, const struct agg_row *r);
 /* Stack @id (KMS_STACK_DEPTH frames into @frames) from the caller up: the
