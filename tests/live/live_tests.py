@@ -4,6 +4,7 @@ exact or lower-bound numbers out. Prints one line per test and 'N passed, N fail
 Arguments name the tests to run (default: all)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -365,14 +366,20 @@ def leaks_stacks_start_at_the_caller_in_text_and_json():
                             timeout=180)
     finally:
         subprocess.run(["pkill", "-f", f"{PIPES} {n} 20"])
+    # a row may lack its stack only when the stack map refused it, and says so
+    # (a bucket collision on a busy machine: events.stack_errors)
     rows = outstanding(doc, "kmalloc", "alloc_pipe_info")
+    bare = [r for r in rows if "stack" not in r]
+    assert not bare or doc["events"]["stack_errors"] > 0, (bare[:1], doc["events"])
+    rows = [r for r in rows if "stack" in r]
     assert rows and all(r["stack"][0].startswith("alloc_pipe_info+") for r in rows), rows[:1]
     assert not any(f.startswith(("bpf_", "__kmalloc", "kmalloc")) for r in rows
                    for f in r["stack"]), rows[:1]
     lines = text.splitlines()
     at = [i for i, l in enumerate(lines) if "alloc_pipe_info+" in l and l.startswith("process")]
     assert rc == 0 and at, text[-600:]
-    assert lines[at[0] + 1].strip().startswith("alloc_pipe_info+"), lines[at[0]:at[0] + 3]
+    stacked = [i for i in at if lines[i + 1].strip().startswith("alloc_pipe_info+")]
+    assert stacked or not re.search(r"stack errors 0\b", text), lines[at[0]:at[0] + 3]
 
 
 def stderr_on_a_terminal(*args):
