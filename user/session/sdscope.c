@@ -6,10 +6,12 @@
  * images) gets the plain cgroup. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,10 +95,16 @@ int sdscope__enter(const char *root, char *dir, size_t len)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	char unit[64], cg[400];
+	pid_t parent = getppid();
 	int err;
 
 	if (!systemd_booted())
 		return -ENOSYS;
+	/* Out of its caller's unit (a CI job's service), kmemscope would outlive
+	 * a stop of that unit: it ends with its parent instead, as on SIGTERM
+	 * (the run ends, the command is stopped, the scope goes). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+		return -ESRCH;
 	snprintf(unit, sizeof(unit), "kmemscope-%d.scope", (int)getpid());
 	if ((err = start_scope(unit, getpid())))
 		return err;

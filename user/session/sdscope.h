@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 
-/* The scope's cgroup directory (under @root, the cgroup2 mount) into @dir.
- * -ENOSYS: systemd is not PID 1; -errno when systemd would not make one. */
+/* The scope's cgroup directory (under @root, the cgroup2 mount) into @dir;
+ * kmemscope then ends (SIGTERM) with its parent, no longer with its
+ * caller's unit. -ENOSYS: systemd is not PID 1; -errno when systemd would
+ * not make one. */
 int sdscope__enter(const char *root, char *dir, size_t len);
 
 #endif
