@@ -3,6 +3,7 @@
 that cannot run, processes that do not exist, outputs that cannot be written,
 special files given as recordings. Each test asserts the exit code and the
 one-line error. Prints one line per test and 'N passed, N failed'."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -157,24 +158,30 @@ def a_junit_symlink_is_replaced_not_followed():
         assert sorted(os.listdir(d)) == ["target", "x.xml"], f"left behind: {os.listdir(d)}"
 
 
+@contextlib.contextmanager
+def full_disk(d, size):
+    """A tmpfs of size mounted on d and filled (a file "fill"), unmounted after."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", d], check=True)
+    try:
+        with open(os.path.join(d, "fill"), "wb") as f:
+            try:
+                f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        yield d
+    finally:
+        subprocess.run(["umount", d])
+
+
 @test
 def a_junit_write_failure_has_its_own_exit_code():
-    with tempfile.TemporaryDirectory() as d:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", d], check=True)
-        try:
-            with open(os.path.join(d, "fill"), "wb") as f:
-                try:
-                    f.write(b"\0" * 65536)
-                except OSError:
-                    pass
-            rc, out, err = run("check", "--junit", os.path.join(d, "x.xml"), "--", "true",
-                               timeout=120)
-            assert rc == 5, f"exit {rc}: {err!r}"
-            one_error(err, "No space left")
-            assert "PASS" in out, f"the verdict is still printed: {out!r}"
-            assert sorted(os.listdir(d)) == ["fill"], f"left behind: {os.listdir(d)}"
-        finally:
-            subprocess.run(["umount", d])
+    with tempfile.TemporaryDirectory() as t, full_disk(t, "8k") as d:
+        rc, out, err = run("check", "--junit", os.path.join(d, "x.xml"), "--", "true",
+                           timeout=120)
+        assert rc == 5, f"exit {rc}: {err!r}"
+        one_error(err, "No space left")
+        assert "PASS" in out, f"the verdict is still printed: {out!r}"
+        assert sorted(os.listdir(d)) == ["fill"], f"left behind: {os.listdir(d)}"
 
 
 @test
@@ -193,23 +200,14 @@ def an_html_report_replaces_a_symlink_and_fails_alone_on_a_full_disk():
         assert rc == 0, f"exit {rc}: {err!r}"
         assert open(target).read() == "secret\n", "the symlink's target was overwritten"
         assert not os.path.islink(link) and "<!DOCTYPE html>" in open(link).read()
-        full = os.path.join(d, "full")
-        os.mkdir(full)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full], check=True)
-        try:
-            with open(os.path.join(full, "fill"), "wb") as f:
-                try:
-                    f.write(b"\0" * 65536)
-                except OSError:
-                    pass
+        os.mkdir(os.path.join(d, "full"))
+        with full_disk(os.path.join(d, "full"), "64k") as full:
             rc, out, err = run("report", rec, "--html", os.path.join(full, "x.html"),
                                timeout=120)
             assert rc == 5, f"exit {rc}: {err!r}"
             one_error(err, "No space left")
             assert "CALLER" in out, f"the report is still printed: {out[:200]!r}"
             assert sorted(os.listdir(full)) == ["fill"], f"left behind: {os.listdir(full)}"
-        finally:
-            subprocess.run(["umount", full])
 
 
 @test
