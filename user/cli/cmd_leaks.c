@@ -90,10 +90,14 @@ static int write_html(struct session *s, const struct cli_opts *o, const struct 
 
 	if (!h)
 		return KMS_EXIT_OUTPUT;
-	for (; n < r->nr && n < SERIES_ROWS; n++) {
-		rows[n] = r->rows[n].row;
-		growing[n] = r->rows[n].growing;
-	}
+	/* growing sites first: they are what the timeline is for, even when small */
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < r->nr && n < SERIES_ROWS; i++) {
+			if (r->rows[i].growing != pass)
+				continue;
+			rows[n] = r->rows[i].row;
+			growing[n++] = pass;
+		}
 	html__series(h, ts, s, rows, growing, n);
 	html__flame_leaks(h, "flame_leaks", "Outstanding at the window's end (flame graph)", s, r,
 			  o->weight);
