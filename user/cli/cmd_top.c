@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agg.h"
+#include "bygroup.h"
 #include "callsite.h"
 #include "cmds.h"
 #include "folded.h"
@@ -320,6 +321,8 @@ static int print_json(struct session *s, struct top *t)
 	report__run_json(j, s, session__elapsed(s));
 	report__events_json(j, s, &tot);
 	err = trust__json(j, s);
+	if (!err)
+		err = bygroup__session_json(j, s);
 	json__arr(j, "callers");
 	for (size_t i = 0; !err && i < row_limit(t, nr); i++)
 		row_json(j, s, t, rows[i].r);

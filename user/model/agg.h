@@ -27,6 +27,7 @@ struct kms_alloc {
 				 * kvmalloc, ...) whose caller `caller` is; 0: none */
 	bool self;		/* made by kmemscope's own process: a row apart, not reported */
 	const char *device;	/* dma */
+	uint32_t owner;		/* owners.h id of the allocating process (0: unknown) */
 };
 
 /* Outstanding bytes over time, as running sums for a least-squares slope. */
@@ -72,6 +73,9 @@ struct agg *agg__new(void);
 void agg__free(struct agg *a);
 /* Most outstanding allocations to track (0: no limit). */
 void agg__set_limit(struct agg *a, uint64_t max_live);
+/* Count every allocation from now on in t too, by (row, kms_alloc.owner). */
+struct owned;
+void agg__set_owned(struct agg *a, struct owned *t);
 int agg__alloc(struct agg *a, const struct kms_alloc *al);
 /* A free of `key` in family fam. Pages: a free of part of a larger live
  * block (split_page, alloc_pages_exact) is charged to that block. False when
