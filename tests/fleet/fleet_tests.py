@@ -535,6 +535,7 @@ def cgroup_errors_and_labels_in_text_and_metrics():
         t = subprocess.run([KMS, "top", "-d", "1", "--cgroup", cg.top], capture_output=True,
                            text=True, timeout=60)
     assert t.returncode == 0 and f"cgroup: {cg.top} and its descendants" in t.stdout, t.stdout
+    assert re.search(r"ALLOCS +BYTES_ALLOC +LIVE_BYTES +CGROUP", t.stdout), t.stdout[-600:]
     got = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
               and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
     assert got == 2 * 50, f"alloc_pipe_info in {cg.top}: {got}"

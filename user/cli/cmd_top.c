@@ -265,8 +265,11 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 		row_text(s, t, &rows[i]);
 	if (t->alt && t->line < t->height)
 		printf("\033[%d;1H\033[J", t->line + 1);	/* rows of the last frame */
-	fflush(stdout);
 	free(rows);
+	/* --cgroup: each cgroup under it apart, once, under the final table */
+	if (mode == TABLE_FINAL && session__cgroup_path(s) && bygroup__session_text(s))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	fflush(stdout);
 	return 0;
 }
 

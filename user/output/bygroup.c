@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Allocations by cgroup or command name (bygroup.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
@@ -133,4 +134,21 @@ int bygroup__session_json(struct json *j, struct session *s)
 		free(g);
 	}
 	return t ? 0 : -ENOMEM;
+}
+
+int bygroup__session_text(struct session *s)
+{
+	size_t n;
+	const struct owned *t = session__owned(s);
+	struct group_sum *g = t ? bygroup__sum(s, t, BY_CGROUP, NULL, NULL, GROUPS_MAX, &n) : NULL;
+
+	if (!g)
+		return -ENOMEM;
+	printf("\n%-10s %9s %12s %12s  %s\n", "", "ALLOCS", "BYTES_ALLOC", "LIVE_BYTES", "CGROUP");
+	for (size_t i = 0; i < n; i++)
+		printf("%-10s %9llu %12llu %12llu  %s\n", "", (unsigned long long)g[i].allocs,
+		       (unsigned long long)g[i].bytes, (unsigned long long)g[i].live_bytes,
+		       bygroup__name(&g[i]));
+	free(g);
+	return 0;
 }

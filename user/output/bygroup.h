@@ -41,5 +41,7 @@ void bygroup__json(struct json *j, enum by_what w, const struct group_sum *g, si
 		   bool leak_classes);
 /* Both arrays for a session's allocations (bygroup__json without classes). -ENOMEM. */
 int bygroup__session_json(struct json *j, struct session *s);
+/* A session's allocations per cgroup, as a text table (top --cgroup). -ENOMEM. */
+int bygroup__session_text(struct session *s);
 
 #endif
