@@ -339,6 +339,10 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 	metrics__head(f, "kmemscope_tracked_allocations", "gauge",
 		      "Outstanding allocations the agent tracks now.");
 	metrics__u64(f, "kmemscope_tracked_allocations", NULL, st->live);
+	metrics__head(f, "kmemscope_tracked_allocations_limit", "gauge",
+		      "Outstanding allocations the agent tracks at most (--max-tracked).");
+	metrics__u64(f, "kmemscope_tracked_allocations_limit", NULL,
+		     agg__limit(session__agg(s)));
 }
 
 static void zone_labels(struct metrics_labels *l, const struct zone_desc *z, unsigned int o)

@@ -73,6 +73,7 @@ struct agg *agg__new(void);
 void agg__free(struct agg *a);
 /* Most outstanding allocations to track (0: no limit). */
 void agg__set_limit(struct agg *a, uint64_t max_live);
+uint64_t agg__limit(const struct agg *a);
 /* Count every allocation from now on in t too, by (row, kms_alloc.owner). */
 struct owned;
 void agg__set_owned(struct agg *a, struct owned *t);
