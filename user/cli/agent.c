@@ -282,6 +282,9 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 		  "was already running on the CPU.", session__recursion_misses(s) },
 		{ "kmemscope_bad_records_total", "Malformed records skipped.",
 		  decoder__stats(session__decoder(s))->bad_records },
+		{ "kmemscope_events_sampled_out_total", "Slab objects (kmalloc, kmem_cache) "
+		  "--sample left out: their events are in events_seen, not in the call-site "
+		  "series.", t->sampled_out },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
@@ -291,6 +294,11 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 	metrics__head(f, "kmemscope_tracked_allocations", "gauge",
 		      "Outstanding allocations the agent tracks now.");
 	metrics__u64(f, "kmemscope_tracked_allocations", NULL, st->live);
+	metrics__head(f, "kmemscope_sample_rate", "gauge",
+		      "--sample N: 1 in N slab objects kept (by address), their call-site and "
+		      "family series scaled by N (estimates); pages, vmalloc and dma exact. "
+		      "1: every object.");
+	metrics__u64(f, "kmemscope_sample_rate", NULL, session__sample(s));
 }
 
 static void zone_labels(struct metrics_labels *l, const struct zone_desc *z, unsigned int o)

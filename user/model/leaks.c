@@ -115,14 +115,14 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	    (l->freed_ns && l->freed_ns <= c->cutoff_ns))
 		return 0;
 	age = (c->now_ns - l->t_ns) / 1e9;
-	lr->count++;
-	lr->bytes += l->bytes;
+	lr->count += l->weight;		/* --sample: each kept slab object stands for N */
+	lr->bytes += (uint64_t)l->weight * l->bytes;
 	if (l->freed_ns) {
-		lr->after++;
-		lr->after_bytes += l->bytes;
+		lr->after += l->weight;
+		lr->after_bytes += (uint64_t)l->weight * l->bytes;
 	} else if (c->in->still_running && c->in->still_running(c->in->ctx, l->pid)) {
-		lr->running++;
-		lr->running_bytes += l->bytes;
+		lr->running += l->weight;
+		lr->running_bytes += (uint64_t)l->weight * l->bytes;
 	}
 	if (age > lr->oldest_age_s)
 		lr->oldest_age_s = age;

@@ -12,6 +12,7 @@
 #include "report.h"
 #include "signals.h"
 #include "slabalias.h"
+#include "util.h"
 #include "zoneinfo.h"
 
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out)
@@ -90,6 +91,7 @@ void report__run_json(struct json *j, struct session *s, double duration_s)
 		json__i64(j, "command_status", session__command_status(s));
 	json__bool(j, "interrupted", signals__caught() != 0);
 	report__cgroup_json(j, s);
+	report__sample_json(j, s);
 }
 
 void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
@@ -146,6 +148,8 @@ void report__events_json(struct json *j, struct session *s, const struct session
 	json__u64(j, "dropped", t->dropped);
 	json__u64(j, "received", t->received);
 	json__u64(j, "filtered", t->filtered);
+	if (session__sample(s) > 1)	/* --sample: slab objects not kept */
+		json__u64(j, "sampled_out", t->sampled_out);
 	json__u64(j, "lost", t->lost);
 	json__u64(j, "self", t->self);
 	json__u64(j, "duplicates", t->duplicates);
@@ -260,4 +264,40 @@ void report__cgroup_json(struct json *j, const struct session *s)
 {
 	if (session__cgroup_path(s))
 		json__str(j, "cgroup", session__cgroup_path(s));
+}
+
+void report__sample_json(struct json *j, const struct session *s)
+{
+	static const char *const scaled[] = { "allocs", "frees", "bytes_req", "bytes_alloc",
+					      "live", "live_bytes", "growth", "count", "bytes" };
+	uint32_t n = session__sample(s);
+
+	if (n <= 1)
+		return;
+	json__obj(j, "sample");
+	json__u64(j, "rate", n);
+	json__str(j, "by", "address");
+	json__arr(j, "families");	/* those sampled; the others are exact */
+	json__str(j, NULL, kms_family_name(KMS_FAM_KMALLOC));
+	json__str(j, NULL, kms_family_name(KMS_FAM_CACHE));
+	json__end(j);
+	json__arr(j, "scaled");		/* row fields of those families: estimates */
+	for (size_t i = 0; i < ARRAY_SIZE(scaled); i++)
+		json__str(j, NULL, scaled[i]);
+	json__end(j);
+	json__str(j, "error", "about +-2/sqrt(k) of a row's values, k = its allocs / rate "
+		  "(the objects kept)");
+	json__end(j);
+}
+
+bool report__sample_text(const struct session *s, char *buf, size_t len)
+{
+	uint32_t n = session__sample(s);
+
+	if (n <= 1)
+		return false;
+	snprintf(buf, len, "sampling: 1 in %u slab objects (by address), kmalloc and kmem_cache "
+		 "rows scaled by %u (a row of k kept objects: about +-2/sqrt(k)); pages, "
+		 "vmalloc, dma and the event counters exact", n, n);
+	return true;
 }

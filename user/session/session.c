@@ -28,6 +28,7 @@ int session__make_models(struct session *s)
 	if (!s->dec)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	agg__set_limit(s->agg, s->o.max_live);
+	agg__set_slab_sample(s->agg, s->o.tracer.sample);
 	return 0;
 }
 
@@ -155,6 +156,7 @@ int session__totals(struct session *s, struct session_totals *t)
 		t->emitted += t->raw.emitted[e];
 		t->dropped += t->raw.dropped[e];
 		t->filtered += t->raw.filtered[e];
+		t->sampled_out += t->raw.sampled_out[e];
 	}
 	t->received = s->received;
 	t->self = decoder__stats(s->dec)->self;
@@ -203,6 +205,11 @@ bool session__is_replay(const struct session *s)
 const char *session__cgroup_path(const struct session *s)
 {
 	return s->o.cgroup;
+}
+
+uint32_t session__sample(const struct session *s)
+{
+	return s->o.tracer.sample > 1 ? s->o.tracer.sample : 1;
 }
 
 int session__reload_symbols(struct session *s)
