@@ -148,8 +148,6 @@ void report__events_json(struct json *j, struct session *s, const struct session
 	json__u64(j, "dropped", t->dropped);
 	json__u64(j, "received", t->received);
 	json__u64(j, "filtered", t->filtered);
-	if (session__sample(s) > 1)	/* --sample: slab objects not kept */
-		json__u64(j, "sampled_out", t->sampled_out);
 	json__u64(j, "lost", t->lost);
 	json__u64(j, "self", t->self);
 	json__u64(j, "duplicates", t->duplicates);
@@ -266,13 +264,29 @@ void report__cgroup_json(struct json *j, const struct session *s)
 		json__str(j, "cgroup", session__cgroup_path(s));
 }
 
-void report__sample_json(struct json *j, const struct session *s)
+/* The slab events (every mechanism), those --sample applies to. */
+static uint64_t slab_events(const struct kms_counters *c)
+{
+	static const enum kms_event ev[] = {
+		KMS_EV_KMALLOC, KMS_EV_KMALLOC_NODE, KMS_EV_KFREE, KMS_EV_CACHE_ALLOC,
+		KMS_EV_CACHE_ALLOC_NODE, KMS_EV_CACHE_FREE, KMS_EV_CACHE_ALLOC_BULK,
+		KMS_EV_CACHE_FREE_BULK, KMS_EV_CACHE_FREE_SHEAF, KMS_EV_KFREE_RCU_SHEAF,
+	};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++)
+		n += c->seen[ev[i]];
+	return n;
+}
+
+void report__sample_json(struct json *j, struct session *s)
 {
 	static const char *const scaled[] = { "allocs", "frees", "bytes_req", "bytes_alloc",
 					      "live", "live_bytes", "growth", "count", "bytes" };
 	uint32_t n = session__sample(s);
+	struct session_totals t;
 
-	if (n <= 1)
+	if (n <= 1 || session__totals(s, &t))
 		return;
 	json__obj(j, "sample");
 	json__u64(j, "rate", n);
@@ -287,6 +301,8 @@ void report__sample_json(struct json *j, const struct session *s)
 	json__end(j);
 	json__str(j, "error", "about +-2/sqrt(k) of a row's values, k = its allocs / rate "
 		  "(the objects kept)");
+	json__u64(j, "slab_events", slab_events(&t.raw));	/* exact: seen by the hooks */
+	json__u64(j, "sampled_out", t.sampled_out);		/* of them, left out */
 	json__end(j);
 }
 
