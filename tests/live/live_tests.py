@@ -1273,6 +1273,8 @@ def sample_8_record_then_report_scales_the_same():
     check_sampled(doc, top_json(*work), 8)
     rc, out, err = run("report", f, "leaks", "--json")
     assert rc == 0 and loads(out, "leaks")["sample"]["rate"] == 8, err
+    rc, out, err = run("report", f, "info", "--json")
+    assert rc == 0 and loads(out, "report-info")["sample"] == 8, err
 
 
 @test

@@ -300,7 +300,7 @@ void report__sample_json(struct json *j, struct session *s)
 		json__str(j, NULL, scaled[i]);
 	json__end(j);
 	json__str(j, "error", "about +-2/sqrt(k) of a row's values, k = its allocs / rate "
-		  "(the objects kept)");
+		  "(the objects kept), when they had distinct addresses (design.md)");
 	json__u64(j, "slab_events", slab_events(&t.raw));	/* exact: seen by the hooks */
 	json__u64(j, "sampled_out", t.sampled_out);		/* of them, left out */
 	json__end(j);
@@ -313,7 +313,7 @@ bool report__sample_text(const struct session *s, char *buf, size_t len)
 	if (n <= 1)
 		return false;
 	snprintf(buf, len, "sampling: 1 in %u slab objects (by address), kmalloc and kmem_cache "
-		 "rows scaled by %u (a row of k kept objects: about +-2/sqrt(k)); pages, "
-		 "vmalloc, dma and the event counters exact", n, n);
+		 "rows scaled by %u: estimates, about +-2/sqrt(k) for k kept objects at distinct "
+		 "addresses; pages, vmalloc, dma and the event counters exact", n, n);
 	return true;
 }
