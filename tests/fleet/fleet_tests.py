@@ -32,6 +32,7 @@ TMP = tempfile.mkdtemp(prefix="kms-fleet.")
 VALUES = ("allocs", "bytes_alloc", "live", "live_bytes")
 # leaks' JSON rows: what is outstanding (inuse_objects, inuse_space)
 LEAK_VALUES = [lambda c: c["count"], lambda c: c["bytes"]]
+PY_COMM = os.path.basename(sys.executable)[:15]	# /proc/PID/comm: the name exec was given
 
 
 def run(*args, timeout=120):
@@ -51,31 +52,34 @@ def leaf_function(prof, sample):
 
 
 def check_profile_matches(prof, callers, values, first=0):
-    """Every JSON row is one sample: same family, caller, cache, class, and
-    values (the sample's from index @first on; None in @callers: any)."""
+    """The samples of each JSON row (one per process name and cgroup that made
+    or holds its allocations: labels comm and cgroup) add up to the row: same
+    family, caller, cache, class, and values summed (the sample's from index
+    @first on; None in @callers: any)."""
     assert prof["types"] == ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"], \
         prof["types"]
-    assert len(prof["samples"]) == len(callers), \
+    assert len(prof["samples"]) >= len(callers), \
         f"{len(prof['samples'])} samples for {len(callers)} JSON rows"
-
-    def key(fam, fn, cache, cls, vals):
-        return (fam, fn, cache, cls, vals)
-    want = [key(c["family"], c["function"], c.get("cache"), c.get("class"),
-                tuple(v(c) for v in values)) for c in callers]
-    got = collections.Counter()
+    n = len(values)
+    want, anyv = collections.defaultdict(lambda: [0] * n), collections.defaultdict(set)
+    for c in callers:
+        k = (c["family"], c["function"], c.get("cache"), c.get("class"))
+        for i, v in enumerate(values):
+            if v(c) is None:
+                anyv[k].add(i)
+            else:
+                want[k][i] += v(c)
+    got = collections.defaultdict(lambda: [0] * n)
     for s in prof["samples"]:
         lb = s["labels"]
-        vals = tuple(s["values"][first:])
-        k = key(lb.get("family"), leaf_function(prof, s), lb.get("cache"), lb.get("class"), vals)
-        # a wanted None takes any value at that place
-        for w in want:
-            if all(a is None or a == b for a, b in zip(w[4], vals)) and w[:4] == k[:4]:
-                k = w
-                break
-        got[k] += 1
-    want = collections.Counter(want)
-    assert got == want, (f"only pprof: {list((got - want).items())[:3]}, "
-                         f"only JSON: {list((want - got).items())[:3]}")
+        k = (lb.get("family"), leaf_function(prof, s), lb.get("cache"), lb.get("class"))
+        for i in range(n):
+            got[k][i] += s["values"][first + i]
+    assert set(got) == set(want), (f"only pprof: {list(set(got) - set(want))[:3]}, "
+                                   f"only JSON: {list(set(want) - set(got))[:3]}")
+    bad = [(k, got[k], want[k]) for k in want
+           if any(got[k][i] != want[k][i] for i in range(n) if i not in anyv[k])]
+    assert not bad, f"{len(bad)} rows differ, e.g. {bad[:3]}"
     files = set(prof["mappings"].values())
     assert "[kernel.kallsyms]" in files, files
     assert all(f.startswith("[") and f.endswith("]") for f in files), files
@@ -507,7 +511,15 @@ def cgroup_counts_the_subtree_only():
     assert sorted(pipes) == [n_in, n_in], f"alloc_pipe_info rows {pipes}, want {n_in} twice"
     assert doc["events"]["filtered"] > 0, doc["events"]
     prof = pprof_raw.read(path)
-    assert {s["labels"].get("cgroup") for s in prof["samples"]} == {f"{cg.top}/a"}
+    # each sample names the cgroup of the processes that made it: a/b, or a
+    # (the --cgroup) for those that exited before they could be named
+    assert {s["labels"].get("cgroup") for s in prof["samples"]} <= {f"{cg.top}/a",
+                                                                     f"{cg.top}/a/b"}
+    pipe = [s for s in prof["samples"] if leaf_function(prof, s) == "alloc_pipe_info"
+            and s["labels"]["family"] == "kmalloc"]
+    assert sum(s["values"][0] for s in pipe) == 2 * n_in, pipe
+    assert {(s["labels"].get("cgroup"), s["labels"].get("comm")) for s in pipe} == \
+        {(f"{cg.top}/a/b", PY_COMM)}, pipe
 
 
 @test
@@ -525,6 +537,7 @@ def cgroup_errors_and_labels_in_text_and_metrics():
         t = subprocess.run([KMS, "top", "-d", "1", "--cgroup", cg.top], capture_output=True,
                            text=True, timeout=60)
     assert t.returncode == 0 and f"cgroup: {cg.top} and its descendants" in t.stdout, t.stdout
+    assert re.search(r"ALLOCS +BYTES_ALLOC +LIVE_BYTES +CGROUP", t.stdout), t.stdout[-600:]
     got = sum(v for (n, lb), v in smp.items() if n == "kmemscope_callsite_allocations_total"
               and ("caller", "alloc_pipe_info") in lb and ("family", "kmalloc") in lb)
     assert got == 2 * 50, f"alloc_pipe_info in {cg.top}: {got}"
@@ -588,6 +601,54 @@ def pprof_sample_8_says_so_and_matches_json():
     assert b"sampling: 1 in 8 slab objects (by address)" in raw, "no sampling comment"
     if shutil.which("go"):
         check_profile_matches(pprof_raw.read(path), doc["callers"], top_values())
+
+
+@test
+def descendant_cgroups_apart_with_their_commands():
+    """leaks, its pprof, its recording and the agent: a/b and c apart, by name."""
+    rec, prof_path = os.path.join(TMP, "desc.kms"), os.path.join(TMP, "desc.pb.gz")
+    with Cgroups() as cg:
+        with Agent("--cgroup", cg.top, "--top", "1000") as a:
+            k = subprocess.Popen([KMS, "leaks", "--json", "-d", "6", "--settle", "0.5",
+                                  "--cgroup", cg.top, "--pprof", prof_path, "-o", rec,
+                                  "--force"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            time.sleep(2.5)		# the programs load and attach
+            ws = [cg.run_in(f"{cg.top}/a/b", sys.executable, PIPES, "300", "12"),
+                  cg.run_in(f"{cg.top}/c", sys.executable, PIPES, "150", "12")]
+            out, err = k.communicate(timeout=60)
+            smp = samples(a.get()[1])
+            for w in ws:
+                w.kill()
+                w.wait()
+        assert k.returncode == 0, f"leaks: exit {k.returncode}: {err.strip()}"
+    doc = json.loads(out)
+    held = {g["cgroup"]: g for g in doc["by_cgroup"]}
+    assert {f"{cg.top}/a/b", f"{cg.top}/c"} <= set(held), list(held)
+    assert held[f"{cg.top}/a/b"]["bytes"] > held[f"{cg.top}/c"]["bytes"], held
+    for g in doc["by_cgroup"]:
+        assert sum(g["classes"].values()) == g["bytes"], g
+    assert sum(g["bytes"] for g in doc["by_cgroup"]) == \
+        sum(t["bytes"] for t in doc["totals"].values()), doc["by_cgroup"]
+    assert PY_COMM in {g["comm"] for g in doc["by_comm"]}, doc["by_comm"]
+    # pprof: the pipes each process holds, exactly, under its cgroup and name
+    prof = pprof_raw.read(prof_path)
+    pipes = collections.Counter()
+    for s in prof["samples"]:
+        if leaf_function(prof, s) == "alloc_pipe_info" and s["labels"]["family"] == "kmalloc":
+            pipes[(s["labels"].get("cgroup"), s["labels"].get("comm"))] += s["values"][2]
+    assert pipes == {(f"{cg.top}/a/b", PY_COMM): 600, (f"{cg.top}/c", PY_COMM): 300}, pipes
+    # the recording names them the same way on any machine
+    again = json.loads(run("report", rec, "leaks", "--json", "--settle", "0.5"))
+    assert again["by_cgroup"] == doc["by_cgroup"], (again["by_cgroup"], doc["by_cgroup"])
+    # the agent: a series per descendant cgroup and per command name
+    per_cg = collections.Counter()
+    for (n, lb), v in smp.items():
+        if n == "kmemscope_cgroup_outstanding_bytes":
+            per_cg[dict(lb)["cgroup"]] += v
+    assert per_cg[f"{cg.top}/a/b"] > per_cg[f"{cg.top}/c"] >= 150 * 4096, per_cg
+    comms = {dict(lb)["comm"] for n, lb in smp if n == "kmemscope_comm_outstanding_bytes"}
+    assert PY_COMM in comms, comms
 
 
 if __name__ == "__main__":

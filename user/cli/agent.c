@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "agent.h"
 #include "agg.h"
+#include "bygroup.h"
 #include "decode.h"
 #include "fragindex.h"
 #include "hooks.h"
@@ -13,6 +14,7 @@
 #include "leaks.h"
 #include "memfacts.h"
 #include "metrics.h"
+#include "owned.h"
 #include "report.h"
 #include "session.h"
 #include "util.h"
@@ -252,6 +254,52 @@ static void classes(FILE *f, struct session *s)
 		}
 }
 
+static void cell_class(void *ctx, const struct owned_cell *c, uint64_t *cls)
+{
+	const struct leak_input *in = ctx;
+	const struct agg_row *rows = agg__rows(in->agg, &(size_t){ 0 });
+
+	cls[leaks__classify(in, &rows[c->row])] += c->live_bytes;
+}
+
+/* Outstanding memory per cgroup (each descendant of --cgroup apart) and
+ * class, and per command name: the --top biggest, the rest in "other". */
+static int owners(FILE *f, struct session *s, size_t top)
+{
+	struct leak_input in;
+	size_t n;
+	struct metrics_labels l;
+	const struct owned *t = session__owned(s);
+	struct group_sum *g;
+
+	leakin__input(s, &in);
+	if (!t || !(g = bygroup__sum(s, t, BY_CGROUP, cell_class, &in, top, &n)))
+		return -ENOMEM;
+	metrics__head(f, "kmemscope_cgroup_outstanding_bytes", "gauge",
+		      "Bytes allocated since the agent started and not freed yet, by the cgroup "
+		      "of the process that allocated them and leak class.");
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < LEAK_NR; c++) {
+			metrics__labels_init(&l);
+			metrics__label(&l, "cgroup", bygroup__name(&g[i]));
+			metrics__label(&l, "class", leaks__class_name(c));
+			metrics__u64(f, "kmemscope_cgroup_outstanding_bytes", &l, g[i].cls[c]);
+		}
+	free(g);
+	if (!(g = bygroup__sum(s, t, BY_COMM, NULL, NULL, top, &n)))
+		return -ENOMEM;
+	metrics__head(f, "kmemscope_comm_outstanding_bytes", "gauge",
+		      "Bytes allocated since the agent started and not freed yet, by the command "
+		      "name (comm) of the process that allocated them.");
+	for (size_t i = 0; i < n; i++) {
+		metrics__labels_init(&l);
+		metrics__label(&l, "comm", bygroup__name(&g[i]));
+		metrics__u64(f, "kmemscope_comm_outstanding_bytes", &l, g[i].live_bytes);
+	}
+	free(g);
+	return 0;
+}
+
 /* Every counter that says how far to trust the numbers. */
 static void trust(FILE *f, struct session *s, const struct session_totals *t)
 {
@@ -400,6 +448,8 @@ int agent__render(FILE *f, struct session *s, const struct agent_view *v)
 		return -ENOMEM;
 	families(f, s);
 	classes(f, s);
+	if (owners(f, s, v->top))
+		return -ENOMEM;
 	trust(f, s, &t);
 	zones(f);
 	if (v->process)

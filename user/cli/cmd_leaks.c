@@ -63,6 +63,10 @@ static int print_json(struct session *s, const struct cli_opts *o, const struct 
 		json__end(j);
 	}
 	json__end(j);
+	if (leaks__groups_json(j, s, r)) {
+		json__free(j);
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	}
 	leaks__rows_json(j, s, r, o->rows);
 	json__free(j);
 	return 0;

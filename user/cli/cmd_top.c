@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agg.h"
+#include "bygroup.h"
 #include "callsite.h"
 #include "cmds.h"
 #include "folded.h"
@@ -267,8 +268,11 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 		row_text(s, t, &rows[i]);
 	if (t->alt && t->line < t->height)
 		printf("\033[%d;1H\033[J", t->line + 1);	/* rows of the last frame */
-	fflush(stdout);
 	free(rows);
+	/* --cgroup: each cgroup under it apart, once, under the final table */
+	if (mode == TABLE_FINAL && session__cgroup_path(s) && bygroup__session_text(s))
+		return kms_err(KMS_EXIT_FAIL, "out of memory");
+	fflush(stdout);
 	return 0;
 }
 
@@ -323,6 +327,8 @@ static int print_json(struct session *s, struct top *t)
 	report__run_json(j, s, session__elapsed(s));
 	report__events_json(j, s, &tot);
 	err = trust__json(j, s);
+	if (!err)
+		err = bygroup__session_json(j, s);
 	json__arr(j, "callers");
 	for (size_t i = 0; !err && i < row_limit(t, nr); i++)
 		row_json(j, s, t, rows[i].r);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
+#include "owned.h"
 #include "util.h"
 
 /* A live allocation in 24 bytes. key 0 = empty slot, TOMB = deleted. */
@@ -41,6 +42,7 @@ struct agg {
 	struct agg_stats st;
 	uint64_t now, window_end;
 	uint32_t slab_sample;		/* --sample N; 1: exact */
+	struct owned *owned;		/* not ours: agg__set_owned */
 };
 
 struct agg *agg__new(void)
@@ -250,6 +252,10 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 	if (row < 0)
 		return row;
 	count_alloc(&a->rows[row], al, w);
+	if (a->owned && !al->self &&
+	    owned__add(a->owned, &(struct owned_cell){ .row = (uint32_t)row, .owner = al->owner,
+						       .allocs = w, .bytes = w * al->bytes_alloc }))
+		return -ENOMEM;
 	if (a->max_live && a->st.live >= a->max_live) {
 		a->st.table_full++;
 		return 0;
@@ -356,6 +362,11 @@ void agg__set_window_end(struct agg *a, uint64_t ns)
 void agg__set_limit(struct agg *a, uint64_t max_live)
 {
 	a->max_live = max_live;
+}
+
+void agg__set_owned(struct agg *a, struct owned *t)
+{
+	a->owned = t;
 }
 
 void agg__sample(struct agg *a)

@@ -27,6 +27,7 @@ struct kms_alloc {
 				 * kvmalloc, ...) whose caller `caller` is; 0: none */
 	bool self;		/* made by kmemscope's own process: a row apart, not reported */
 	const char *device;	/* dma */
+	uint32_t owner;		/* owners.h id of the allocating process (0: unknown) */
 };
 
 /* Outstanding bytes over time, as running sums for a least-squares slope. */
@@ -85,6 +86,9 @@ void agg__set_slab_sample(struct agg *a, uint32_t n);
 uint32_t agg__slab_sample(const struct agg *a);	/* 1: exact */
 /* What one received allocation of @fam stands for: N for slab under --sample, else 1. */
 uint32_t agg__weight(const struct agg *a, enum kms_family fam);
+/* Count every allocation from now on in t too, by (row, kms_alloc.owner). */
+struct owned;
+void agg__set_owned(struct agg *a, struct owned *t);
 int agg__alloc(struct agg *a, const struct kms_alloc *al);
 /* A free of `key` in family fam. Pages: a free of part of a larger live
  * block (split_page, alloc_pages_exact) is charged to that block. False when

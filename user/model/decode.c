@@ -20,6 +20,8 @@ struct decoder {
 	struct decode_stats st;
 	struct trust_tally *unmatched;
 	uint32_t self_tgid;
+	uint32_t (*owner_of)(void *ctx, uint32_t tgid);	/* decoder__set_owner_fn */
+	void *owner_ctx;
 };
 
 struct decoder *decoder__new(struct agg *agg, struct callsite *cs)
@@ -89,11 +91,20 @@ void decoder__set_self(struct decoder *d, uint32_t tgid)
 	d->self_tgid = tgid;
 }
 
+void decoder__set_owner_fn(struct decoder *d, uint32_t (*fn)(void *ctx, uint32_t tgid),
+			   void *ctx)
+{
+	d->owner_of = fn;
+	d->owner_ctx = ctx;
+}
+
 /* Every allocation goes to the aggregator through here: kmemscope's own apart. */
 static int alloc(struct decoder *d, struct kms_alloc *a)
 {
 	a->self = d->self_tgid && a->pid == d->self_tgid;
 	d->st.self += a->self;
+	if (d->owner_of && !a->self)
+		a->owner = d->owner_of(d->owner_ctx, a->pid);
 	return agg__alloc(d->agg, a);
 }
 

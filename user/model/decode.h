@@ -58,6 +58,9 @@ void decoder__set_page_sink(struct decoder *d, const struct page_sink *sink);
  * decode_stats.self and kept in rows of their own (agg_row.self), which reports
  * leave out; their frees still match them. */
 void decoder__set_self(struct decoder *d, uint32_t tgid);
+/* Name every allocation's process: fn(ctx, tgid) gives kms_alloc.owner. */
+void decoder__set_owner_fn(struct decoder *d, uint32_t (*fn)(void *ctx, uint32_t tgid),
+			   void *ctx);
 /* Frees that matched nothing, per family, cache and free event (trust.h). */
 const struct trust_tally *decoder__unmatched(const struct decoder *d);
 

@@ -7,6 +7,7 @@
 #include "decode.h"
 #include "ksyms.h"
 #include "leaks.h"
+#include "owned.h"
 #include "util.h"
 
 /* Page callers whose pages the kernel reclaims on its own: the page cache. */
@@ -102,14 +103,28 @@ const char *leaks__class_name(enum leak_class c)
 struct collect {
 	const struct leak_input *in;
 	struct leak_row *rows;		/* indexed by agg row */
+	struct owned *by_owner;
 	uint64_t cutoff_ns, now_ns, min_age_ns;
 };
+
+static int by_owner(struct collect *c, const struct agg_live *l, bool running)
+{
+	uint64_t bytes = (uint64_t)l->weight * l->bytes;	/* --sample: N objects */
+	struct owned_cell add = { .row = l->row, .live = l->weight, .live_bytes = bytes,
+				  .allocs = running ? l->weight : 0, .bytes = running ? bytes : 0 };
+
+	if (!c->by_owner)
+		return 0;
+	add.owner = c->in->owner_of(c->in->ctx, l->pid);
+	return owned__add(c->by_owner, &add);
+}
 
 static int collect_one(const struct agg_live *l, void *ctx)
 {
 	struct collect *c = ctx;
 	struct leak_row *lr = &c->rows[l->row];
 	double age;
+	bool running = false;
 
 	if (l->t_ns > c->cutoff_ns || c->now_ns - l->t_ns < c->min_age_ns ||
 	    (l->freed_ns && l->freed_ns <= c->cutoff_ns))
@@ -123,10 +138,11 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	} else if (c->in->still_running && c->in->still_running(c->in->ctx, l->pid)) {
 		lr->running += l->weight;
 		lr->running_bytes += (uint64_t)l->weight * l->bytes;
+		running = true;
 	}
 	if (age > lr->oldest_age_s)
 		lr->oldest_age_s = age;
-	return 0;
+	return by_owner(c, l, running);
 }
 
 static enum rows_sort leak_sort = SORT_LIVE_BYTES;
@@ -200,9 +216,13 @@ int leaks__build(const struct leak_input *in, double min_age, struct leak_report
 		return -ENOMEM;
 	for (size_t i = 0; i < nr; i++)
 		out->rows[i].row = &rows[i];
-	c = (struct collect){ .in = in, .rows = out->rows, .cutoff_ns = in->window_end_ns,
-			      .now_ns = agg__now(a), .min_age_ns = min_age * 1e9 };
-	agg__for_each_live(a, collect_one, &c);
+	if (in->owner_of && !(out->by_owner = owned__new()))
+		return -ENOMEM;
+	c = (struct collect){ .in = in, .rows = out->rows, .by_owner = out->by_owner,
+			      .cutoff_ns = in->window_end_ns, .now_ns = agg__now(a),
+			      .min_age_ns = min_age * 1e9 };
+	if (agg__for_each_live(a, collect_one, &c))
+		return -ENOMEM;
 	out->window_s = in->window_end_ns / 1e9;
 	out->settle_s = (agg__now(a) - in->window_end_ns) / 1e9;
 	compact(in, out, nr);
@@ -213,4 +233,6 @@ void leaks__free(struct leak_report *r)
 {
 	free(r->rows);
 	r->rows = NULL;
+	owned__free(r->by_owner);
+	r->by_owner = NULL;
 }

@@ -38,6 +38,10 @@ struct leak_report {
 	uint64_t count[LEAK_NR], bytes[LEAK_NR];
 	uint64_t after[LEAK_NR], after_bytes[LEAK_NR];
 	double window_s, settle_s;
+	/* with leak_input.owner_of, per (agg row, owner): live, live_bytes what
+	 * is counted above; allocs, bytes: of it, what processes still running
+	 * hold (class process). NULL without owner_of. */
+	struct owned *by_owner;
 };
 
 /* What a report of the window needs to know, from the session (leakin.h). */
@@ -50,6 +54,8 @@ struct leak_input {
 	bool sheaf_frees_seen;		/* RCU sheaf and bulk frees were hooked */
 	/* is tgid one of the command's processes still running (NULL: none)? */
 	bool (*still_running)(const void *ctx, uint32_t tgid);
+	/* the owner (owners.h) of tgid's allocations; NULL: no split by owner */
+	uint32_t (*owner_of)(const void *ctx, uint32_t tgid);
 	const void *ctx;
 };
 

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What a leak report prints, text and JSON; the report itself is leaks.c's. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include "agg.h"
+#include "bygroup.h"
 #include "hooks.h"
 #include "json.h"
 #include "leaks.h"
 #include "leaks_print.h"
+#include "owned.h"
 #include "report.h"
 #include "session.h"
 #include "util.h"
@@ -53,6 +58,70 @@ void leaks__rows_json(struct json *j, struct session *s, const struct leak_repor
 	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)
 		row_json(j, s, &r->rows[i]);
 	json__end(j);
+}
+
+#define GROUPS_MAX 20	/* cgroups or commands listed; the rest in "other" */
+
+/* A leak report's cell: what processes still running hold is theirs (class
+ * process), the rest is in its row's class. */
+static void cell_class(void *ctx, const struct owned_cell *c, uint64_t *cls)
+{
+	const struct leak_row *lr = ((const struct leak_row *const *)ctx)[c->row];
+	bool split = lr && lr->cls != LEAK_PROCESS;
+
+	if (!lr)
+		return;
+	cls[LEAK_PROCESS] += split ? c->bytes : 0;
+	cls[lr->cls] += c->live_bytes - (split ? c->bytes : 0);
+}
+
+static struct group_sum *groups(struct session *s, const struct leak_report *r, enum by_what w,
+				size_t *n)
+{
+	size_t nr;
+	const struct agg_row *base = agg__rows(session__agg(s), &nr);
+	const struct leak_row **of_row = calloc(nr ? nr : 1, sizeof(*of_row));
+	struct group_sum *g;
+
+	if (!of_row)
+		return NULL;
+	for (size_t i = 0; i < r->nr; i++)
+		of_row[r->rows[i].row - base] = &r->rows[i];
+	g = bygroup__sum(s, r->by_owner, w, cell_class, of_row, GROUPS_MAX, n);
+	free(of_row);
+	return g;
+}
+
+int leaks__groups_json(struct json *j, struct session *s, const struct leak_report *r)
+{
+	for (enum by_what w = BY_CGROUP; w <= BY_COMM; w++) {
+		size_t n;
+		struct group_sum *g = groups(s, r, w, &n);
+
+		if (!g)
+			return -ENOMEM;
+		bygroup__json(j, w, g, n, true);
+		free(g);
+	}
+	return 0;
+}
+
+/* With --cgroup: what each cgroup under it holds (a container's view). */
+static void groups_text(struct session *s, const struct leak_report *r)
+{
+	size_t n;
+	struct group_sum *g = session__cgroup_path(s) ? groups(s, r, BY_CGROUP, &n) : NULL;
+
+	if (!g)
+		return;
+	printf("%-12s %-10s %8s %11s  %s\n", "CLASS", "", "COUNT", "BYTES", "CGROUP");
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < LEAK_NR; c++)
+			if (g[i].cls[c])
+				printf("%-12s %-10s %8s %11llu  %s\n", leaks__class_name(c), "", "",
+				       (unsigned long long)g[i].cls[c], bygroup__name(&g[i]));
+	putchar('\n');
+	free(g);
 }
 
 /* --stacks: the row's kernel stack under it, innermost frame first. */
@@ -111,6 +180,7 @@ void leaks__print_text(struct session *s, const struct leak_report *r,
 	       (unsigned long long)t->unmatched_frees, (unsigned long long)t->missed_frees,
 	       (unsigned long long)t->recursion_misses, (unsigned long long)t->stack_errors,
 	       (unsigned long long)t->table_full);
+	groups_text(s, r);
 	printf("%-12s %-10s %8s %11s %9s %11s  %s\n", "CLASS", "FAMILY", "COUNT", "BYTES",
 	       "OLDEST", "GROWTH B/s", "CALLER");
 	for (size_t i = 0; i < r->nr && (!limit || i < limit); i++)

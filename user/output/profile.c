@@ -9,6 +9,8 @@
 #include "ksyms.h"
 #include "leaks.h"
 #include "out.h"
+#include "owned.h"
+#include "owners.h"
 #include "pprof.h"
 #include "profile.h"
 #include "report.h"
@@ -118,13 +120,16 @@ static size_t frames(struct builder *b, const struct agg_row *r, uint64_t *locs)
 	return nr;
 }
 
-static int sample(struct builder *b, const struct agg_row *r, const int64_t *v, const char *cls)
+/* One sample of row r made by owner (0: unknown, labelled by the --cgroup filter). */
+static int sample(struct builder *b, const struct agg_row *r, uint32_t owner, const int64_t *v,
+		  const char *cls)
 {
-	struct pprof_label l[5];
+	struct pprof_label l[6];
 	uint64_t locs[KMS_STACK_DEPTH + 1];
 	size_t nl = 0, nr = frames(b, r, locs);
 	const char *cache = r->fam == KMS_FAM_CACHE ? report__cache_name(b->s, r) : NULL;
-	const char *cg = session__cgroup_path(b->s);
+	const struct owner *w = owners__get(session__owners(b->s), owner);
+	const char *cg = w && w->cgroup[0] ? w->cgroup : session__cgroup_path(b->s);
 
 	l[nl++] = (struct pprof_label){ .key = "family", .str = kms_family_name(r->fam) };
 	if (cache)
@@ -135,6 +140,8 @@ static int sample(struct builder *b, const struct agg_row *r, const int64_t *v, 
 		l[nl++] = (struct pprof_label){ .key = "class", .str = cls };
 	if (cg)
 		l[nl++] = (struct pprof_label){ .key = "cgroup", .str = cg };
+	if (w)
+		l[nl++] = (struct pprof_label){ .key = "comm", .str = w->comm };
 	return pprof__sample(b->p, locs, nr, v, l, nl);
 }
 
@@ -170,44 +177,121 @@ static int finish(struct builder *b, int err, const char *path)
 	return 0;
 }
 
+static int cmp_cell_row(const void *a, const void *b)
+{
+	const struct owned_cell *x = *(const struct owned_cell *const *)a;
+	const struct owned_cell *y = *(const struct owned_cell *const *)b;
+
+	return x->row != y->row ? (x->row < y->row ? -1 : 1) :
+	       x->owner < y->owner ? -1 : x->owner > y->owner;
+}
+
+/* The cells of the owners table by row: (*by)[row_start[r] .. row_start[r + 1]). */
+static int cells_by_row(struct session *s, const struct owned_cell ***by, size_t **row_start)
+{
+	size_t nc, nr;
+	const struct owned *t = session__owned(s);
+	const struct owned_cell *c = t ? owned__cells(t, &nc) : NULL;
+
+	agg__rows(session__agg(s), &nr);
+	*by = c ? malloc((nc ? nc : 1) * sizeof(**by)) : NULL;
+	*row_start = calloc(nr + 2, sizeof(**row_start));
+	if (!*by || !*row_start)
+		return -ENOMEM;
+	for (size_t i = 0; i < nc; i++) {
+		(*by)[i] = &c[i];
+		(*row_start)[c[i].row + 1]++;
+	}
+	qsort(*by, nc, sizeof(**by), cmp_cell_row);
+	for (size_t r = 1; r <= nr; r++)
+		(*row_start)[r] += (*row_start)[r - 1];
+	return 0;
+}
+
+/* A row's samples, one per owner (comm, cgroup): they add up to the row. */
+static int top_row(struct builder *b, const struct agg_row *r, const struct owned_cell **cells,
+		   size_t n)
+{
+	int64_t v[] = { r->allocs, r->bytes_alloc, r->live, r->live_bytes };
+	int err = 0;
+
+	if (!n)
+		return sample(b, r, 0, v, NULL);
+	for (size_t k = 0; k < n && !err; k++) {
+		int64_t cv[] = { cells[k]->allocs, cells[k]->bytes, cells[k]->live,
+				 cells[k]->live_bytes };
+
+		err = sample(b, r, cells[k]->owner, cv, NULL);
+	}
+	return err;
+}
+
 int profile__top(struct session *s, const char *path)
 {
 	struct builder b;
 	struct sorted_row *rows;
-	size_t nr = 0;
+	const struct owned_cell **by = NULL;
+	const struct agg_row *base = agg__rows(session__agg(s), &(size_t){ 0 });
+	size_t nr = 0, *at = NULL;
 	int err = start(&b, s, "alloc_space");
 
+	if (!err)
+		err = cells_by_row(s, &by, &at);
 	rows = err ? NULL : rows__sorted(session__agg(s), SORT_BYTES, NULL, &nr);
 	if (!err && !rows)
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < nr; i++) {
-		const struct agg_row *r = rows[i].r;
-		int64_t v[] = { r->allocs, r->bytes_alloc, r->live, r->live_bytes };
+		size_t row = (size_t)(rows[i].r - base);
 
-		err = sample(&b, r, v, NULL);
+		err = top_row(&b, rows[i].r, by + at[row], at[row + 1] - at[row]);
 	}
 	free(rows);
+	free(by);
+	free(at);
 	return finish(&b, err, path);
+}
+
+/* A leak row's samples, one per owner and class: what processes still
+ * running hold is theirs (class process), as in the totals. */
+static int leak_row(struct builder *b, const struct leak_row *lr, const struct owned_cell *c,
+		    const struct owned *all)
+{
+	const struct agg_row *base = agg__rows(session__agg(b->s), &(size_t){ 0 });
+	const struct owned_cell *made = all ? owned__find(all, c->row, c->owner) : NULL;
+	bool split = c->allocs && lr->cls != LEAK_PROCESS;
+	int64_t v[] = { made ? made->allocs : 0, made ? made->bytes : 0,
+			c->live - (split ? c->allocs : 0), c->live_bytes - (split ? c->bytes : 0) };
+	int64_t held[] = { 0, 0, c->allocs, c->bytes };
+	int err = 0;
+
+	if (!split || v[2])
+		err = sample(b, &base[c->row], c->owner, v, leaks__class_name(lr->cls));
+	if (!err && split)
+		err = sample(b, &base[c->row], c->owner, held, leaks__class_name(LEAK_PROCESS));
+	return err;
 }
 
 int profile__leaks(struct session *s, const struct leak_report *r, const char *path)
 {
 	struct builder b;
+	const struct agg_row *base = agg__rows(session__agg(s), &(size_t){ 0 });
+	const struct owned *all = session__owned(s);
+	const struct leak_row **of_row = NULL;
+	size_t nr, nc = 0;
+	const struct owned_cell *c = r->by_owner ? owned__cells(r->by_owner, &nc) : NULL;
 	int err = start(&b, s, "inuse_space");
 
-	for (size_t i = 0; !err && i < r->nr; i++) {
-		const struct leak_row *lr = &r->rows[i];
-		bool split = lr->running && lr->cls != LEAK_PROCESS;
-		int64_t v[] = { lr->row->allocs, lr->row->bytes_alloc,
-				lr->count - (split ? lr->running : 0),
-				lr->bytes - (split ? lr->running_bytes : 0) };
-		int64_t held[] = { 0, 0, lr->running, lr->running_bytes };
-
-		err = sample(&b, lr->row, v, leaks__class_name(lr->cls));
-		/* what processes still running hold is theirs (as in the totals) */
-		if (!err && split)
-			err = sample(&b, lr->row, held, leaks__class_name(LEAK_PROCESS));
-	}
+	agg__rows(session__agg(s), &nr);
+	if (!err && !(of_row = calloc(nr ? nr : 1, sizeof(*of_row))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < r->nr; i++)
+		of_row[r->rows[i].row - base] = &r->rows[i];
+	/* by owner, in the order the cells were made; rows left out (kmemscope's
+	 * own) have no leak row */
+	for (size_t i = 0; !err && i < nc; i++)
+		if (of_row[c[i].row])
+			err = leak_row(&b, of_row[c[i].row], &c[i], all);
+	free(of_row);
 	return finish(&b, err, path);
 }
 

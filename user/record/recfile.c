@@ -446,7 +446,8 @@ static bool is_text(uint32_t type)
 {
 	return type == REC_F_META || type == REC_F_ZONEINFO || type == REC_F_BUDDYINFO ||
 	       type == REC_F_PAGETYPEINFO || type == REC_F_PROBES || type == REC_F_GFP ||
-	       type == REC_F_KSYMS || type == REC_F_SLABALIAS || type == REC_F_LEFTOVER;
+	       type == REC_F_KSYMS || type == REC_F_SLABALIAS || type == REC_F_LEFTOVER ||
+	       type == REC_F_OWNERS;
 }
 
 /* Decompress a frame into a new buffer (raw_len + 1, NUL-terminated). */

@@ -43,6 +43,7 @@ enum rec_frame {
 	REC_F_PAGESEED_KINDS,	/* binary: PAGESEED with every class and the managed counts */
 	REC_F_SLABALIAS,	/* text: "name\ttarget" per /sys/kernel/slab symlink (slabalias.h) */
 	REC_F_LEFTOVER,		/* text: a tgid a line, the command's processes still running */
+	REC_F_OWNERS,		/* text: "tgid\tcomm\tcgroup" lines (owners.h) */
 	REC_F_NR,
 };
 

@@ -15,6 +15,7 @@
 #include "ksyms.h"
 #include "memfacts.h"
 #include "out.h"
+#include "owners.h"
 #include "pageseed.h"
 #include "rectap.h"
 #include "tracer.h"
@@ -689,6 +690,21 @@ int rectap__leftover(struct rectap *t, const int *pids, int n)
 		if (text_add(t, "%d\n", pids[i]))
 			t->err = -ENOMEM;
 	return t->err ? t->err : text_flush(t, REC_F_LEFTOVER);
+}
+
+static void owner_line(uint32_t tgid, const struct owner *w, void *ctx)
+{
+	struct rectap *t = ctx;
+
+	if (!t->err && text_add(t, "%u\t%s\t%s\n", tgid, w->comm, w->cgroup))
+		t->err = -ENOMEM;
+}
+
+int rectap__owners(struct rectap *t, const struct owners *o)
+{
+	t->text_len = 0;
+	owners__for_each(o, owner_line, t);
+	return t->err ? t->err : text_flush(t, REC_F_OWNERS);
 }
 
 void rectap__keep(struct rectap *t)

@@ -63,6 +63,9 @@ int rectap__finish(struct rectap *t, int stack_fd, const struct rec_counters *c,
 		   const struct rec_end *e);
 /* The processes the command left running (session__still_running()). */
 int rectap__leftover(struct rectap *t, const int *pids, int n);
+/* The processes' names (owners.h): an OWNERS frame. */
+struct owners;
+int rectap__owners(struct rectap *t, const struct owners *o);
 /* Keep a recording that could not finish (recw__keep()); says where on stderr. */
 void rectap__keep(struct rectap *t);
 void rectap__free(struct rectap *t);

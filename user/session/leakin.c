@@ -3,11 +3,17 @@
 #include "agg.h"
 #include "decode.h"
 #include "leakin.h"
+#include "owners.h"
 #include "session.h"
 
 static bool still_running(const void *ctx, uint32_t tgid)
 {
 	return session__still_running(ctx, tgid);
+}
+
+static uint32_t owner_of(const void *ctx, uint32_t tgid)
+{
+	return owners__of(session__owners(ctx), tgid);
 }
 
 void leakin__input(struct session *s, struct leak_input *in)
@@ -19,7 +25,7 @@ void leakin__input(struct session *s, struct leak_input *in)
 		.sheaf_frees_seen = session__hook_attached(s, "kmem_cache", "free_sheaf") &&
 				    session__hook_attached(s, "kmem_cache", "free_bulk") &&
 				    session__hook_attached(s, "kmem_cache", "kfree_rcu_sheaf"),
-		.still_running = still_running, .ctx = s,
+		.still_running = still_running, .owner_of = owner_of, .ctx = s,
 	};
 }
 

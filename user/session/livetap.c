@@ -131,6 +131,8 @@ int livetap__finish(struct session *s)
 	counters(s, &c);
 	err = rectap__leftover(l->tap, s->left, s->nr_left);
 	if (!err)
+		err = rectap__owners(l->tap, s->own);
+	if (!err)
 		err = rectap__finish(l->tap, tracer__stack_fd(l->tracer), &c, &e);
 	return err ? livetap__error(s, err) : 0;
 }

@@ -11,6 +11,7 @@
 #include "gfp.h"
 #include "ksyms.h"
 #include "out.h"
+#include "owners.h"
 #include "pageseed.h"
 #include "recfile.h"
 #include "slabalias.h"
@@ -51,6 +52,34 @@ static void leftover(struct session *s)
 	for (const char *p = t; p < end && nr < (int)n; p = memchr(p, '\n', end - p) + 1)
 		left[nr++] = atoi(p);
 	session__set_left(s, left, nr);
+}
+
+/* The processes' names (OWNERS: "tgid\tcomm\tcgroup" lines); bad lines are skipped. */
+static void owners(struct session *s)
+{
+	size_t len;
+	const char *t = recr__text(rp_of(s)->rr, REC_F_OWNERS, &len), *end = t ? t + len : NULL;
+	char line[4200], comm[32], *tab, *tab2;
+	uint64_t tgid;
+
+	for (const char *p = t, *nl; p && p < end; p = nl + 1) {
+		size_t n;
+
+		if (!(nl = memchr(p, '\n', end - p)))
+			break;
+		n = (size_t)(nl - p);
+		if (n >= sizeof(line))
+			continue;
+		memcpy(line, p, n);
+		line[n] = 0;
+		if (!(tab = strchr(line, '\t')) || !(tab2 = strchr(tab + 1, '\t')))
+			continue;
+		*tab = *tab2 = 0;
+		if (parse_u64(line, 0, UINT32_MAX, &tgid) || (size_t)(tab2 - tab) > sizeof(comm))
+			continue;
+		snprintf(comm, sizeof(comm), "%s", tab + 1);
+		owners__add(s->own, (uint32_t)tgid, comm, tab2 + 1);
+	}
 }
 
 static void zones(struct session *s)
@@ -124,6 +153,7 @@ static int replay_open(struct session *s)
 		return rc;
 	if ((rc = session__make_models(s)))
 		return rc;
+	owners(s);
 	/* record --cgroup: the report names the cgroup as the live run did */
 	if (!s->o.cgroup)
 		s->o.cgroup = recr__meta(r->rr, "cgroup");

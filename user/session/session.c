@@ -9,6 +9,8 @@
 #include "decode.h"
 #include "ksyms.h"
 #include "out.h"
+#include "owned.h"
+#include "owners.h"
 #include "signals.h"
 #include "slabalias.h"
 #include "source.h"
@@ -20,16 +22,51 @@ bool session__interrupted(void)
 	return signals__caught() != 0;
 }
 
+/* The owner of an allocation's tgid: read from /proc live, from the
+ * recording's table in a replay (owners.h). */
+static uint32_t owner_of(void *ctx, uint32_t tgid)
+{
+	struct session *s = ctx;
+
+	return owners__see(s->own, tgid, agg__now(s->agg));
+}
+
 int session__make_models(struct session *s)
 {
 	s->cs = callsite__new(s->ks);
 	s->agg = agg__new();
 	s->dec = s->agg && s->cs ? decoder__new(s->agg, s->cs) : NULL;
-	if (!s->dec)
+	s->own = owners__new(s->o.replay ? NULL : "/proc");
+	s->owned = owned__new();
+	if (!s->dec || !s->own || !s->owned)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	agg__set_limit(s->agg, s->o.max_live);
 	agg__set_slab_sample(s->agg, s->o.tracer.sample);
+	agg__set_owned(s->agg, s->owned);
+	decoder__set_owner_fn(s->dec, owner_of, s);
 	return 0;
+}
+
+struct owners *session__owners(const struct session *s)
+{
+	return s->own;
+}
+
+static int add_live(const struct agg_live *l, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (l->freed_ns)	/* freed after the window: not outstanding now */
+		return 0;
+	return owned__add(s->owned, &(struct owned_cell){ .row = l->row,
+			  .owner = owners__of(s->own, l->pid), .live = l->weight,
+			  .live_bytes = (uint64_t)l->weight * l->bytes });	/* --sample: N */
+}
+
+struct owned *session__owned(struct session *s)
+{
+	owned__clear_live(s->owned);
+	return agg__for_each_live(s->agg, add_live, s) ? NULL : s->owned;
 }
 
 int session__take(struct session *s, const void *data, size_t size)
@@ -91,6 +128,8 @@ void session__close(struct session *s)
 	free(s->left);
 	decoder__free(s->dec);
 	agg__free(s->agg);
+	owned__free(s->owned);
+	owners__free(s->own);
 	callsite__free(s->cs);
 	zoneinfo__free(s->zi);
 	ksyms__free(s->ks);

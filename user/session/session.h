@@ -82,6 +82,10 @@ int session__stack(const struct session *s, int32_t id, uint64_t *frames, int ma
 int session__totals(struct session *s, struct session_totals *t);
 struct agg *session__agg(const struct session *s);
 struct decoder *session__decoder(const struct session *s);
+/* Who allocated (comm, cgroup: owners.h). */
+struct owners *session__owners(const struct session *s);
+/* Allocations per (row, owner), with what is outstanding now filled in; NULL: ENOMEM. */
+struct owned *session__owned(struct session *s);
 const struct ksyms *session__ksyms(const struct session *s);
 /* Was the hook FAMILY/EVENT ("kmem_cache", "free_sheaf") attached? Live: the
  * tracer's results; a replay: the recording's probes table (false if absent). */

@@ -53,6 +53,8 @@ struct session {
 	struct decoder *dec;
 	struct zoneinfo *zi;		/* zone layout, may be NULL */
 	struct slabalias *sa;		/* merged slab caches, may be NULL */
+	struct owners *own;		/* who allocated: comm and cgroup (owners.h) */
+	struct owned *owned;		/* allocations per (row, owner) */
 	/* what the run found out */
 	uint64_t window_end_ns;
 	int cmd_status;			/* -1: none or killed */
