@@ -312,8 +312,13 @@ def agent_memory_is_bounded_and_drops_counted():
             p.kill()
             p.wait()
     assert smp[("kmemscope_tracked_allocations", frozenset())] <= 1000, smp
+    assert smp[("kmemscope_tracked_allocations_limit", frozenset())] == 1000, smp
     assert smp[("kmemscope_untracked_allocations_total", frozenset())] > 0, \
         "a full table dropped nothing"
+    # unless told, the agent's own ceiling (documented), not leaks' 8 Mi
+    with Agent() as a:
+        limit = samples(a.get()[1])[("kmemscope_tracked_allocations_limit", frozenset())]
+    assert limit == 1 << 20, limit
 
 
 def free_port():

@@ -342,6 +342,10 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 	metrics__head(f, "kmemscope_tracked_allocations", "gauge",
 		      "Outstanding allocations the agent tracks now.");
 	metrics__u64(f, "kmemscope_tracked_allocations", NULL, st->live);
+	metrics__head(f, "kmemscope_tracked_allocations_limit", "gauge",
+		      "Outstanding allocations the agent tracks at most (--max-tracked).");
+	metrics__u64(f, "kmemscope_tracked_allocations_limit", NULL,
+		     agg__limit(session__agg(s)));
 	metrics__head(f, "kmemscope_sample_rate", "gauge",
 		      "--sample N: 1 in N slab objects kept (by address), their call-site and "
 		      "family series scaled by N (estimates); pages, vmalloc and dma exact. "

@@ -22,7 +22,6 @@ void cli__defaults(struct cli_opts *o)
 	o->sample = 1;
 	o->order = -1;
 	o->settle = -1;		/* the command's default */
-	o->max_tracked = 8u << 20;
 	o->caller_cache = KMS_CC_ON;
 	o->sort = -1;		/* the command's default */
 }

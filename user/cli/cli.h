@@ -15,6 +15,9 @@
 /* Record buffers, MiB: the busiest CPU's ring gets this over the CPUs. */
 #define CLI_RING_MB	32
 
+/* leaks and check track this many outstanding allocations unless told */
+#define CLI_MAX_TRACKED (8u << 20)
+
 struct cli_opts {
 	double duration;	/* -d */
 	double interval;	/* -i */
@@ -28,7 +31,7 @@ struct cli_opts {
 	double settle;		/* --settle */
 	uint64_t max_leak_bytes;	/* --max-leak-bytes */
 	uint64_t max_leaks;	/* --max-leaks */
-	uint64_t max_tracked;	/* --max-tracked */
+	uint64_t max_tracked;	/* --max-tracked; 0: the command's default */
 	const char *junit;	/* --junit FILE */
 	const char *output;	/* -o FILE: write a recording */
 	bool force;		/* --force: -o may replace FILE */

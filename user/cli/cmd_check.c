@@ -235,7 +235,7 @@ static int run(struct cli_opts *o)
 	cmds__session_opts(o, &so);
 	so.isolate = true;
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
-	so.max_live = o->max_tracked;
+	so.max_live = o->max_tracked ? o->max_tracked : CLI_MAX_TRACKED;
 	so.started = started;
 	so.tick_ctx = o;
 	rc = session__open(&s, &so);

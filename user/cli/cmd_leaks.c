@@ -173,7 +173,7 @@ static int run(struct cli_opts *o)
 		return rc;
 	cmds__session_opts(o, &so);
 	so.settle = o->settle >= 0 ? o->settle : DEFAULT_SETTLE;
-	so.max_live = o->max_tracked;
+	so.max_live = o->max_tracked ? o->max_tracked : CLI_MAX_TRACKED;
 	so.isolate = o->command != NULL;	/* the command's allocations, not the system's */
 	so.tick = tick;
 	so.started = started;

@@ -364,6 +364,11 @@ void agg__set_limit(struct agg *a, uint64_t max_live)
 	a->max_live = max_live;
 }
 
+uint64_t agg__limit(const struct agg *a)
+{
+	return a->max_live;
+}
+
 void agg__set_owned(struct agg *a, struct owned *t)
 {
 	a->owned = t;

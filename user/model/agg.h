@@ -75,6 +75,7 @@ struct agg *agg__new(void);
 void agg__free(struct agg *a);
 /* Most outstanding allocations to track (0: no limit). */
 void agg__set_limit(struct agg *a, uint64_t max_live);
+uint64_t agg__limit(const struct agg *a);
 /*
  * --sample N: the slab families' records are 1 in N objects (by address;
  * include/kms_records.h). Each one then counts N times in its row (allocs,
