@@ -15,6 +15,7 @@ const volatile __u32 caller_frames = 8;	/* enough for alloc_pages() callers */
 const volatile struct kms_pring_layout pring = {};
 const volatile struct kms_wrappers wrappers = {};
 const volatile __u32 self_tgid = 0;	/* kmemscope's own process */
+const volatile __u32 sample_bits = 0;	/* --sample: 0, every slab object */
 const volatile __u64 kret_tramp_lo = 0, kret_tramp_len = 0;	/* kretprobe's trampoline */
 
 /* Learnt by the loader after load, before the page hooks are attached. */

@@ -87,6 +87,7 @@ extern const volatile __u32 cache_free_layout;
 extern const volatile __u32 caller_frames;	/* frames taken for page/vmalloc/dma callers */
 extern const volatile struct kms_pring_layout pring;	/* seg_mask 0: the shared ring */
 extern const volatile __u32 self_tgid;		/* kmemscope's own process */
+extern const volatile __u32 sample_bits;	/* --sample 1 << sample_bits; 0: exact */
 
 struct kms_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -176,6 +177,17 @@ static __always_inline struct kms_counters *kms_enter(__u32 ev)
 	if (c)
 		c->seen[ev]++;
 	return c;
+}
+
+/* --sample: is this slab object left out? Counted in sampled_out[], never in
+ * filtered[] or dropped[]; seen[] stays the exact count of events. Tested
+ * before the process filters: the cheapest test first. */
+static __always_inline bool kms_sampled_out(struct kms_counters *c, __u32 ev, __u64 ptr)
+{
+	if (kms_sample_keep(ptr, sample_bits))
+		return false;
+	c->sampled_out[ev]++;
+	return true;
 }
 
 static __always_inline __u32 kms_tgid(void)

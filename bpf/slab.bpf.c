@@ -135,7 +135,13 @@ static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 
 	if (!c)
 		return 0;
-	if (!slab_ptr_ok(ptr) || (pid = kms_who()) < 0) {
+	if (!slab_ptr_ok(ptr)) {
+		c->filtered[ev]++;
+		return 0;
+	}
+	if (kms_sampled_out(c, ev, ptr))
+		return 0;
+	if ((pid = kms_who()) < 0) {
 		c->filtered[ev]++;
 		return 0;
 	}
@@ -169,6 +175,8 @@ static __always_inline int slab_free(__u32 ev, __u64 ptr, bool named, __u64 cach
 		c->filtered[ev]++;
 		return 0;
 	}
+	if (kms_sampled_out(c, ev, ptr))
+		return 0;
 	r = kms_free_record(c, ev, KMS_REC_SLAB_FREE, named ? sizeof(*r) : sizeof(r->f));
 	if (!r)
 		return 0;
@@ -206,7 +214,13 @@ static __always_inline int slab_alloc_tp(void *ctx, __u32 ev, __u64 call_site, _
 
 	if (!c)
 		return 0;
-	if (!slab_ptr_ok(ptr) || (pid = kms_who()) < 0) {
+	if (!slab_ptr_ok(ptr)) {
+		c->filtered[ev]++;
+		return 0;
+	}
+	if (kms_sampled_out(c, ev, ptr))
+		return 0;
+	if ((pid = kms_who()) < 0) {
 		c->filtered[ev]++;
 		return 0;
 	}
@@ -437,6 +451,8 @@ static long bulk_alloc_one(__u32 i, void *arg)
 		c->filtered[ev]++;
 		return 0;
 	}
+	if (kms_sampled_out(c, ev, ptr))
+		return 0;
 	r = kms_record(c, ev, KMS_REC_SLAB_ALLOC, sizeof(*r));
 	if (!r)
 		return 0;

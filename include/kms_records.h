@@ -72,6 +72,7 @@ struct kms_counters {
 	__u64 caller_uncached;		/* ... walked: stack unreadable or frames outside the window */
 	__u64 caller_mismatches;	/* --caller-cache verify: cached frames != a fresh walk */
 	__u64 caller_deeper;		/* ... ended inside an allocator: walked further */
+	__u64 sampled_out[KMS_EV_NR];	/* --sample N: slab objects the address sample left out */
 	__u64 scratch;			/* BPF-private: see kms_scalar() */
 	__u64 submits;			/* BPF-private: records submitted (wake-up check every 32) */
 };
@@ -120,6 +121,24 @@ struct kms_pring_frame {
 #define KMS_PRING_SEQ_MASK	((1ULL << 48) - 1)
 #define KMS_PRING_LEVEL(w)	(((w) >> 12) & 0xf)
 #define KMS_PRING_LEN(w)	((w) & 0xfff)
+
+/*
+ * --sample N (N = 1 << bits): the slab hooks keep the objects whose address
+ * hashes into the first 1/N of the hash space, the same test on allocation
+ * and free, so a kept object's free is kept too and none unmatched appears.
+ * Fibonacci hashing: the top bits of the address (8-byte units) times
+ * 2^64/phi; its top bits are spread evenly for any stride of addresses (a
+ * cache's objects lie at multiples of its size within a slab), where the low
+ * bits of an aligned address would not be. bits 0: every object. Pages,
+ * vmalloc and dma are never sampled.
+ */
+#define KMS_SAMPLE_MULT		0x9E3779B97F4A7C15ULL
+#define KMS_SAMPLE_MAX_BITS	16	/* --sample up to 65536 */
+
+static inline __attribute__((always_inline)) int kms_sample_keep(__u64 ptr, __u32 bits)
+{
+	return !bits || ((ptr >> 3) * KMS_SAMPLE_MULT) >> (64 - (bits & 63)) == 0;
+}
 
 /* How page-allocation callers are found (the `caller_cache` tunable). */
 enum kms_caller_cache {

@@ -1211,4 +1211,91 @@ def report_leaks_frag_damaged_files():
                 f"{view} {p}: {err!r}"
 
 
+# --sample: a known workload of SAMPLE_N kmallocs at one call site (do_eventfd),
+# held together so that each has an address of its own, traced exactly and
+# with --sample 8. Kept: k = SAMPLE_N / 8 = 2000 objects, whose estimate is
+# within about +-2/sqrt(k) = +-4.5 %; the tests allow +-15 %.
+SAMPLE_N = 16000
+SAMPLE_TOL = 0.15
+
+
+def eventfd_row(doc, family):
+    r = rows(doc, family, ("do_eventfd",))
+    return {k: sum(x[k] for x in r) for k in ("allocs", "frees", "live", "bytes_alloc")}
+
+
+def check_sampled(doc, exact, rate):
+    """doc (--sample rate) against exact (no --sample) of the same workload."""
+    got, want = eventfd_row(doc, "kmalloc"), eventfd_row(exact, "kmalloc")
+    assert want["allocs"] == SAMPLE_N, f"exact run: {want}"
+    assert abs(got["allocs"] - SAMPLE_N) <= SAMPLE_TOL * SAMPLE_N, \
+        f"1 in {rate}: do_eventfd {got['allocs']} allocs, not {SAMPLE_N} +-{SAMPLE_TOL:.0%}"
+    assert got["allocs"] % rate == 0 and got["bytes_alloc"] == got["allocs"] * \
+        (want["bytes_alloc"] // want["allocs"]), f"not scaled by {rate}: {got}"
+    # a kept object's free is kept: the row's frees are its allocations
+    assert got["frees"] == got["allocs"] and got["live"] == 0, got
+    smp = doc["sample"]
+    assert smp["rate"] == rate and smp["families"] == ["kmalloc", "kmem_cache"], smp
+    # sampled_out: (1 - 1/rate) of the slab events, less kfree(NULL) and the
+    # like (filtered before the sample looks)
+    share = 1 - 1 / rate
+    assert smp["sampled_out"] <= share * smp["slab_events"] * 1.05, smp
+    assert smp["sampled_out"] >= share * (smp["slab_events"] - doc["events"]["filtered"]) * 0.95, \
+        (smp, doc["events"]["filtered"])
+    # pages exact: do_eventfd's slab pages are a row of the same size, not scaled
+    pg, pw = eventfd_row(doc, "page"), eventfd_row(exact, "page")
+    assert pw["allocs"] and abs(pg["allocs"] - pw["allocs"]) <= 0.25 * pw["allocs"] + 4, \
+        f"page rows: {pg} exact {pw}"
+    assert doc["events"]["lost"] == 0, doc["events"]
+
+
+@test
+def sample_8_estimates_a_known_workload():
+    work = ("--", sys.executable, EVENTFDS, str(SAMPLE_N), "0.2")
+    exact = top_json(*work)
+    assert "sample" not in exact, exact.get("sample")
+    doc = top_json("--sample", "8", *work)
+    check_sampled(doc, exact, 8)
+    rc, out, err = run("top", "--sample", "8", "-d", "0.5")
+    assert rc == 0 and "sampling: 1 in 8 slab objects (by address)" in out and \
+        "pages, vmalloc, dma" in out, out[:600]
+
+
+@test
+def sample_8_record_then_report_scales_the_same():
+    f = rec_path("sample8.kms")
+    work = ("--", sys.executable, EVENTFDS, str(SAMPLE_N), "0.2")
+    rc, out, err = run("record", "--sample", "8", "-o", f, *work, timeout=120)
+    assert rc == 0, err
+    rc, out, err = run("report", f, "top", "--json")
+    assert rc == 0, err
+    doc = loads(out, "top")
+    check_sampled(doc, top_json(*work), 8)
+    rc, out, err = run("report", f, "leaks", "--json")
+    assert rc == 0 and loads(out, "leaks")["sample"]["rate"] == 8, err
+    rc, out, err = run("report", f, "info", "--json")
+    assert rc == 0 and loads(out, "report-info")["sample"] == 8, err
+
+
+@test
+def sample_leaks_scales_what_is_outstanding():
+    n = 4000
+    # the holder outlives the traced command (and ends on its own 2.5 s later)
+    holder = f"{sys.executable} {EVENTFDS} {n} 5 & sleep 2"
+    doc = leaks_json("--sample", "4", "--settle", "0.5", "--", "sh", "-c", holder)
+    got = sum(r["count"] for r in outstanding(doc, "kmalloc", "do_eventfd"))
+    assert abs(got - n) <= 0.2 * n and got % 4 == 0, f"do_eventfd outstanding {got}, not {n}"
+    assert doc["sample"]["rate"] == 4
+
+
+@test
+def sample_must_be_a_power_of_two_and_applies_where_it_makes_sense():
+    for args in (("top", "--sample", "3"), ("leaks", "--sample", "0"),
+                 ("agent", "--sample", "131072"), ("frag", "--sample", "8"),
+                 ("check", "--sample", "8", "--", "true"), ("summary", "--sample", "8")):
+        rc, out, err = run(*args, "-d", "1") if args[0] != "check" else run(*args)
+        assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and \
+            ("--sample" in err or "sample rate" in err), (args, rc, err)
+
+
 summary()

@@ -69,6 +69,7 @@ FUNCTIONS = ["kmst_kmalloc", "kmst_kzalloc", "kmst_cache_alloc", "kmst_alloc_pag
 RMMOD_HELD = 8  # kinds held when rmmod_held runs rmmod
 FAMILIES = ["page", "kmalloc", "kmem_cache", "vmalloc", "dma"]
 PIPES = 50  # top_pipes: pipelines the guest runs
+SAMPLED = 4000  # top_sample_kmalloc: kmallocs held, traced with --sample 8
 
 
 class Checker:
@@ -214,6 +215,29 @@ def check_pipes(c):
     n = sum(r.get("allocs", 0) for r in doc.get("callers", [])
             if r.get("function") == "alloc_pipe_info")
     c.ok(n >= PIPES, "tracer.top_pipes.alloc_pipe_info", "allocs %d < %d" % (n, PIPES))
+
+
+def check_sample(c):
+    """--sample 8: the programs load with the rate set, say so, and count what
+    they leave out; 4000 kmallocs held together come back as 8 x the kept ones,
+    within 25 % (500 kept: about +-9 %)."""
+    doc = tracer_json(c, "top_sample")
+    if doc is None:
+        return
+    smp = doc.get("sample") or {}
+    c.ok(smp.get("rate") == 8 and smp.get("sampled_out", 0) > 0 and
+         smp.get("sampled_out", 0) < smp.get("slab_events", 0), "tracer.top_sample.counted",
+         "sample %r" % smp)
+    if c.step("top_sample_kmalloc")[0] is None:
+        c.report("SKIP", "tracer.top_sample_kmalloc", "no test module")
+        return
+    doc = tracer_json(c, "top_sample_kmalloc")
+    if doc is None:
+        return
+    n = sum(r.get("allocs", 0) for r in doc.get("callers", [])
+            if r.get("family") == "kmalloc" and r.get("function") == "kmst_kmalloc")
+    c.ok(abs(n - SAMPLED) <= SAMPLED // 4 and n % 8 == 0, "tracer.top_sample_kmalloc.estimate",
+         "kmst_kmalloc allocs %d, want %d +-25 %% in steps of 8" % (n, SAMPLED))
 
 
 def check_cgroup(c):
@@ -760,6 +784,7 @@ def main():
     else:
         check_probes(c)
         check_pipes(c)
+        check_sample(c)
         check_cgroup(c)
         check_callers(c, not a.module_skip)
         for kind in TOP:

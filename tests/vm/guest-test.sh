@@ -99,6 +99,10 @@ tracer_tests() {
 	step probes "$KMS" probes --json
 	step top_pipes "$KMS" top --json -- sh -c \
 		'i=0; while [ $i -lt 50 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
+	# --sample 8: the verifier sees the slab programs' sampled-out path only
+	# when the rate is set (rodata), so load them with it
+	step top_sample "$KMS" top --json --sample 8 -- sh -c \
+		'i=0; while [ $i -lt 400 ]; do echo x | cat > /dev/null; i=$((i+1)); done'
 	cgroup_test
 	# page callers followed from learnt steps, checked against a walk each
 	step callers_verify "$KMS" top --json --caller-cache verify -- sh -c \
@@ -112,10 +116,15 @@ tracer_tests() {
 		step "top_$name" "$KMS" top --json -- sh -c "echo '$cmd' > $CTL"
 		ctl release
 	done
+	# --sample 8 of 4000 kmallocs held together (distinct addresses): check_results.py SAMPLED
+	step top_sample_kmalloc "$KMS" top --json --sample 8 -- sh -c \
+		"echo 'kmalloc $SAMPLED 256 keep' > $CTL"
+	ctl release
 	# issue 15: kvmalloc and mempool_alloc, charged to their caller
 	step top_wrapped "$KMS" top --json -- sh -c "echo 'wrapped $WRAPPED' > $CTL"
 }
 WRAPPED='20 300'	# check_results.py WRAPPED
+SAMPLED=4000		# check_results.py SAMPLED
 
 # leaks and check (issue 4). One session holds a batch of every family; the
 # second one also releases it; check must fail a kept batch, pass a released one.

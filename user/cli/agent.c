@@ -330,6 +330,9 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 		  "was already running on the CPU.", session__recursion_misses(s) },
 		{ "kmemscope_bad_records_total", "Malformed records skipped.",
 		  decoder__stats(session__decoder(s))->bad_records },
+		{ "kmemscope_events_sampled_out_total", "Slab objects (kmalloc, kmem_cache) "
+		  "--sample left out: their events are in events_seen, not in the call-site "
+		  "series.", t->sampled_out },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
@@ -343,6 +346,11 @@ static void trust(FILE *f, struct session *s, const struct session_totals *t)
 		      "Outstanding allocations the agent tracks at most (--max-tracked).");
 	metrics__u64(f, "kmemscope_tracked_allocations_limit", NULL,
 		     agg__limit(session__agg(s)));
+	metrics__head(f, "kmemscope_sample_rate", "gauge",
+		      "--sample N: 1 in N slab objects kept (by address), their call-site and "
+		      "family series scaled by N (estimates); pages, vmalloc and dma exact. "
+		      "1: every object.");
+	metrics__u64(f, "kmemscope_sample_rate", NULL, session__sample(s));
 }
 
 static void zone_labels(struct metrics_labels *l, const struct zone_desc *z, unsigned int o)

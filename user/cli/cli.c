@@ -19,6 +19,7 @@ void cli__defaults(struct cli_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->ring_mb = CLI_RING_MB;
+	o->sample = 1;
 	o->order = -1;
 	o->settle = -1;		/* the command's default */
 	o->caller_cache = KMS_CC_ON;

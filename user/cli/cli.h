@@ -43,6 +43,7 @@ struct cli_opts {
 	const char *textfile;	/* agent --textfile FILE */
 	uint64_t top;		/* agent --top N: call sites per family */
 	const char *cgroup;	/* --cgroup PATH: that cgroup and its descendants */
+	uint64_t sample;	/* --sample N: 1 in N slab objects (a power of two); 1: all */
 	int caller_cache;	/* --caller-cache: enum kms_caller_cache */
 	const char *replay;	/* set by 'report': read this recording */
 	int sort;		/* --sort KEY: an enum rows_sort; -1: the command's default */
@@ -83,6 +84,7 @@ enum cli_set {
 	OPT_SET_AGENT	 = 1u << 19,	/* --listen --textfile --top */
 	OPT_SET_CGROUP	 = 1u << 20,	/* --cgroup PATH */
 	OPT_SET_HTML	 = 1u << 21,	/* --html FILE */
+	OPT_SET_SAMPLE	 = 1u << 22,	/* --sample N: top, leaks, record, agent */
 };
 /* What shapes the tracing itself: fixed once recorded. */
 #define OPT_SET_TRACE	(OPT_SET_PID | OPT_SET_RING | OPT_SET_STACKS | OPT_SET_CALLERS | \

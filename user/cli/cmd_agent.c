@@ -193,7 +193,7 @@ const struct cli_cmd cmd_agent = {
 	.name = "agent",
 	.summary = "always on: per-call-site kernel memory as Prometheus metrics",
 	.opts = OPT_SET_DURATION | OPT_SET_INTERVAL | OPT_SET_PID | OPT_SET_RING |
-		OPT_SET_CALLERS | OPT_SET_TRACKED | OPT_SET_AGENT | OPT_SET_CGROUP,
+		OPT_SET_CALLERS | OPT_SET_TRACKED | OPT_SET_AGENT | OPT_SET_CGROUP | OPT_SET_SAMPLE,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "stop after this long (default: until SIGTERM or Ctrl-C)" },
 		{ "interval", "growth samples and the --textfile, this often (default 10s)" },

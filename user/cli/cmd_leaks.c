@@ -113,6 +113,7 @@ static int report(struct session *s, const struct cli_opts *o, const struct html
 	struct leak_report r;
 	struct leak_input in;
 	struct leak_trust t;
+	char line[256];
 	int rc;
 
 	leakin__input(s, &in);
@@ -128,6 +129,8 @@ static int report(struct session *s, const struct cli_opts *o, const struct html
 	} else {
 		if (session__cgroup_path(s))
 			printf("cgroup: %s and its descendants\n", session__cgroup_path(s));
+		if (report__sample_text(s, line, sizeof(line)))
+			printf("%s\n", line);
 		leaks__print_text(s, &r, &t, o->rows ? o->rows : 25);
 		rc = trust__print_verbose(s);
 	}
@@ -194,7 +197,7 @@ const struct cli_cmd cmd_leaks = {
 	.summary = "allocations made in a window and still outstanding, per call site",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_LEAKS |
 		OPT_SET_TRACKED | OPT_SET_SORT | OPT_SET_COMMAND | OPT_SET_PPROF | OPT_SET_FOLDED |
-		OPT_SET_HTML,
+		OPT_SET_HTML | OPT_SET_SAMPLE,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "window length (default: until Ctrl-C or COMMAND exits; 500ms, 5s, "
 			      "1m, 2h)" },

@@ -106,7 +106,7 @@ static int run(struct cli_opts *o)
 const struct cli_cmd cmd_record = {
 	.name = "record",
 	.summary = "record the allocation events to a file, for 'report'",
-	.opts = OPT_SET_DURATION | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_COMMAND,
+	.opts = OPT_SET_DURATION | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_COMMAND | OPT_SET_SAMPLE,
 	.opt_help = (const struct cli_help[]){
 		{ "output", "the recording (mode 0600: it holds kernel addresses); - for "
 			    "standard output (a pipe, not a terminal)" },

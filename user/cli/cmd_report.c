@@ -46,7 +46,7 @@ static void info_text(const struct recr *r, const char *path)
 	const struct rec_end *e = recr__end(r);
 	const struct rec_counters *c = recr__counters(r, UINT64_MAX);
 	const char *k[] = { "host", "kernel_release", "cmdline", "machine", "nr_cpus",
-			    "cpu_model", "boot_id", "command", "stacks", "pid_filter" };
+			    "cpu_model", "boot_id", "command", "stacks", "pid_filter", "sample" };
 	const char *probes = recr__text(r, REC_F_PROBES, NULL);
 	const char *mem = recr__meta(r, "mem_total_bytes");
 	char when[64];
@@ -109,6 +109,8 @@ static void info_json(const struct recr *r, const char *path)
 	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
 		meta_num(j, r, n[i]);
 	json__str(j, "command", recr__meta(r, "command"));
+	if (recr__meta(r, "sample"))	/* record --sample N: 1 in N slab objects */
+		meta_num(j, r, "sample");
 	json__str(j, "recorded_with", recr__meta(r, "kmemscope_version"));
 	if (stacks)
 		json__bool(j, "stacks", strcmp(stacks, "0") != 0);

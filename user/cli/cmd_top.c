@@ -246,6 +246,7 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 	struct session_totals tot;
 	struct sorted_row *rows;
 	size_t nr, shown;
+	char line[256];
 
 	if (session__totals(s, &tot))
 		return kms_err(KMS_EXIT_FAIL, "cannot read the BPF counters");
@@ -259,6 +260,8 @@ static int print_table(struct session *s, struct top *t, enum table_mode mode)
 	title_text(s, t, &tot, mode);
 	if (session__cgroup_path(s))
 		emit(t, "cgroup: %s and its descendants", session__cgroup_path(s));
+	if (report__sample_text(s, line, sizeof(line)))
+		emit(t, "%s", line);
 	print_hooks(s, t);
 	header_text(t);
 	for (size_t i = 0; i < shown; i++)
@@ -491,7 +494,7 @@ const struct cli_cmd cmd_top = {
 	.summary = "allocations per call site, refreshed live",
 	.opts = OPT_SET_WINDOW | OPT_SET_ROWS | OPT_SET_TRACE | OPT_SET_RECORD | OPT_SET_FOLDED |
 		OPT_SET_SORT | OPT_SET_WIDE | OPT_SET_SCREEN | OPT_SET_COMMAND | OPT_SET_PPROF |
-		OPT_SET_HTML,
+		OPT_SET_HTML | OPT_SET_SAMPLE,
 	.opt_help = (const struct cli_help[]){
 		{ "duration", "trace this long, print once, exit (500ms, 5s, 1m, 2h; a plain "
 			      "number is seconds)" },

@@ -48,6 +48,11 @@ const struct cli_opt cli_opts_table[] = {
 	  .what = "cgroup path",
 	  .help = "only allocations made in this cgroup (v2) and its descendants: /a/b under "
 		  "the cgroup2 mount, or in full" },
+	{ "sample", 0, "N", OPT_SET_SAMPLE, .kind = CLI_POW2, F(sample), .umin = 1,
+	  .umax = 1u << KMS_SAMPLE_MAX_BITS, .what = "sample rate (a power of two, 1-65536)",
+	  .help = "keep 1 in N slab objects (kmalloc, kmem_cache), chosen by address, and "
+		  "scale their rows by N (an estimate: about +-2/sqrt(k) for a row of k kept "
+		  "objects); pages, vmalloc and dma stay exact; default 1, every object" },
 	{ "stacks", 0, NULL, OPT_SET_STACKS, FLAG(stacks),
 	  .help = "collect full kernel stacks (costs more per event)" },
 	{ "ring-mb", 0, "N", OPT_SET_RING, .kind = CLI_POW2, F(ring_mb), .umin = 1, .umax = 4096,
@@ -173,6 +178,7 @@ void cmds__session_opts(const struct cli_opts *o, struct session_opts *so)
 	so->cgroup = o->cgroup;
 	so->tracer.stacks = o->stacks;
 	so->tracer.caller_cache = o->caller_cache;
+	so->tracer.sample = o->sample;
 	so->tracer.ring_bytes = o->ring_mb << 20;
 	so->tracer.wakeup_bytes = (o->ring_mb << 20) / 8;
 	so->record = o->output;

@@ -302,6 +302,7 @@ static void set_rodata(struct tracer *t)
 	ro->filter_cgid = t->opts.filter_cgid;
 	ro->filter_cg_level = t->opts.filter_cg_level;
 	ro->want_stacks = t->opts.stacks;
+	ro->sample_bits = t->opts.sample > 1 ? __builtin_ctz(t->opts.sample) : 0;
 	ro->wakeup_bytes = t->opts.wakeup_bytes;
 	ro->kmalloc_layout = t->feat.kmalloc_layout;
 	ro->cache_alloc_layout = t->feat.cache_alloc_layout;

@@ -22,6 +22,8 @@ struct tracer_opts {
 	uint64_t wakeup_bytes;
 	int caller_cache;	/* enum kms_caller_cache */
 	bool free_context;	/* follow softirqs, for tracer__settle() */
+	uint32_t sample;	/* --sample: keep 1 in this many slab objects (a power of
+				 * two); 0 or 1: every one */
 };
 
 struct hook_result {

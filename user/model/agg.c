@@ -41,6 +41,7 @@ struct agg {
 	size_t nr_gone, gone_cap;
 	struct agg_stats st;
 	uint64_t now, window_end;
+	uint32_t slab_sample;		/* --sample N; 1: exact */
 	struct owned *owned;		/* not ours: agg__set_owned */
 };
 
@@ -51,6 +52,7 @@ struct agg *agg__new(void)
 	if (!a)
 		return NULL;
 	a->window_end = UINT64_MAX;
+	a->slab_sample = 1;
 	a->live_cap = 1 << 16;
 	a->idx_cap = 1 << 10;
 	a->live = calloc(a->live_cap, sizeof(*a->live));
@@ -195,24 +197,40 @@ static int live_grow(struct agg *a)
 	return 0;
 }
 
+void agg__set_slab_sample(struct agg *a, uint32_t n)
+{
+	a->slab_sample = n > 1 ? n : 1;
+}
+
+uint32_t agg__slab_sample(const struct agg *a)
+{
+	return a->slab_sample;
+}
+
+uint32_t agg__weight(const struct agg *a, enum kms_family fam)
+{
+	return fam == KMS_FAM_KMALLOC || fam == KMS_FAM_CACHE ? a->slab_sample : 1;
+}
+
 static void release_entry(struct agg *a, struct live *e)
 {
 	struct agg_row *r = &a->rows[META_ROW(e->meta)];
+	uint64_t w = agg__weight(a, META_FAM(e->meta)), bytes = w * e->bytes;
 
-	r->frees++;
-	r->live--;
-	r->live_bytes -= e->bytes < r->live_bytes ? e->bytes : r->live_bytes;
+	r->frees += w;
+	r->live -= w < r->live ? w : r->live;
+	r->live_bytes -= bytes < r->live_bytes ? bytes : r->live_bytes;
 	e->key = TOMB;
 	a->st.live--;
 	a->st.frees++;
 }
 
-static void count_alloc(struct agg_row *r, const struct kms_alloc *al)
+static void count_alloc(struct agg_row *r, const struct kms_alloc *al, uint32_t w)
 {
-	r->allocs++;
-	r->bytes_req += al->bytes_req;
-	r->bytes_alloc += al->bytes_alloc;
-	r->orders[al->order < KMS_MAX_ORDER ? al->order : KMS_MAX_ORDER]++;
+	r->allocs += w;
+	r->bytes_req += w * al->bytes_req;
+	r->bytes_alloc += w * al->bytes_alloc;
+	r->orders[al->order < KMS_MAX_ORDER ? al->order : KMS_MAX_ORDER] += w;
 	if (al->fam == KMS_FAM_PAGE)
 		r->zones[al->zone >= 0 && al->zone < KMS_ZONE_SLOTS ? al->zone : KMS_ZONE_SLOTS - 1]++;
 	r->gfp_any |= al->gfp;
@@ -222,20 +240,21 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 {
 	struct live *old = live_find(a, al->key, al->fam);
 	struct live e = { .key = al->key, .pid = al->pid, .t_ms = a->now / 1000000 };
+	uint32_t w = agg__weight(a, al->fam);
 	long row;
 
 	if (old) {		/* a free we never saw: the old one is gone */
-		a->rows[META_ROW(old->meta)].missed_frees++;
+		a->rows[META_ROW(old->meta)].missed_frees += agg__weight(a, META_FAM(old->meta));
 		release_entry(a, old);
 		a->st.missed_frees++;
 	}
 	row = row_get(a, al);
 	if (row < 0)
 		return row;
-	count_alloc(&a->rows[row], al);
+	count_alloc(&a->rows[row], al, w);
 	if (a->owned && !al->self &&
 	    owned__add(a->owned, &(struct owned_cell){ .row = (uint32_t)row, .owner = al->owner,
-						       .allocs = 1, .bytes = al->bytes_alloc }))
+						       .allocs = w, .bytes = w * al->bytes_alloc }))
 		return -ENOMEM;
 	if (a->max_live && a->st.live >= a->max_live) {
 		a->st.table_full++;
@@ -245,8 +264,8 @@ int agg__alloc(struct agg *a, const struct kms_alloc *al)
 		return -ENOMEM;
 	e.meta = META((uint32_t)row, (uint32_t)al->fam, al->order);
 	e.bytes = al->bytes_alloc > UINT32_MAX ? UINT32_MAX : al->bytes_alloc;
-	a->rows[row].live++;
-	a->rows[row].live_bytes += e.bytes;
+	a->rows[row].live += w;
+	a->rows[row].live_bytes += (uint64_t)w * e.bytes;
 	live_put(a->live, a->live_cap, &e);
 	a->live_used++;
 	a->st.live++;
@@ -410,12 +429,13 @@ uint64_t agg__now(const struct agg *a)
 	return a->now;
 }
 
-static struct agg_live to_live(uint64_t key, uint32_t t_ms, uint32_t meta, uint32_t bytes,
-			       uint32_t pid)
+static struct agg_live to_live(const struct agg *a, uint64_t key, uint32_t t_ms, uint32_t meta,
+			       uint32_t bytes, uint32_t pid)
 {
 	return (struct agg_live){ .key = key, .t_ns = t_ms * 1000000ull, .row = META_ROW(meta),
 				  .bytes = bytes, .pid = pid, .fam = META_FAM(meta),
-				  .order = META_ORDER(meta) };
+				  .order = META_ORDER(meta),
+				  .weight = agg__weight(a, META_FAM(meta)) };
 }
 
 int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, void *ctx),
@@ -429,14 +449,14 @@ int agg__for_each_live(const struct agg *a, int (*fn)(const struct agg_live *l, 
 
 		if (!e->key || e->key == TOMB)
 			continue;
-		l = to_live(e->key, e->t_ms, e->meta, e->bytes, e->pid);
+		l = to_live(a, e->key, e->t_ms, e->meta, e->bytes, e->pid);
 		if ((rc = fn(&l, ctx)))
 			return rc;
 	}
 	for (size_t i = 0; i < a->nr_gone; i++) {
 		const struct gone *g = &a->gone[i];
 
-		l = to_live(0, g->t_ms, g->meta, g->bytes, g->pid);
+		l = to_live(a, 0, g->t_ms, g->meta, g->bytes, g->pid);
 		l.freed_ns = g->freed_ns;
 		if ((rc = fn(&l, ctx)))
 			return rc;

@@ -56,6 +56,8 @@ struct agg_row {
 	struct agg_growth growth;
 };
 
+/* The stats count what was received (kept objects under --sample: not
+ * scaled); the rows are estimates of everything under --sample. */
 struct agg_stats {
 	uint64_t allocs, frees;
 	uint64_t unmatched_frees;	/* allocated before tracing, or by an unhooked path */
@@ -74,6 +76,17 @@ void agg__free(struct agg *a);
 /* Most outstanding allocations to track (0: no limit). */
 void agg__set_limit(struct agg *a, uint64_t max_live);
 uint64_t agg__limit(const struct agg *a);
+/*
+ * --sample N: the slab families' records are 1 in N objects (by address;
+ * include/kms_records.h). Each one then counts N times in its row (allocs,
+ * frees, bytes, live, live bytes, orders, missed frees; so growth too) and
+ * in agg_live.weight; pages, vmalloc and dma count once. Set before the
+ * first record. 0 or 1: exact.
+ */
+void agg__set_slab_sample(struct agg *a, uint32_t n);
+uint32_t agg__slab_sample(const struct agg *a);	/* 1: exact */
+/* What one received allocation of @fam stands for: N for slab under --sample, else 1. */
+uint32_t agg__weight(const struct agg *a, enum kms_family fam);
 /* Count every allocation from now on in t too, by (row, kms_alloc.owner). */
 struct owned;
 void agg__set_owned(struct agg *a, struct owned *t);
@@ -108,6 +121,7 @@ struct agg_live {	/* one outstanding allocation, for reports */
 	uint32_t row, bytes, pid;
 	enum kms_family fam;
 	uint32_t order;
+	uint32_t weight;	/* agg__weight(): the objects it stands for */
 };
 /* Visit every outstanding allocation, and those a process freed after the
  * window; stop early when fn returns non-zero. */

@@ -109,8 +109,9 @@ struct collect {
 
 static int by_owner(struct collect *c, const struct agg_live *l, bool running)
 {
-	struct owned_cell add = { .row = l->row, .live = 1, .live_bytes = l->bytes,
-				  .allocs = running, .bytes = running ? l->bytes : 0 };
+	uint64_t bytes = (uint64_t)l->weight * l->bytes;	/* --sample: N objects */
+	struct owned_cell add = { .row = l->row, .live = l->weight, .live_bytes = bytes,
+				  .allocs = running ? l->weight : 0, .bytes = running ? bytes : 0 };
 
 	if (!c->by_owner)
 		return 0;
@@ -129,14 +130,14 @@ static int collect_one(const struct agg_live *l, void *ctx)
 	    (l->freed_ns && l->freed_ns <= c->cutoff_ns))
 		return 0;
 	age = (c->now_ns - l->t_ns) / 1e9;
-	lr->count++;
-	lr->bytes += l->bytes;
+	lr->count += l->weight;		/* --sample: each kept slab object stands for N */
+	lr->bytes += (uint64_t)l->weight * l->bytes;
 	if (l->freed_ns) {
-		lr->after++;
-		lr->after_bytes += l->bytes;
+		lr->after += l->weight;
+		lr->after_bytes += (uint64_t)l->weight * l->bytes;
 	} else if (c->in->still_running && c->in->still_running(c->in->ctx, l->pid)) {
-		lr->running++;
-		lr->running_bytes += l->bytes;
+		lr->running += l->weight;
+		lr->running_bytes += (uint64_t)l->weight * l->bytes;
 		running = true;
 	}
 	if (age > lr->oldest_age_s)

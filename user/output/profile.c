@@ -149,6 +149,7 @@ static int start(struct builder *b, struct session *s, const char *default_type)
 {
 	struct timespec now;
 	double el = session__elapsed(s);
+	char line[256];
 
 	memset(b, 0, sizeof(*b));
 	b->s = s;
@@ -160,6 +161,8 @@ static int start(struct builder *b, struct session *s, const char *default_type)
 			(int64_t)(el * 1e9));
 	pprof__comment(b->p, "kmemscope: kernel memory allocations per call site");
 	pprof__comment(b->p, session__kernel_release(s));
+	if (report__sample_text(s, line, sizeof(line)))	/* --sample: values are estimates */
+		pprof__comment(b->p, line);
 	return 0;
 }
 

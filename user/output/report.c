@@ -12,6 +12,7 @@
 #include "report.h"
 #include "signals.h"
 #include "slabalias.h"
+#include "util.h"
 #include "zoneinfo.h"
 
 void report__caller(const struct ksyms *ks, uint64_t addr, struct caller_name *out)
@@ -90,6 +91,7 @@ void report__run_json(struct json *j, struct session *s, double duration_s)
 		json__i64(j, "command_status", session__command_status(s));
 	json__bool(j, "interrupted", signals__caught() != 0);
 	report__cgroup_json(j, s);
+	report__sample_json(j, s);
 }
 
 void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
@@ -260,4 +262,58 @@ void report__cgroup_json(struct json *j, const struct session *s)
 {
 	if (session__cgroup_path(s))
 		json__str(j, "cgroup", session__cgroup_path(s));
+}
+
+/* The slab events (every mechanism), those --sample applies to. */
+static uint64_t slab_events(const struct kms_counters *c)
+{
+	static const enum kms_event ev[] = {
+		KMS_EV_KMALLOC, KMS_EV_KMALLOC_NODE, KMS_EV_KFREE, KMS_EV_CACHE_ALLOC,
+		KMS_EV_CACHE_ALLOC_NODE, KMS_EV_CACHE_FREE, KMS_EV_CACHE_ALLOC_BULK,
+		KMS_EV_CACHE_FREE_BULK, KMS_EV_CACHE_FREE_SHEAF, KMS_EV_KFREE_RCU_SHEAF,
+	};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++)
+		n += c->seen[ev[i]];
+	return n;
+}
+
+void report__sample_json(struct json *j, struct session *s)
+{
+	static const char *const scaled[] = { "allocs", "frees", "bytes_req", "bytes_alloc",
+					      "live", "live_bytes", "growth", "count", "bytes" };
+	uint32_t n = session__sample(s);
+	struct session_totals t;
+
+	if (n <= 1 || session__totals(s, &t))
+		return;
+	json__obj(j, "sample");
+	json__u64(j, "rate", n);
+	json__str(j, "by", "address");
+	json__arr(j, "families");	/* those sampled; the others are exact */
+	json__str(j, NULL, kms_family_name(KMS_FAM_KMALLOC));
+	json__str(j, NULL, kms_family_name(KMS_FAM_CACHE));
+	json__end(j);
+	json__arr(j, "scaled");		/* row fields of those families: estimates */
+	for (size_t i = 0; i < ARRAY_SIZE(scaled); i++)
+		json__str(j, NULL, scaled[i]);
+	json__end(j);
+	json__str(j, "error", "about +-2/sqrt(k) of a row's values, k = its allocs / rate "
+		  "(the objects kept), when they had distinct addresses (design.md)");
+	json__u64(j, "slab_events", slab_events(&t.raw));	/* exact: seen by the hooks */
+	json__u64(j, "sampled_out", t.sampled_out);		/* of them, left out */
+	json__end(j);
+}
+
+bool report__sample_text(const struct session *s, char *buf, size_t len)
+{
+	uint32_t n = session__sample(s);
+
+	if (n <= 1)
+		return false;
+	snprintf(buf, len, "sampling: 1 in %u slab objects (by address), kmalloc and kmem_cache "
+		 "rows scaled by %u: estimates, about +-2/sqrt(k) for k kept objects at distinct "
+		 "addresses; pages, vmalloc, dma and the event counters exact", n, n);
+	return true;
 }

@@ -50,6 +50,12 @@ void report__gfp_json(struct json *j, const struct gfp_table *t, uint32_t flags)
 void report__events_json(struct json *j, struct session *s, const struct session_totals *t);
 /* "cgroup": the --cgroup path the run was limited to (nothing without one). */
 void report__cgroup_json(struct json *j, const struct session *s);
+/* "sample": --sample N's rate, what it scales, the slab events seen and
+ * those left out (nothing when exact). */
+void report__sample_json(struct json *j, struct session *s);
+/* --sample N: the line every text report prints under its title; false
+ * (nothing written) when exact. */
+bool report__sample_text(const struct session *s, char *buf, size_t len);
 /* One line on stderr when anything was lost; returns true if so. */
 bool report__warn_losses(const struct session_totals *t);
 const char *report__cache_name(struct session *s, const struct agg_row *r);

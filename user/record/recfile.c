@@ -246,12 +246,15 @@ int recw__flush(struct recw *w)
 /* u64 t_ns (of the COUNTERS frame it follows), u32 nr, u32 0, u64 values[nr]. */
 static int recw__counters_x(struct recw *w, const struct rec_counters *c)
 {
-	const uint64_t v[] = {
+	uint64_t v[7 + KMS_EV_NR] = {
 		c->recursion_misses, c->c.caller_hits, c->c.caller_misses, c->c.caller_uncached,
-		c->c.caller_mismatches, c->c.caller_deeper,
+		c->c.caller_mismatches, c->c.caller_deeper, KMS_EV_NR,
 	};
 	uint8_t b[16 + sizeof(v)] = {};
 
+	_Static_assert(ARRAY_SIZE(v) <= REC_COUNTERS_X_MAX, "COUNTERS_X holds 64 values");
+	for (int e = 0; e < KMS_EV_NR; e++)	/* --sample: v[6] events, then theirs */
+		v[7 + e] = c->c.sampled_out[e];
 	put64(b, c->t_ns);
 	put32(b + 8, ARRAY_SIZE(v));
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
@@ -544,6 +547,14 @@ static int add_counters_x(struct recr *r, const uint8_t *b, size_t n)
 	}
 	if (nr >= 6)		/* page callers walked past an allocator */
 		c->c.caller_deeper = get64(b + 56);
+	if (nr >= 7) {		/* --sample: slab objects left out, per event */
+		uint64_t nev = get64(b + 64);
+
+		if (nev > KMS_EV_NR || nr < 7 + nev)
+			return -EBADMSG;
+		for (uint64_t e = 0; e < nev; e++)
+			c->c.sampled_out[e] = get64(b + 72 + 8 * e);
+	}
 	return 0;
 }
 

@@ -249,6 +249,8 @@ static int meta(struct rectap *t, const struct rectap_info *in, const struct zon
 	}
 	if (in->cgroup && !strpbrk(in->cgroup, "\r\n"))
 		err |= text_add(t, "cgroup=%s\n", in->cgroup);
+	if (in->sample > 1)
+		err |= text_add(t, "sample=%u\n", in->sample);
 	return err ? -ENOMEM : text_flush(t, REC_F_META);
 }
 

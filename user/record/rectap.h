@@ -27,6 +27,7 @@ struct rectap_info {
 	uint64_t ring_bytes;
 	char **command;
 	const char *cgroup;	/* --cgroup: the path the run was limited to, or NULL */
+	uint32_t sample;	/* --sample N: 1 in N slab objects; 0 or 1: all */
 	double interval;	/* seconds between the session's ticks; 0: none */
 	const char *slab_aliases;	/* slabalias__read_dir() text, the session's */
 	size_t slab_aliases_len;

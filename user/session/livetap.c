@@ -31,7 +31,7 @@ int livetap__open(struct session *s, const char *slab_aliases, size_t len)
 		.stacks = s->o.tracer.stacks, .filter_tgid = s->o.tracer.filter_tgid,
 		.self_tgid = getpid(),
 		.ring_bytes = s->o.tracer.ring_bytes, .command = s->o.command,
-		.cgroup = s->o.cgroup,
+		.cgroup = s->o.cgroup, .sample = s->o.tracer.sample,
 		.interval = s->o.tick ? s->o.interval : 0, .slab_aliases = slab_aliases,
 		.slab_aliases_len = len,
 	};

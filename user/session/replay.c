@@ -108,6 +108,24 @@ static void zones(struct session *s)
 	}
 }
 
+/* record --sample N: the report scales its slab rows as the live run did. */
+static int replay_sample(struct session *s, struct replay *r)
+{
+	const char *t = recr__meta(r->rr, "sample");
+	char *end;
+	unsigned long n;
+
+	if (!t)
+		return 0;
+	errno = 0;
+	n = strtoul(t, &end, 10);
+	if (errno || end == t || *end || !n || n & (n - 1) || n > 1ul << KMS_SAMPLE_MAX_BITS)
+		return kms_err(KMS_EXIT_FAIL, "%s: META sample=%s is not a power of two up to %lu",
+			       s->o.replay, t, 1ul << KMS_SAMPLE_MAX_BITS);
+	s->o.tracer.sample = n;
+	return 0;
+}
+
 static int replay_open(struct session *s)
 {
 	struct replay *r = calloc(1, sizeof(*r));
@@ -131,6 +149,8 @@ static int replay_open(struct session *s)
 	s->ks = t ? ksyms__load_buf(t, n) : NULL;	/* none: callers as addresses */
 	if (t && !s->ks)
 		kms_warn("%s: the symbol table is unreadable: callers as addresses", s->o.replay);
+	if ((rc = replay_sample(s, r)))
+		return rc;
 	if ((rc = session__make_models(s)))
 		return rc;
 	owners(s);

@@ -41,6 +41,7 @@ int session__make_models(struct session *s)
 	if (!s->dec || !s->own || !s->owned)
 		return kms_err(KMS_EXIT_FAIL, "out of memory");
 	agg__set_limit(s->agg, s->o.max_live);
+	agg__set_slab_sample(s->agg, s->o.tracer.sample);
 	agg__set_owned(s->agg, s->owned);
 	decoder__set_owner_fn(s->dec, owner_of, s);
 	return 0;
@@ -58,7 +59,8 @@ static int add_live(const struct agg_live *l, void *ctx)
 	if (l->freed_ns)	/* freed after the window: not outstanding now */
 		return 0;
 	return owned__add(s->owned, &(struct owned_cell){ .row = l->row,
-			  .owner = owners__of(s->own, l->pid), .live = 1, .live_bytes = l->bytes });
+			  .owner = owners__of(s->own, l->pid), .live = l->weight,
+			  .live_bytes = (uint64_t)l->weight * l->bytes });	/* --sample: N */
 }
 
 struct owned *session__owned(struct session *s)
@@ -193,6 +195,7 @@ int session__totals(struct session *s, struct session_totals *t)
 		t->emitted += t->raw.emitted[e];
 		t->dropped += t->raw.dropped[e];
 		t->filtered += t->raw.filtered[e];
+		t->sampled_out += t->raw.sampled_out[e];
 	}
 	t->received = s->received;
 	t->self = decoder__stats(s->dec)->self;
@@ -241,6 +244,11 @@ bool session__is_replay(const struct session *s)
 const char *session__cgroup_path(const struct session *s)
 {
 	return s->o.cgroup;
+}
+
+uint32_t session__sample(const struct session *s)
+{
+	return s->o.tracer.sample > 1 ? s->o.tracer.sample : 1;
 }
 
 int session__reload_symbols(struct session *s)

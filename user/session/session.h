@@ -44,6 +44,7 @@ struct session_opts {
 
 struct session_totals {
 	uint64_t seen, emitted, dropped, filtered, received;
+	uint64_t sampled_out;	/* --sample: slab objects the address sample left out */
 	uint64_t lost;		/* dropped (ring full) + emitted but never read */
 	uint64_t self;		/* received allocations of kmemscope's own, not reported */
 	uint64_t duplicates;	/* received twice for one allocation: the inner dropped */
@@ -73,6 +74,9 @@ bool session__is_replay(const struct session *s);
 int session__reload_symbols(struct session *s);
 /* --cgroup: the cgroup path the run was limited to (labels), or NULL. */
 const char *session__cgroup_path(const struct session *s);
+/* --sample N: 1 in N slab objects kept (live: the option; a replay: the
+ * recording's META sample); 1: exact. */
+uint32_t session__sample(const struct session *s);
 /* Frames of a stack id from the stack map (--stacks); the count, or 0. */
 int session__stack(const struct session *s, int32_t id, uint64_t *frames, int max);
 int session__totals(struct session *s, struct session_totals *t);

@@ -33,6 +33,7 @@ function runLine() {
   if (D.kernel) p.push("kernel " + D.kernel);
   if (D.duration_s !== undefined) p.push(D.duration_s.toFixed(1) + " s");
   if (D.cgroup) p.push("cgroup " + D.cgroup);
+  if (D.sample) p.push("sampling 1 in " + D.sample.rate + " slab objects (kmalloc, kmem_cache rows scaled: estimates)");
   if (D.interrupted) p.push("interrupted");
   if (D.version) p.push("kmemscope " + D.version);
   $("#run").textContent = p.join(" \u00b7 ");
