@@ -127,24 +127,31 @@ static __always_inline bool slab_ptr_ok(__u64 ptr)
 	return ptr > 16;
 }
 
+/* The allocating tgid of a slab object worth a record, or -1: ZERO_SIZE_PTR
+ * and the process filters count in filtered[], the sample in sampled_out[]. */
+static __always_inline __s64 slab_alloc_who(struct kms_counters *c, __u32 ev, __u64 ptr)
+{
+	__s64 pid;
+
+	if (!slab_ptr_ok(ptr)) {
+		c->filtered[ev]++;
+		return -1;
+	}
+	if (kms_sampled_out(c, ev, ptr))
+		return -1;
+	if ((pid = kms_who()) < 0)
+		c->filtered[ev]++;
+	return pid;
+}
+
 static __always_inline int on_slab_alloc(__u64 *ctx, __u32 ev, __u32 layout)
 {
 	struct kms_counters *c = kms_enter(ev);
 	__u64 ptr = ctx[1], s = 0, req = 0, alloc = 0, gfp = 0;
 	__s64 pid;
 
-	if (!c)
+	if (!c || (pid = slab_alloc_who(c, ev, ptr)) < 0)
 		return 0;
-	if (!slab_ptr_ok(ptr)) {
-		c->filtered[ev]++;
-		return 0;
-	}
-	if (kms_sampled_out(c, ev, ptr))
-		return 0;
-	if ((pid = kms_who()) < 0) {
-		c->filtered[ev]++;
-		return 0;
-	}
 	switch (layout) {
 	case KMS_SLAB_ALLOC_V1:
 	case KMS_KMALLOC_V3:
@@ -212,18 +219,8 @@ static __always_inline int slab_alloc_tp(void *ctx, __u32 ev, __u64 call_site, _
 	struct kms_counters *c = kms_enter(ev);
 	__s64 pid;
 
-	if (!c)
+	if (!c || (pid = slab_alloc_who(c, ev, ptr)) < 0)
 		return 0;
-	if (!slab_ptr_ok(ptr)) {
-		c->filtered[ev]++;
-		return 0;
-	}
-	if (kms_sampled_out(c, ev, ptr))
-		return 0;
-	if ((pid = kms_who()) < 0) {
-		c->filtered[ev]++;
-		return 0;
-	}
 	return emit_slab_alloc(ctx, c, ev, pid, call_site, ptr, 0, req, alloc, gfp);
 }
 
