@@ -75,6 +75,9 @@ struct kms_counters {
 	__u64 sampled_out[KMS_EV_NR];	/* --sample N: slab objects the address sample left out */
 	__u64 scratch;			/* BPF-private: see kms_scalar() */
 	__u64 submits;			/* BPF-private: records submitted (wake-up check every 32) */
+	__u64 taken[KMS_EV_NR];		/* BPF-private: the object a first program took last */
+	__u64 covered;			/* events a first program skipped, run nested on its CPU,
+					 * that its second copy took (KMS_RAW_NESTED_PAIR) */
 };
 
 /*

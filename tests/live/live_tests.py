@@ -784,6 +784,40 @@ def report_equals_live_top_json():
         assert rc == 0 and rep2 == live, f"recording {i}: 'report FILE top' differs from live"
 
 
+# A process renamed while traced (by exec, or prctl as here) holds pipes under
+# each name. The command itself is named as it will be after its exec from the
+# start, never "kmemscope" (the fork before the exec). The replay names each
+# allocation as the live run did: it once gave every one the last name, and
+# failed report_equals_live_top_json in CI when the first records of the
+# command came before its exec.
+RENAMED = """
+import ctypes, os, time
+held = [os.pipe() for _ in range(200)]
+time.sleep(0.3)
+ctypes.CDLL(None).prctl(15, b"kms-renamed", 0, 0, 0)
+time.sleep(0.3)
+held += [os.pipe() for _ in range(200)]
+time.sleep(0.3)
+"""
+
+
+@test
+def report_names_a_renamed_process_as_live_did():
+    f = rec_path("renamed.kms")
+    rc, live, err = run("top", "--json", "-o", f, "--", sys.executable, "-c", RENAMED,
+                        timeout=120)
+    assert rc == 0, f"top -o exit {rc}: {err.strip()}"
+    doc = loads(live, "top")
+    comms = {g["comm"]: g for g in doc["by_comm"]}
+    py = os.path.basename(sys.executable)[:15]
+    assert "kmemscope" not in comms, comms.keys()
+    assert comms.get(py, {}).get("allocs") and comms.get("kms-renamed", {}).get("allocs"), \
+        {k: g["allocs"] for k, g in comms.items()}
+    rc, rep, err = run("report", f, "top", "--json")
+    assert rc == 0, f"report: exit {rc}: {err.strip()}"
+    assert rep == live, "report differs from live: " + json_diff(live, rep)
+
+
 @test
 def record_to_a_pipe_and_report_from_one():
     # record -o - | report - VIEW: the stream is the file; the pipes workload is the

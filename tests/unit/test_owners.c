@@ -82,11 +82,59 @@ static void test_proc(const char *dir)
 	owners__free(o);
 }
 
-static void count(uint32_t tgid, const struct owner *w, void *ctx)
+static void count(uint32_t tgid, const struct owner *w, uint64_t at, void *ctx)
 {
 	(void)tgid;
 	(void)w;
+	(void)at;
 	(*(int *)ctx)++;
+}
+
+/* A live run's history, as a recording keeps it: a replay names each call as
+ * the live run did, the rename included, not the last name for all. */
+struct copy {
+	struct owners *to;
+	int n;
+};
+
+static void copy_one(uint32_t tgid, const struct owner *w, uint64_t at, void *ctx)
+{
+	struct copy *c = ctx;
+
+	c->n += !owners__add(c->to, tgid, w->comm, w->cgroup, at);
+}
+
+static void test_history(const char *dir)
+{
+	static const uint32_t tgids[] = { 20, 21, 20, 20, 21, 20, 20 };
+	static const uint64_t when[] = { 0, 1, 2, 150000000, 150000000, 160000000, 400000000 };
+	struct owners *live = owners__new(dir), *rep = owners__new(NULL);
+	struct copy c = { .to = rep };
+	char lnames[7][16], rnames[7][16];
+	int same = 0;
+
+	task(dir, 20, "kmemscope\n", "0::/t\n");	/* the command before its exec */
+	task(dir, 21, "sh\n", "0::/t\n");
+	owners__keep_history(live);
+	for (int i = 0; i < 7; i++) {
+		if (i == 3)
+			task(dir, 20, "python3\n", "0::/t\n");	/* exec'd */
+		snprintf(lnames[i], 16, "%s", comm_of(live, owners__see(live, tgids[i], when[i])));
+	}
+	owners__for_each(live, copy_one, &c);
+	for (int i = 0; i < 7; i++) {
+		snprintf(rnames[i], 16, "%s", comm_of(rep, owners__see(rep, tgids[i], when[i])));
+		same += !strcmp(lnames[i], rnames[i]);
+	}
+	CHECK(&cx, c.n == 3, "three namings kept (%d)", c.n);
+	CHECK(&cx, !strcmp(lnames[0], "kmemscope") && !strcmp(lnames[3], "python3"),
+	      "live: the name before and after the exec (%s, %s)", lnames[0], lnames[3]);
+	CHECK(&cx, same == 7, "the replay names every call as live did (%d of 7; %s %s)", same,
+	      rnames[0], rnames[3]);
+	CHECK(&cx, owners__of(rep, 20) == owners__of(rep, 20) &&
+	      !strcmp(comm_of(rep, owners__of(rep, 20)), "python3"), "the last name at the end");
+	owners__free(live);
+	owners__free(rep);
 }
 
 static void test_table(void)
@@ -95,7 +143,8 @@ static void test_table(void)
 	char cg[8];
 	int n = 0;
 
-	CHECK(&cx, !owners__add(o, 7, "sh", "/c") && !owners__add(o, 8, "a-very-long-command-name", "/c"),
+	CHECK(&cx, !owners__add(o, 7, "sh", "/c", 0) &&
+	      !owners__add(o, 8, "a-very-long-command-name", "/c", 0),
 	      "a recording's table");
 	CHECK(&cx, !strcmp(comm_of(o, owners__of(o, 8)), "a-very-long-com"), "comm cut at 15 (%s)",
 	      comm_of(o, owners__of(o, 8)));
@@ -143,6 +192,7 @@ int main(void)
 		return 1;
 	test_proc(dir);
 	test_table();
+	test_history(dir);
 	test_owned();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))

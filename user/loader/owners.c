@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Allocating processes by name: comm and cgroup (owners.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@ struct pid_slot {
 	uint64_t read_ns;	/* when /proc was read for it; 0: from a recording */
 };
 
+/* A tgid named anew, at the owners__see() call numbered @at (a recording's
+ * history: a replay names each allocation as the live run did). */
+struct owner_change {
+	uint64_t at;
+	uint32_t tgid, owner;
+};
+
+#define HISTORY_MAX	(2 * (size_t)OWNERS_MAX_PIDS)
+
 struct owners {
 	const char *proc;
 	struct pid_slot *pids;
@@ -28,6 +38,10 @@ struct owners {
 	uint32_t idle;			/* tgid 0's owner */
 	uint32_t last_tgid, last_owner;	/* runs of records from one process */
 	uint64_t last_ns;
+	uint64_t asks;			/* owners__see() calls so far */
+	struct owner_change *hist;	/* kept: owners__keep_history(), or a replay's */
+	size_t nr_hist, hist_cap, next_hist;	/* next_hist: a replay's next to apply */
+	bool keep_hist;
 	struct owners_stats st;
 };
 
@@ -71,6 +85,7 @@ void owners__free(struct owners *o)
 	free(o->own);
 	free(o->own_idx);
 	free(o->pids);
+	free(o->hist);
 	free(o);
 }
 
@@ -234,11 +249,59 @@ static uint32_t read_owner(struct owners *o, uint32_t tgid)
 	return pair_id(o, comm, cg);
 }
 
+static void history_add(struct owners *o, uint64_t at, uint32_t tgid, uint32_t owner)
+{
+	struct owner_change *h;
+
+	if (o->nr_hist == o->hist_cap) {
+		size_t cap = o->hist_cap ? o->hist_cap * 2 : 256;
+
+		if (cap > HISTORY_MAX || !(h = realloc(o->hist, cap * sizeof(*h)))) {
+			o->st.full++;
+			return;
+		}
+		o->hist = h;
+		o->hist_cap = cap;
+	}
+	o->hist[o->nr_hist++] = (struct owner_change){ .at = at, .tgid = tgid, .owner = owner };
+}
+
+void owners__keep_history(struct owners *o)
+{
+	o->keep_hist = true;
+	o->asks = 0;
+}
+
+/* Live: a tgid read from /proc; its change goes into the history when kept. */
+static struct pid_slot *name_tgid(struct owners *o, uint32_t tgid, uint32_t id)
+{
+	struct pid_slot *p = pid_slot(o, tgid);
+
+	if (o->keep_hist && id && (!p->tgid || p->owner != id))
+		history_add(o, o->asks - 1, tgid, id);
+	return pid_put(o, tgid, id);
+}
+
+/* A replay: the names the live run had learnt by this call. */
+static void replay_history(struct owners *o, uint32_t tgid)
+{
+	for (; o->next_hist < o->nr_hist && o->hist[o->next_hist].at < o->asks; o->next_hist++) {
+		const struct owner_change *h = &o->hist[o->next_hist];
+
+		pid_put(o, h->tgid, h->owner);
+		if (h->tgid == tgid)
+			o->last_tgid = 0;
+	}
+}
+
 uint32_t owners__see(struct owners *o, uint32_t tgid, uint64_t now_ns)
 {
 	struct pid_slot *p;
 	uint32_t id;
 
+	o->asks++;
+	if (!o->proc)
+		replay_history(o, tgid);
 	if (tgid == o->last_tgid && now_ns - o->last_ns < STALE_NS && o->last_owner)
 		return o->last_owner;
 	if (!tgid)
@@ -250,7 +313,7 @@ uint32_t owners__see(struct owners *o, uint32_t tgid, uint64_t now_ns)
 		return 0;
 	else if ((id = read_owner(o, tgid))) {
 		o->st.resolved++;
-		if ((p = pid_put(o, tgid, id)))
+		if ((p = name_tgid(o, tgid, id)))
 			p->read_ns = now_ns;
 	} else if (p->tgid) {
 		id = p->owner;		/* exited since: keep what it was */
@@ -285,7 +348,8 @@ uint32_t owners__count(const struct owners *o)
 	return o->nr_own + 1;
 }
 
-int owners__add(struct owners *o, uint32_t tgid, const char *comm, const char *cgroup)
+int owners__add(struct owners *o, uint32_t tgid, const char *comm, const char *cgroup,
+		uint64_t at)
 {
 	char c[16], *cg = strdup(cgroup);
 	uint32_t id;
@@ -304,17 +368,27 @@ int owners__add(struct owners *o, uint32_t tgid, const char *comm, const char *c
 		o->idle = id;
 		return 0;
 	}
+	if (at) {		/* from the owners__see() call numbered @at on */
+		size_t n = o->nr_hist;
+
+		history_add(o, at, tgid, id);
+		return o->nr_hist > n ? 0 : -ENOSPC;
+	}
 	return pid_put(o, tgid, id) ? 0 : -ENOSPC;
 }
 
-void owners__for_each(const struct owners *o,
-		      void (*fn)(uint32_t tgid, const struct owner *w, void *ctx), void *ctx)
+void owners__for_each(const struct owners *o, owners_fn fn, void *ctx)
 {
 	if (o->idle)
-		fn(0, owners__get(o, o->idle), ctx);
+		fn(0, owners__get(o, o->idle), 0, ctx);
+	if (o->keep_hist) {
+		for (size_t i = 0; i < o->nr_hist; i++)
+			fn(o->hist[i].tgid, owners__get(o, o->hist[i].owner), o->hist[i].at, ctx);
+		return;
+	}
 	for (size_t i = 0; i < o->pid_cap; i++)
 		if (o->pids[i].tgid && o->pids[i].owner)
-			fn(o->pids[i].tgid, owners__get(o, o->pids[i].owner), ctx);
+			fn(o->pids[i].tgid, owners__get(o, o->pids[i].owner), 0, ctx);
 }
 
 const struct owners_stats *owners__stats(const struct owners *o)

@@ -8,8 +8,8 @@
  * tgid's owner from /proc/TGID/{comm,cgroup} when the tgid first shows up in
  * the ring (and again 100 ms later, as exec and cgroup moves change it); a
  * process that exited before its first record is read stays unknown
- * (counted). A recording keeps the tgid -> owner table (OWNERS frame), so a
- * replay names the same owners.
+ * (counted). A recording keeps each naming with the call it came at (OWNERS
+ * frame), so a replay names every allocation as the live run did.
  */
 #ifndef KMS_OWNERS_H
 #define KMS_OWNERS_H
@@ -45,11 +45,18 @@ uint32_t owners__of(const struct owners *o, uint32_t tgid);
 const struct owner *owners__get(const struct owners *o, uint32_t id);
 /* Highest owner id + 1: arrays indexed by owner id have this many slots. */
 uint32_t owners__count(const struct owners *o);
-/* Record tgid's owner (a recording's table). -errno. */
-int owners__add(struct owners *o, uint32_t tgid, const char *comm, const char *cgroup);
-/* Visit every tgid with its owner (for a recording). */
-void owners__for_each(const struct owners *o,
-		      void (*fn)(uint32_t tgid, const struct owner *w, void *ctx), void *ctx);
+/* Record tgid's owner (a recording's table): from the start (at 0), or from
+ * the owners__see() call numbered @at on, as the live run named it. -errno. */
+int owners__add(struct owners *o, uint32_t tgid, const char *comm, const char *cgroup,
+		uint64_t at);
+/* Keep every naming with the owners__see() call it came at (a live run that
+ * records), numbering the calls from here: a process renamed by exec or
+ * moved to another cgroup has each name for the allocations it had it for. */
+void owners__keep_history(struct owners *o);
+typedef void (*owners_fn)(uint32_t tgid, const struct owner *w, uint64_t at, void *ctx);
+/* Visit every tgid with its owner, or every naming when the history is kept
+ * (for a recording). */
+void owners__for_each(const struct owners *o, owners_fn fn, void *ctx);
 const struct owners_stats *owners__stats(const struct owners *o);
 /* Parse a /proc/PID/cgroup text: the cgroup v2 ("0::") path into buf. -ENOENT: none. */
 int owners__parse_cgroup(const char *text, char *buf, size_t len);

@@ -248,6 +248,27 @@ static struct bpf_program *prog(const struct tracer *t, const char *name)
 	return name ? bpf_object__find_program_by_name(t->skel->obj, name) : NULL;
 }
 
+#define NEST_SUFFIX	"_nest"
+
+/* The second copy of a free program (KMS_RAW_NESTED_PAIR), NULL if it has none. */
+static struct bpf_program *nest_prog(const struct tracer *t, const struct kms_cand *c)
+{
+	char name[64];
+
+	if (c->mech != KMS_MECH_TP_BTF && c->mech != KMS_MECH_RAW_TP)
+		return NULL;	/* classic tracepoints: one per-CPU guard for all programs */
+	snprintf(name, sizeof(name), "%s" NEST_SUFFIX, c->prog);
+	return prog(t, name);
+}
+
+static bool is_nest_prog(const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p);
+	size_t n = strlen(name), k = strlen(NEST_SUFFIX);
+
+	return n > k && !strcmp(name + n - k, NEST_SUFFIX);
+}
+
 /* Start and length of the section two symbols bound; 0 0 when either is missing. */
 static void text_range(const struct ksyms *ks, const char *start, const char *end,
 		       uint64_t range[2])
@@ -428,6 +449,8 @@ static int configure(struct tracer *t)
 			continue;
 		c = &r->hook->cands[r->chosen];
 		bpf_program__set_autoload(prog(t, c->prog), true);
+		if (nest_prog(t, c))
+			bpf_program__set_autoload(nest_prog(t, c), true);
 		if (c->prog2)
 			bpf_program__set_autoload(prog(t, c->prog2), true);
 		if (c->mech == KMS_MECH_FENTRY || c->mech == KMS_MECH_FEXIT)
@@ -574,6 +597,21 @@ static void attach_softirqs(struct tracer *t)
 	t->softirqs = true;
 }
 
+/* A free program's second copy, after the first (tracepoint probes run in
+ * the order they were attached): without it the hook works as before, with
+ * nested events counted as recursion misses. */
+static void attach_nest(struct tracer *t, const struct kms_cand *c, const char *target)
+{
+	struct bpf_program *p = nest_prog(t, c);
+	struct bpf_link *l;
+
+	if (!p || t->nr_links >= MAX_LINKS)
+		return;
+	l = attach_one(t, c, target, bpf_program__name(p), false);
+	if (l)
+		t->links[t->nr_links++] = l;
+}
+
 /*
  * Attach every chosen program; on failure blame it and return -EAGAIN. Frees
  * first, allocations last (and so detached first): an allocation seen while
@@ -610,6 +648,7 @@ static int attach_all(struct tracer *t)
 			}
 			t->links[t->nr_links++] = l;
 		}
+		attach_nest(t, c, r->target);
 		r->attached = true;
 	}
 	attach_softirqs(t);
@@ -995,8 +1034,12 @@ int tracer__counters(const struct tracer *t, struct kms_counters *sum)
 	return err ? -errno : 0;
 }
 
+/* Events the kernel skipped because the program was running on the CPU
+ * already: a first copy's skips less those its second copy took. The second
+ * copy's own skips are left out: its first had taken those events. */
 uint64_t tracer__recursion_misses(const struct tracer *t)
 {
+	struct kms_counters c;
 	struct bpf_program *p;
 	uint64_t sum = 0;
 
@@ -1005,9 +1048,11 @@ uint64_t tracer__recursion_misses(const struct tracer *t)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(p);
 
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (fd >= 0 && !is_nest_prog(p) && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			sum += info.recursion_misses;
 	}
+	if (!tracer__counters(t, &c))
+		sum -= c.covered < sum ? c.covered : sum;
 	return sum;
 }
 

@@ -692,11 +692,12 @@ int rectap__leftover(struct rectap *t, const int *pids, int n)
 	return t->err ? t->err : text_flush(t, REC_F_LEFTOVER);
 }
 
-static void owner_line(uint32_t tgid, const struct owner *w, void *ctx)
+static void owner_line(uint32_t tgid, const struct owner *w, uint64_t at, void *ctx)
 {
 	struct rectap *t = ctx;
 
-	if (!t->err && text_add(t, "%u\t%s\t%s\n", tgid, w->comm, w->cgroup))
+	if (!t->err && text_add(t, "%u\t%s\t%s\t%llu\n", tgid, w->comm, w->cgroup,
+				(unsigned long long)at))
 		t->err = -ENOMEM;
 }
 

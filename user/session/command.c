@@ -118,7 +118,12 @@ static int drop_privileges(const struct command_user *u)
 static void child(const struct command *c, char **argv, int ready, int go)
 {
 	int err = drop_privileges(&c->as);
+	const char *base = strrchr(argv[0], '/');
 	char byte;
+
+	/* until its exec, it is the command already, not a "kmemscope" of its
+	 * own: the name the kernel gives it at the exec (the file's base name) */
+	prctl(PR_SET_NAME, base ? base + 1 : argv[0]);
 
 	if (write(ready, &err, sizeof(err)) != sizeof(err) || err)
 		_exit(127);

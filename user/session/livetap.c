@@ -7,6 +7,7 @@
 #include "agg.h"
 #include "live.h"
 #include "out.h"
+#include "owners.h"
 #include "rectap.h"
 #include "stream.h"
 #include "tracer.h"
@@ -43,7 +44,11 @@ int livetap__open(struct session *s, const char *slab_aliases, size_t len)
 int livetap__start(struct session *s, int (*pump)(void *ctx))
 {
 	struct live *l = live_of(s);
-	int err = l->tap ? rectap__start(l->tap, pump, s) : 0;
+	int err;
+
+	if (l->tap)	/* a replay names allocations as this run does, renames included */
+		owners__keep_history(s->own);
+	err = l->tap ? rectap__start(l->tap, pump, s) : 0;
 
 	l->next_snap = now_ns() + SNAP_NS;
 	return err ? livetap__error(s, err) : 0;

@@ -54,13 +54,14 @@ static void leftover(struct session *s)
 	session__set_left(s, left, nr);
 }
 
-/* The processes' names (OWNERS: "tgid\tcomm\tcgroup" lines); bad lines are skipped. */
+/* The processes' names (OWNERS: "tgid\tcomm\tcgroup[\tat]" lines; names hold
+ * no tab); bad lines are skipped. */
 static void owners(struct session *s)
 {
 	size_t len;
 	const char *t = recr__text(rp_of(s)->rr, REC_F_OWNERS, &len), *end = t ? t + len : NULL;
-	char line[4200], comm[32], *tab, *tab2;
-	uint64_t tgid;
+	char line[4200], comm[32], *tab, *tab2, *tab3;
+	uint64_t tgid, at;
 
 	for (const char *p = t, *nl; p && p < end; p = nl + 1) {
 		size_t n;
@@ -75,10 +76,16 @@ static void owners(struct session *s)
 		if (!(tab = strchr(line, '\t')) || !(tab2 = strchr(tab + 1, '\t')))
 			continue;
 		*tab = *tab2 = 0;
+		at = 0;
+		if ((tab3 = strchr(tab2 + 1, '\t'))) {	/* 0.x recordings: no "at" */
+			*tab3 = 0;
+			if (parse_u64(tab3 + 1, 0, UINT64_MAX, &at))
+				continue;
+		}
 		if (parse_u64(line, 0, UINT32_MAX, &tgid) || (size_t)(tab2 - tab) > sizeof(comm))
 			continue;
 		snprintf(comm, sizeof(comm), "%s", tab + 1);
-		owners__add(s->own, (uint32_t)tgid, comm, tab2 + 1);
+		owners__add(s->own, (uint32_t)tgid, comm, tab2 + 1, at);
 	}
 }
 
