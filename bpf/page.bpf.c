@@ -263,7 +263,7 @@ static __always_inline int on_page_extfrag(__u64 *ctx)
 }
 
 KMS_RAW_PAIR(page_alloc, mm_page_alloc, on_page_alloc)
-KMS_RAW_PAIR(page_free, mm_page_free, on_page_free)
+KMS_RAW_NESTED_PAIR(page_free, mm_page_free, KMS_EV_PAGE_FREE, 0, on_page_free)
 KMS_RAW_PAIR(page_free_batched, mm_page_free_batched, on_page_free_batched)
 KMS_RAW_PAIR(page_zone_locked, mm_page_alloc_zone_locked, on_page_zone_locked)
 KMS_RAW_PAIR(page_pcpu_drain, mm_page_pcpu_drain, on_page_pcpu_drain)

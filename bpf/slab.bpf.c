@@ -208,8 +208,9 @@ KMS_RAW_PAIR(kmalloc_node, kmalloc_node, on_slab_alloc, KMS_EV_KMALLOC_NODE, kma
 KMS_RAW_PAIR(cache_alloc, kmem_cache_alloc, on_slab_alloc, KMS_EV_CACHE_ALLOC, cache_alloc_layout)
 KMS_RAW_PAIR(cache_alloc_node, kmem_cache_alloc_node, on_slab_alloc, KMS_EV_CACHE_ALLOC_NODE,
 	     cache_alloc_layout)
-KMS_RAW_NESTED_PAIR(kfree, kfree, on_slab_free, KMS_EV_KFREE)
-KMS_RAW_NESTED_PAIR(cache_free, kmem_cache_free, on_slab_free, KMS_EV_CACHE_FREE)
+KMS_RAW_NESTED_PAIR(kfree, kfree, KMS_EV_KFREE, 1, on_slab_free, KMS_EV_KFREE)
+KMS_RAW_NESTED_PAIR(cache_free, kmem_cache_free, KMS_EV_CACHE_FREE, 1, on_slab_free,
+		    KMS_EV_CACHE_FREE)
 
 /* Classic tracepoints: the fallback when the TP_PROTO layout is not one we know.
  * Fields are found by CO-RE, so they survive layout changes. */

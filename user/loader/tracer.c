@@ -255,15 +255,14 @@ static struct bpf_program *nest_prog(const struct tracer *t, const struct kms_ca
 {
 	char name[64];
 
-	if (c->mech != KMS_MECH_TP_BTF && c->mech != KMS_MECH_RAW_TP)
+	if (!t->opts.nested_frees || (c->mech != KMS_MECH_TP_BTF && c->mech != KMS_MECH_RAW_TP))
 		return NULL;	/* classic tracepoints: one per-CPU guard for all programs */
 	snprintf(name, sizeof(name), "%s" NEST_SUFFIX, c->prog);
 	return prog(t, name);
 }
 
-static bool is_nest_prog(const struct bpf_program *p)
+static bool is_nest_name(const char *name)
 {
-	const char *name = bpf_program__name(p);
 	size_t n = strlen(name), k = strlen(NEST_SUFFIX);
 
 	return n > k && !strcmp(name + n - k, NEST_SUFFIX);
@@ -518,8 +517,13 @@ static void probe_trampolines(struct tracer *t)
 }
 
 /* Mark the candidate that owns program name as failed. */
-static bool blame(struct tracer *t, const char *name, const char *why)
+static bool blame(struct tracer *t, const char *prog_name, const char *why)
 {
+	size_t n = strlen(prog_name), k = strlen(NEST_SUFFIX);
+	char name[64];
+
+	/* a second copy fails where its first does: the candidate is blamed */
+	snprintf(name, sizeof(name), "%.*s", (int)(is_nest_name(prog_name) ? n - k : n), prog_name);
 	for (int i = 0; i < kms_nr_hooks; i++) {
 		struct hook_result *r = &t->res[i];
 		const struct kms_cand *c;
@@ -1048,7 +1052,8 @@ uint64_t tracer__recursion_misses(const struct tracer *t)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(p);
 
-		if (fd >= 0 && !is_nest_prog(p) && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (fd >= 0 && !is_nest_name(bpf_program__name(p)) &&
+		    !bpf_obj_get_info_by_fd(fd, &info, &len))
 			sum += info.recursion_misses;
 	}
 	if (!tracer__counters(t, &c))

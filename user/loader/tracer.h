@@ -22,6 +22,9 @@ struct tracer_opts {
 	uint64_t wakeup_bytes;
 	int caller_cache;	/* enum kms_caller_cache */
 	bool free_context;	/* follow softirqs, for tracer__settle() */
+	bool nested_frees;	/* second copies of the slab free programs: frees the
+				 * kernel skips as recursion are still seen (~20 ns
+				 * an event more on a pipe loop; KMS_RAW_NESTED_PAIR) */
 	uint32_t sample;	/* --sample: keep 1 in this many slab objects (a power of
 				 * two); 0 or 1: every one */
 };

@@ -192,6 +192,7 @@ static int prepare(struct session *s)
 	if (s->o.command && (rc = command__user(&l->cmd, s->o.user)))
 		return rc;
 	s->o.tracer.free_context = s->o.settle > 0;
+	s->o.tracer.nested_frees = s->o.settle > 0;	/* a verdict on what is left */
 	if (s->o.cgroup && (rc = filter_cgroup(s)))
 		return rc;
 	if (s->o.command && s->o.isolate) {
