@@ -77,7 +77,7 @@ static void owners(struct session *s)
 			continue;
 		*tab = *tab2 = 0;
 		at = 0;
-		if ((tab3 = strchr(tab2 + 1, '\t'))) {	/* 0.x recordings: no "at" */
+		if ((tab3 = strchr(tab2 + 1, '\t'))) {	/* files from before "at": none */
 			*tab3 = 0;
 			if (parse_u64(tab3 + 1, 0, UINT64_MAX, &at))
 				continue;
